@@ -1,0 +1,1 @@
+"""Subcommands of the fer-ros CLI, one module each (see fer_ros.cli)."""

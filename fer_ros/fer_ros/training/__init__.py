@@ -1,0 +1,1 @@
+"""Offline training, evaluation and export (TensorFlow/Keras; install the `train` extra)."""

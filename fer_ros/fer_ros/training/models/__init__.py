@@ -1,0 +1,1 @@
+"""Network architectures, registered by name for the training CLI."""
