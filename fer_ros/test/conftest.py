@@ -1,0 +1,37 @@
+"""Shared test fixtures: the FER2013 data beside the repository, and temp dirs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def fer2013_csv_path() -> Path:
+    """FER2013 as CI and developers have it: ``../shared/data/fer2013/`` beside the repo.
+
+    ``FER2013_CSV`` overrides the location.
+    """
+    override = os.environ.get("FER2013_CSV")
+    if override:
+        return Path(override)
+    return REPO_ROOT.parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"
+
+
+@pytest.fixture(scope="session")
+def fer2013_csv() -> Path:
+    path = fer2013_csv_path()
+    if not path.is_file():
+        pytest.skip(f"FER2013 not found at {path} (set FER2013_CSV)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def fer2013_private_test(fer2013_csv):
+    """FER2013 PrivateTest faces (3,589 grey 48x48 faces with labels), read once per session."""
+    from fer_ros.training.data import read_fer2013
+
+    return read_fer2013(fer2013_csv, splits=["PrivateTest"])["PrivateTest"]
