@@ -18,7 +18,9 @@ from . import __version__
 from .errors import FerRosError
 
 # name -> module; order is the order shown in --help.
-COMMANDS = {}
+COMMANDS = {
+    "bag": "fer_ros.commands.bag",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
