@@ -26,16 +26,22 @@ def face_frame(face48: np.ndarray, side: int = 150, origin: Tuple[int, int] = (8
 
 
 def detectable_faces(dataset, count: int, start: int = 0) -> List[np.ndarray]:
-    """The first ``count`` PrivateTest faces (from ``start``) that OpenCV's Haar cascade finds in a frame.
+    """The first ``count`` PrivateTest faces (from ``start``) the default detector finds in a frame.
 
-    Picking faces the stock detector finds keeps these tests about the ROS plumbing,
-    not about detector recall (which the benchmarks measure).
+    Picking faces the pipeline's default detector finds keeps these tests about the
+    ROS plumbing, not about detector recall (which the benchmarks measure).
     """
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    from fer_ros.detection import create_detector
+    from fer_ros.settings import PipelineSettings
+
+    s = PipelineSettings()
+    detector = create_detector(s.detector, s.detector_model, detection_width=s.detection_width,
+                               min_face_size=s.min_face_size, max_faces=s.max_faces,
+                               face_margin=s.face_margin, score_threshold=s.score_threshold)
     found = []
     for face in dataset.images[start:]:
-        grey = cv2.cvtColor(face_frame(face), cv2.COLOR_BGR2GRAY)
-        if len(cascade.detectMultiScale(grey, 1.1, 4, minSize=(60, 60))) == 1:
+        bgr = face_frame(face)
+        if len(detector.detect(bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))) == 1:
             found.append(face)
             if len(found) == count:
                 break

@@ -85,7 +85,7 @@ def test_bag_writes_expressions_and_annotated_images(
     src, dst = tmp_path / "in", tmp_path / "out"
     _write_bag(src, frames, compressed, storage)
     code = cli.main(["bag", str(src), str(dst), "--topic", TOPIC, "--model", str(model),
-                     "--set", "tracking=false"] + extra)
+                     "--no-tracking"] + extra)
     assert code == 0
     assert "4 frames read, 3 processed, 1 skipped" in capsys.readouterr().out
     topics = _read(dst)
@@ -131,7 +131,7 @@ def test_bag_errors_name_the_problem(tmp_path, frames, model, capsys):
     assert cli.main(["bag", str(src), str(src), "--topic", TOPIC, "--model", str(model)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert cli.main(["bag", str(src), str(tmp_path / "o3"), "--topic", TOPIC, "--model", str(model),
-                     "--set", "detection_width=-5"]) == 2
+                     "--detection-width", "-5"]) == 2
     assert "detection_width" in capsys.readouterr().err
     assert cli.main(["bag", str(src), str(tmp_path / "o4"), "--topic", TOPIC,
                      "--model", str(tmp_path / "missing.onnx")]) == 2

@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import Any, Dict, List
 
-from ..errors import FerRosError, ImageConversionError, SettingsError, SourceError
+from ..errors import FerRosError, ImageConversionError, SourceError
+from ..settings_cli import add_setting_arguments, settings_from_args
 
 HELP = "process the images of a rosbag2 and write expressions and annotated images to a new rosbag2"
 LOG = logging.getLogger(__name__)
@@ -43,42 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "distro reads without extra plugins)")
     parser.add_argument("--distro", choices=("humble", "jazzy"), default="humble",
                         help="ROS 2 distro whose message definitions are written (default humble)")
-    parser.add_argument("--model", default=None, help="expression model: shipped name or .onnx path")
-    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
-                        help="pipeline setting, as the node's parameter of that name (repeatable), "
-                        "e.g. --set detection_width=480 --set tracking=false")
     parser.add_argument("--limit", type=int, default=0, help="stop after this many input frames (0 = all)")
-
-
-def parse_settings(items: List[str]) -> Dict[str, Any]:
-    """``["name=value", ...]`` -> typed values, checked against the pipeline settings table."""
-    from ..settings import SPECS, validate_setting
-
-    values: Dict[str, Any] = {}
-    for item in items:
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep or name not in SPECS:
-            raise SettingsError(f"--set {item!r}: expected NAME=VALUE with NAME one of {', '.join(SPECS)}")
-        spec = SPECS[name]
-        text = text.strip()
-        value: Any = text
-        try:
-            if spec.type is bool:
-                if text.lower() not in ("true", "false", "1", "0"):
-                    raise ValueError
-                value = text.lower() in ("true", "1")
-            elif spec.type is int:
-                value = int(text)
-            elif spec.type is float:
-                value = float(text)
-            elif spec.type is list:
-                value = [v.strip() for v in text.split(",") if v.strip()]
-        except ValueError:
-            raise SettingsError(f"--set {item!r}: {text!r} is not a {spec.type.__name__}; "
-                                f"allowed: {spec.allowed()}") from None
-        values[name] = validate_setting(name, value)
-    return values
+    add_setting_arguments(parser)
 
 
 def _topic(prefix: str, name: str) -> str:
@@ -93,20 +59,15 @@ def main(args: argparse.Namespace) -> int:
         raise FerRosError("fer-ros bag needs the rosbags library: pip install 'fer_ros[bag]'") from None
     from tqdm import tqdm
 
-    from ..annotate import annotate
     from ..pipeline import Pipeline
-    from ..ros.convert import compressed_to_frame, frame_to_image, image_to_frame
+    from ..ros.convert import annotated_image, compressed_to_frame, image_to_frame
     from ..ros.messages import ARRAY_MSG, expressions_message, rosbags_kit, rosbags_typestore
-    from ..settings import PipelineSettings
 
     if not args.input.exists():
         raise SourceError(f"input bag not found: {args.input}")
     if args.output.exists():
         raise SourceError(f"output bag already exists: {args.output} (choose a new folder)")
-    settings_values = parse_settings(args.settings)
-    if args.model:
-        settings_values["model"] = args.model
-    settings = PipelineSettings.from_mapping(settings_values)
+    settings = settings_from_args(args)
 
     typestore = rosbags_typestore(args.distro)
     kit = rosbags_kit(typestore)
@@ -168,8 +129,7 @@ def main(args: argparse.Namespace) -> int:
                 out = expressions_message(kit, msg.header, result)
                 writer.write(out_expr, timestamp, typestore.serialize_cdr(out, ARRAY_MSG))
                 if out_image is not None:
-                    canvas = annotate(frame, result, out=canvas)
-                    image = frame_to_image(kit, msg.header, canvas)
+                    image, canvas = annotated_image(kit, msg.header, frame, result, canvas)
                     writer.write(out_image, timestamp, typestore.serialize_cdr(image, IMAGE))
             progress.close()
     finally:

@@ -13,12 +13,14 @@ which the pipeline takes as is. Anything malformed raises
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import cv2
 import numpy as np
 
+from ..annotate import annotate
 from ..errors import ImageConversionError
+from ..results import FrameResult
 
 # encoding -> (bytes per pixel, converter from the (H x W*bpp) uint8 rows to a frame)
 _Converter = Callable[[np.ndarray, int, int, bool], np.ndarray]
@@ -168,3 +170,18 @@ def frame_to_image(kit: Any, header: Any, frame: np.ndarray) -> Any:
         step=width * channels,
         data=kit.uint8_array(frame),
     )
+
+
+def annotated_image(
+    kit: Any, header: Any, frame: np.ndarray, result: FrameResult, canvas: Optional[np.ndarray] = None
+) -> Tuple[Any, np.ndarray]:
+    """(bgr8 Image message of ``frame`` with ``result`` drawn on it, the canvas to pass next time).
+
+    Grey frames are drawn in colour; the canvas is reused while the frame size stays the same.
+    """
+    if frame.ndim == 2:
+        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    if canvas is None or canvas.shape != frame.shape:
+        canvas = np.empty_like(frame)
+    annotate(frame, result, out=canvas)
+    return frame_to_image(kit, header, canvas), canvas

@@ -41,11 +41,10 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from fer_ros_msgs.msg import FaceExpressionArray
 
-from ..annotate import annotate
 from ..errors import FerRosError, ImageConversionError
 from ..pipeline import Pipeline
 from ..settings import SPECS, PipelineSettings, SettingSpec
-from .convert import frame_to_image
+from .convert import annotated_image
 from .decode import FrameDecoder
 from .messages import expressions_message, rclpy_kit
 from .parameters import ALL_SETTINGS, NODE_SPECS, READ_ONLY, validate_node_setting
@@ -184,8 +183,8 @@ class FerNode(Node):
             result = self._pipeline.process(frame)
         self._expressions_pub.publish(expressions_message(self._kit, msg.header, result))
         if self._publish_annotated and self._annotated_pub.get_subscription_count() > 0:
-            self._canvas = annotate(frame, result, out=self._canvas)
-            self._annotated_pub.publish(frame_to_image(self._kit, msg.header, self._canvas))
+            image, self._canvas = annotated_image(self._kit, msg.header, frame, result, self._canvas)
+            self._annotated_pub.publish(image)
         self._stats.frame_processed(received_at, time.monotonic(), len(result.faces))
 
     # -- parameters ----------------------------------------------------------------------------
