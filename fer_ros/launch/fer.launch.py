@@ -52,22 +52,27 @@ def config_dir() -> Path:
     return CONFIG_DIR
 
 
-def _actions(context, *args, **kwargs):
-    """Build the nodes once the launch arguments are known (validates platform)."""
-    value = {name: LaunchConfiguration(name).perform(context) for name, _, _ in ARGUMENTS}
-    platform = value["platform"]
+def parameter_files(platform: str, params_file: str = "") -> list:
+    """The node's parameter files: the platform's config, then ``params_file`` (whose values win)."""
     if platform not in PLATFORMS:
         raise ValueError(f"platform:={platform} is not supported; use one of: {', '.join(PLATFORMS)}")
-    folder = config_dir()
-    platform_file = folder / f"{platform}.yaml"
+    platform_file = config_dir() / f"{platform}.yaml"
     if not platform_file.is_file():
         raise FileNotFoundError(f"platform config not found: {platform_file}")
-    parameters = [str(platform_file)]
-    if value["params_file"]:
-        params_file = Path(value["params_file"]).expanduser()
-        if not params_file.is_file():
+    files = [str(platform_file)]
+    if params_file:
+        extra = Path(params_file).expanduser()
+        if not extra.is_file():
             raise FileNotFoundError(f"params_file:={params_file} does not exist")
-        parameters.append(str(params_file))
+        files.append(str(extra))
+    return files
+
+
+def _actions(context, *args, **kwargs):
+    """Build the nodes once the launch arguments are known."""
+    value = {name: LaunchConfiguration(name).perform(context) for name, _, _ in ARGUMENTS}
+    parameters = parameter_files(value["platform"], value["params_file"])
+    folder = config_dir()
     image_topic = value["image_topic"]
     nodes = [
         Node(

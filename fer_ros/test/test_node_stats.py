@@ -72,3 +72,22 @@ def test_node_stats_report():
     assert level == WARN and "1 frame(s) rejected" in summary and dict(values)["frames_rejected"] == "1"
     level, _, _ = stats.report(now=101.2)  # nothing new rejected since the last report
     assert level == OK
+
+
+@pytest.mark.parametrize("platform", ["desktop", "pi", "jetson"])
+def test_platform_configs_hold_valid_parameters(platform):
+    """Every value in config/<platform>.yaml passes the node's checks with the declared type."""
+    ruamel_yaml = pytest.importorskip("ruamel.yaml", reason="ruamel.yaml comes with rosbags (dev extra)")
+    from fer_ros.resources import config_file
+    from fer_ros.settings import SPECS, PipelineSettings
+
+    document = ruamel_yaml.YAML(typ="safe").load(config_file(f"{platform}.yaml").read_text())
+    params = document["/**"]["ros__parameters"]
+    known = {spec.name: spec for spec in ALL_SETTINGS}
+    assert set(params) <= set(known), set(params) - set(known)
+    for name, value in params.items():
+        spec = known[name]
+        assert isinstance(value, spec.type) and not (spec.type is int and isinstance(value, bool)), name
+        if name in NODE_SPECS:
+            validate_node_setting(name, value)
+    PipelineSettings.from_mapping({k: v for k, v in params.items() if k in SPECS})
