@@ -67,3 +67,19 @@ def test_unknown_platform_is_rejected_with_the_choices(module):
         module.parameter_files("toaster")
     with pytest.raises(FileNotFoundError, match="nope.yaml"):
         module.parameter_files("pi", "/nope.yaml")
+
+
+@pytest.mark.parametrize("platform", ["pi", "jetson"])
+def test_platform_shortcuts_include_the_main_launch_file(platform):
+    from launch.actions import IncludeLaunchDescription
+
+    path = LAUNCH_FILE.parent / f"fer_{platform}.launch.py"
+    spec = importlib.util.spec_from_file_location(f"fer_{platform}_launch", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    (include,) = mod.generate_launch_description().entities
+    assert isinstance(include, IncludeLaunchDescription)
+    context = LaunchContext()
+    arguments = {perform_substitutions(context, k): perform_substitutions(context, v)
+                 for k, v in include.launch_arguments}
+    assert arguments == {"platform": platform}
