@@ -91,3 +91,14 @@ def test_platform_configs_hold_valid_parameters(platform):
         if name in NODE_SPECS:
             validate_node_setting(name, value)
     PipelineSettings.from_mapping({k: v for k, v in params.items() if k in SPECS})
+
+
+def test_ros_docs_list_every_parameter():
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "sections" / "ros.md"
+    if not doc.is_file():
+        pytest.skip(f"{doc} not present (installed package without the repository docs)")
+    text = doc.read_text(encoding="utf-8")
+    missing = [spec.name for spec in ALL_SETTINGS if f"`{spec.name}`" not in text]
+    assert not missing, f"parameters missing from docs/sections/ros.md: {missing}"
