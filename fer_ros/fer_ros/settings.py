@@ -144,8 +144,9 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
     SettingSpec(
         "score_threshold",
         float,
-        0.5,
-        "Faces whose detector score is below this are dropped.",
+        0.55,
+        "Faces whose detector score is below this are dropped (Haar: a face found by n overlapping "
+        "windows scores n/(n+3), so 0.55 keeps n >= 4; YuNet: its own confidence).",
         min=0.0,
         max=1.0,
     ),
