@@ -15,7 +15,7 @@ yaml = pytest.importorskip("yaml", reason="PyYAML comes with ROS 2 launch")
 from fer_ros.ros.parameters import ALL_SETTINGS  # noqa: E402
 from launch import LaunchContext  # noqa: E402
 from launch.actions import DeclareLaunchArgument  # noqa: E402
-from launch.utilities import perform_substitutions  # noqa: E402
+from launch.utilities import normalize_to_list_of_substitutions, perform_substitutions  # noqa: E402
 from launch_ros.actions import Node  # noqa: E402
 
 LAUNCH_FILE = Path(__file__).resolve().parents[1] / "launch" / "fer.launch.py"
@@ -80,6 +80,8 @@ def test_platform_shortcuts_include_the_main_launch_file(platform):
     (include,) = mod.generate_launch_description().entities
     assert isinstance(include, IncludeLaunchDescription)
     context = LaunchContext()
-    arguments = {perform_substitutions(context, k): perform_substitutions(context, v)
-                 for k, v in include.launch_arguments}
+    def text(value):
+        return perform_substitutions(context, normalize_to_list_of_substitutions(value))
+
+    arguments = {text(k): text(v) for k, v in include.launch_arguments}
     assert arguments == {"platform": platform}
