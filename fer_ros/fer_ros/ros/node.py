@@ -168,6 +168,8 @@ class FerNode(Node):
             try:
                 self._process(*item)
             except Exception as exc:  # the node must never die on input
+                if self._stop.is_set() or not self.context.ok():
+                    break  # shutting down (Ctrl-C): publishers are gone, nothing to report
                 self._stats.frame_failed()
                 self.get_logger().error(f"frame processing failed: {exc!r}",
                                         throttle_duration_sec=LOG_THROTTLE_S)
