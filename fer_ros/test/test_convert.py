@@ -189,6 +189,16 @@ def test_corrupt_compressed_data_is_rejected():
         compressed_to_frame(_compressed("png", np.zeros(0, np.uint8)))
 
 
+@pytest.mark.parametrize("ext", [".jpg", ".png"])
+def test_truncated_compressed_data_is_rejected(ext):
+    ok, buf = cv2.imencode(ext, _bgr(32, 32))
+    assert ok
+    with pytest.raises(ImageConversionError, match="truncated"):
+        compressed_to_frame(_compressed("jpeg" if ext == ".jpg" else "png", buf[: buf.size * 2 // 3]))
+    padded = np.concatenate([buf.reshape(-1), np.zeros(3, np.uint8)])  # zero padding after the end is fine
+    assert compressed_to_frame(_compressed("jpeg" if ext == ".jpg" else "png", padded)).shape == (32, 32, 3)
+
+
 def test_unsupported_compressed_format():
     with pytest.raises(ImageConversionError, match="compressedDepth"):
         compressed_to_frame(_compressed("16UC1; compressedDepth", np.zeros(4, np.uint8)))

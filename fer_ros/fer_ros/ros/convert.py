@@ -130,6 +130,19 @@ def image_to_frame(msg: Any) -> np.ndarray:
     return convert(rows, height, width, bool(msg.is_bigendian))
 
 
+def _check_complete(data: np.ndarray, compression: str) -> None:
+    """Reject truncated JPEG/PNG data, which some OpenCV versions decode into a half-grey frame."""
+    tail = bytes(data[-16:]).rstrip(b"\x00")  # some drivers pad the buffer with zeros
+    if compression == "png":
+        complete = b"IEND" in tail
+    else:
+        complete = tail.endswith(b"\xff\xd9")  # JPEG end-of-image marker
+    if not complete:
+        raise ImageConversionError(
+            f"corrupt {compression} data ({data.size} bytes): truncated, no end-of-image marker"
+        )
+
+
 def compressed_to_frame(msg: Any) -> np.ndarray:
     """Decode a sensor_msgs/CompressedImage (JPEG or PNG) into a uint8 BGR frame."""
     fmt = str(msg.format).lower()
@@ -143,6 +156,7 @@ def compressed_to_frame(msg: Any) -> np.ndarray:
     data = _buffer(msg.data)
     if data.size == 0:
         raise ImageConversionError("empty compressed image")
+    _check_complete(data, compression)
     frame = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if frame is None:
         raise ImageConversionError(f"corrupt {compression} data ({data.size} bytes) cannot be decoded")
