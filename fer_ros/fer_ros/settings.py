@@ -153,9 +153,10 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
     SettingSpec(
         "full_detection_interval",
         int,
-        1,
+        5,
         "Run a full-frame detection every N frames; in between, faces are re-detected only in a region "
-        "around each tracked face (needs tracking). 1 = full detection on every frame.",
+        "around each tracked face (needs tracking), and at once when a tracked face is lost. "
+        "1 = full detection on every frame.",
         min=1,
         max=1000,
     ),

@@ -115,8 +115,8 @@ def test_region_redetection_between_full_passes_keeps_following_faces(
     pipeline = Pipeline(PipelineSettings(model=tiny_model, full_detection_interval=5))
     calls = []
     detect = pipeline.detector.detect
-    pipeline.detector.detect = lambda bgr, grey, region=None: (
-        calls.append(region) or detect(bgr, grey, region)
+    pipeline.detector.detect = lambda bgr, grey, region=None, **kw: (
+        calls.append(region) or detect(bgr, grey, region, **kw)
     )
     ids = None
     for shift in range(0, 40, 4):  # both faces drift right and down by 4 px per frame
