@@ -18,7 +18,11 @@ from . import __version__
 from .errors import FerRosError
 
 # name -> module; order is the order shown in --help.
-COMMANDS = {}
+COMMANDS = {
+    "train": "fer_ros.commands.train",
+    "eval": "fer_ros.commands.eval",
+    "export": "fer_ros.commands.export",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
