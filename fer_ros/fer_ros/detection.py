@@ -26,6 +26,7 @@ import numpy as np
 
 from .errors import ModelError
 from .preprocess import Box
+from .settings import SPECS
 
 LOG = logging.getLogger(__name__)
 
@@ -81,11 +82,11 @@ class FaceDetector:
 
     def __init__(
         self,
-        detection_width: int = 320,
-        min_face_size: int = 40,
-        max_faces: int = 10,
-        face_margin: float = 0.0,
-        score_threshold: float = 0.5,
+        detection_width: int = SPECS["detection_width"].default,
+        min_face_size: int = SPECS["min_face_size"].default,
+        max_faces: int = SPECS["max_faces"].default,
+        face_margin: float = SPECS["face_margin"].default,
+        score_threshold: float = SPECS["score_threshold"].default,
     ) -> None:
         self.detection_width = detection_width
         self.min_face_size = min_face_size
