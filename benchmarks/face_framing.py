@@ -8,10 +8,14 @@ known positions and sizes (``fer_ros/test/placed_faces.py``):
     margin and classify it: end-to-end accuracy, box IoU with the true FER2013
     crop, and the crop-level accuracy of the same model on the same faces. The
     default ``face_margin`` is the margin that maximises end-to-end accuracy.
+``cascade``
+    Recall and false positives of OpenCV's three frontal-face Haar cascades
+    (one face per frame), to choose the default cascade and score threshold.
 ``interval``
     Faces drift across the frame for 30 frames; for each ``full_detection_interval``
     the per-frame recall and the detection time are reported.
 
+    python benchmarks/face_framing.py --section cascade --faces 300
     python benchmarks/face_framing.py --section margin --faces 900
     python benchmarks/face_framing.py --section interval
 
@@ -33,7 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "fer_ros"), str(ROOT / "fer_ros" / "test")]
 
-from fer_ros.detection import frame_box  # noqa: E402
+from fer_ros.detection import HaarFaceDetector, frame_box  # noqa: E402
 from fer_ros.pipeline import Pipeline  # noqa: E402
 from fer_ros.preprocess import crop_face, faces_to_input  # noqa: E402
 from fer_ros.settings import PipelineSettings  # noqa: E402
@@ -41,12 +45,21 @@ from fer_ros.tracking import iou  # noqa: E402
 from fer_ros.training.data import read_fer2013  # noqa: E402
 from placed_faces import place_faces  # noqa: E402
 
+CASCADES = (
+    "haarcascade_frontalface_default.xml",
+    "haarcascade_frontalface_alt.xml",
+    "haarcascade_frontalface_alt2.xml",
+)
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"
 
 
-def measure_margins(data, model: str, n_faces: int, margins, seed: int, detection_width: int) -> dict:
+def measure_margins(
+    data, model: str, n_faces: int, margins, seed: int, detection_width: int, detector: dict
+) -> dict:
     pipeline = Pipeline(
-        PipelineSettings(model=model, face_margin=0.0, tracking=False, detection_width=detection_width)
+        PipelineSettings(
+            model=model, face_margin=0.0, tracking=False, detection_width=detection_width, **detector
+        )
     )
     info = pipeline.model_info
     rng = np.random.default_rng(seed)
@@ -86,7 +99,41 @@ def measure_margins(data, model: str, n_faces: int, margins, seed: int, detectio
     }
 
 
-def measure_intervals(data, model: str, intervals, seed: int, sequences: int = 12, length: int = 30) -> list:
+def measure_cascades(data, n_faces: int, seed: int, detection_width: int, thresholds=(0.5, 0.55)) -> list:
+    """Recall and false positives of OpenCV's frontal-face cascades, one placed face per frame."""
+    rng = np.random.default_rng(seed)
+    indices = rng.choice(len(data), n_faces, replace=False)
+    frames = [place_faces(data.images, data.targets, [i], rng) for i in indices]
+    rows = []
+    for cascade in CASCADES:
+        for threshold in thresholds:
+            detector = HaarFaceDetector(
+                str(Path(cv2.data.haarcascades) / cascade),
+                detection_width=detection_width,
+                score_threshold=threshold,
+            )
+            found = false_positives = 0
+            start = time.perf_counter()
+            for frame, placed in frames:
+                detections = detector.detect(frame, cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+                hit = any(iou(d.box, placed[0].box) >= 0.4 for d in detections)
+                found += hit
+                false_positives += len(detections) - hit
+            rows.append(
+                {
+                    "cascade": cascade,
+                    "score_threshold": threshold,
+                    "recall": found / n_faces,
+                    "false_positives_per_frame": false_positives / n_faces,
+                    "ms_per_frame": (time.perf_counter() - start) * 1e3 / n_faces,
+                }
+            )
+    return rows
+
+
+def measure_intervals(
+    data, model: str, intervals, seed: int, detector: dict, sequences: int = 12, length: int = 30
+) -> list:
     rng = np.random.default_rng(seed)
     clips = []
     for _ in range(sequences):
@@ -96,7 +143,7 @@ def measure_intervals(data, model: str, intervals, seed: int, sequences: int = 1
         clips.append((frame, placed, step))
     rows = []
     for interval in intervals:
-        pipeline = Pipeline(PipelineSettings(model=model, full_detection_interval=interval))
+        pipeline = Pipeline(PipelineSettings(model=model, full_detection_interval=interval, **detector))
         found = total = 0
         detect_ms = []
         for frame, placed, (dx, dy) in clips:
@@ -122,22 +169,36 @@ def measure_intervals(data, model: str, intervals, seed: int, sequences: int = 1
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--section", choices=("margin", "interval", "all"), default="all")
+    parser.add_argument("--section", choices=("cascade", "margin", "interval", "all"), default="all")
     parser.add_argument("--data", default=os.environ.get("FER2013_CSV", str(DEFAULT_DATA)))
     parser.add_argument("--model", default="fer_default.onnx")
     parser.add_argument("--faces", type=int, default=900)
     parser.add_argument("--margins", default="-0.1,-0.05,0,0.05,0.1,0.15,0.2,0.3")
     parser.add_argument("--intervals", default="1,3,5,10")
     parser.add_argument("--detection-width", type=int, default=PipelineSettings().detection_width)
+    parser.add_argument("--detector", default="haar", help="haar or yunet")
+    parser.add_argument("--detector-model", default="", help="YuNet .onnx file (with --detector yunet)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args()
+    detector = {"detector": args.detector, "detector_model": args.detector_model}
     data = read_fer2013(args.data, splits=["PrivateTest"])["PrivateTest"]
     report = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cv2": cv2.__version__}
+    if args.section in ("cascade", "all"):
+        report["cascade"] = rows = measure_cascades(
+            data, min(args.faces, 300), args.seed, args.detection_width
+        )
+        print("| cascade | score_threshold | recall | false positives / frame | ms / frame |")
+        print("|---|---|---|---|---|")
+        for row in rows:
+            print(
+                f"| {row['cascade']} | {row['score_threshold']} | {row['recall']:.3f} | "
+                f"{row['false_positives_per_frame']:.3f} | {row['ms_per_frame']:.1f} |"
+            )
     if args.section in ("margin", "all"):
         margins = [float(m) for m in args.margins.split(",")]
         report["margin"] = m = measure_margins(
-            data, args.model, args.faces, margins, args.seed, args.detection_width
+            data, args.model, args.faces, margins, args.seed, args.detection_width, detector
         )
         print(
             f"recall {m['recall']:.3f}; crop-level accuracy of the detected faces "
@@ -149,7 +210,7 @@ def main() -> int:
             print(f"| {margin:+.2f} | {accuracy:.3f} | {box_iou:.3f} |")
     if args.section in ("interval", "all"):
         intervals = [int(v) for v in args.intervals.split(",")]
-        report["interval"] = rows = measure_intervals(data, args.model, intervals, args.seed)
+        report["interval"] = rows = measure_intervals(data, args.model, intervals, args.seed, detector)
         print("| full_detection_interval | recall | detect ms mean | median |\n|---|---|---|---|")
         for row in rows:
             print(
