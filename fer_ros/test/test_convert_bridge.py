@@ -64,3 +64,18 @@ def test_working_bridge_is_used():
 def test_without_cv_bridge_installed_own_conversion_runs():
     decoder = FrameDecoder(compressed=False, use_cv_bridge=True)  # cv_bridge is not importable here
     assert decoder.decode(_image(np.arange(18, dtype=np.uint8))).shape == (2, 3, 3)
+
+
+def test_cv_bridge_can_be_switched_off_and_on():
+    decoder = FrameDecoder(compressed=False, use_cv_bridge=False)
+    decoder._bridge = WorkingBridge()
+    decoder.set_use_cv_bridge(False)
+    assert not decoder.using_cv_bridge
+    assert decoder.decode(_image(np.arange(18, dtype=np.uint8)))[0, 0, 0] == 2  # own conversion: R,G,B -> B
+    decoder.set_use_cv_bridge(True)  # loads cv_bridge again if it imports (it does not in CI)
+    try:
+        import cv_bridge  # noqa: F401
+        expected = True
+    except Exception:
+        expected = False
+    assert decoder.using_cv_bridge == expected

@@ -44,8 +44,12 @@ class FrameDecoder:
     def using_cv_bridge(self) -> bool:
         return self._bridge is not None
 
-    def disable_cv_bridge(self) -> None:
-        self._bridge = None
+    def set_use_cv_bridge(self, use: bool) -> None:
+        """Switch cv_bridge on (if it imports) or off while running."""
+        if not use:
+            self._bridge = None
+        elif self._bridge is None:
+            self._bridge = _load_cv_bridge()
 
     def _bridge_decode(self, msg: Any) -> np.ndarray:
         if self.compressed:

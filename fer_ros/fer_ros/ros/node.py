@@ -219,8 +219,8 @@ class FerNode(Node):
             self._max_rate_hz = node_changes["max_rate_hz"]
         if "publish_annotated" in node_changes:
             self._publish_annotated = node_changes["publish_annotated"]
-        if node_changes.get("use_cv_bridge") is False:
-            self._decoder.disable_cv_bridge()
+        if "use_cv_bridge" in node_changes:
+            self._decoder.set_use_cv_bridge(node_changes["use_cv_bridge"])
         return SetParametersResult(successful=True)
 
     # -- health --------------------------------------------------------------------------------
