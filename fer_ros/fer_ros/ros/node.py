@@ -19,6 +19,7 @@ rejected with the reason. A bad frame is counted, logged (throttled) and skipped
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from typing import Any, List, Optional, Tuple
@@ -272,6 +273,9 @@ def main(args: Optional[List[str]] = None) -> int:
         get_logger(NODE_NAME).fatal(str(exc))
         code = 2
     finally:
+        # One Ctrl-C both shuts the context down (ending spin) and raises KeyboardInterrupt in
+        # Python, which can arrive later, in the middle of this cleanup: ignore it from here on.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()
