@@ -24,6 +24,7 @@ COMMANDS = {
     "train": "fer_ros.commands.train",
     "eval": "fer_ros.commands.eval",
     "export": "fer_ros.commands.export",
+    "bag": "fer_ros.commands.bag",
 }
 
 

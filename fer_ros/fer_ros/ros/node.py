@@ -1,0 +1,280 @@
+"""The fer_ros node: camera images in, facial expressions, annotated images and diagnostics out.
+
+Topics (relative to the node's namespace; the launch file remaps ``image``):
+
+* ``image`` (sensor_msgs/Image) or ``image/compressed`` (sensor_msgs/CompressedImage),
+  chosen by ``input_type``; keep-last depth 1, best effort unless ``reliability``
+  says otherwise.
+* ``expressions`` (fer_ros_msgs/FaceExpressionArray): one per processed frame,
+  also when no face is seen, with the source image's header.
+* ``image_annotated`` (sensor_msgs/Image): only while someone subscribes.
+* ``/diagnostics`` (diagnostic_msgs/DiagnosticArray): node health once a second.
+
+Frames are handed from the subscription callback to one worker thread through a
+one-slot mailbox: the worker always takes the newest frame, so a slow machine
+drops frames (counted) instead of building a backlog, and ``max_rate_hz``
+bounds the work. Parameters are validated on every change and either applied or
+rejected with the reason. A bad frame is counted, logged (throttled) and skipped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, List, Optional, Tuple
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import (
+    FloatingPointRange,
+    IntegerRange,
+    ParameterDescriptor,
+    ParameterType,
+    SetParametersResult,
+)
+from rclpy.exceptions import ParameterException
+from rclpy.executors import ExternalShutdownException
+from rclpy.logging import get_logger
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CompressedImage, Image
+
+from fer_ros_msgs.msg import FaceExpressionArray
+
+from ..errors import FerRosError, ImageConversionError
+from ..pipeline import Pipeline
+from ..settings import SPECS, PipelineSettings, SettingSpec
+from .convert import annotated_image
+from .decode import FrameDecoder
+from .messages import expressions_message, rclpy_kit
+from .parameters import ALL_SETTINGS, NODE_SPECS, READ_ONLY, validate_node_setting
+from .stats import NodeStats
+
+NODE_NAME = "fer_node"
+DIAGNOSTICS_PERIOD_S = 1.0
+LOG_THROTTLE_S = 5.0
+
+_PARAMETER_TYPES = {
+    bool: ParameterType.PARAMETER_BOOL,
+    int: ParameterType.PARAMETER_INTEGER,
+    float: ParameterType.PARAMETER_DOUBLE,
+    str: ParameterType.PARAMETER_STRING,
+    list: ParameterType.PARAMETER_STRING_ARRAY,
+}
+
+
+def parameter_descriptor(spec: SettingSpec) -> ParameterDescriptor:
+    """ROS parameter descriptor of a setting: type, description, allowed values and range."""
+    descriptor = ParameterDescriptor(
+        name=spec.name,
+        type=_PARAMETER_TYPES[spec.type],
+        description=spec.description,
+        additional_constraints=f"allowed: {spec.allowed()}",
+        read_only=spec.name in READ_ONLY,
+    )
+    if spec.min is not None and spec.max is not None:
+        if spec.type is int:
+            descriptor.integer_range = [
+                IntegerRange(from_value=int(spec.min), to_value=int(spec.max), step=1)
+            ]
+        elif spec.type is float:
+            descriptor.floating_point_range = [
+                FloatingPointRange(from_value=float(spec.min), to_value=float(spec.max), step=0.0)
+            ]
+    return descriptor
+
+
+def _default(spec: SettingSpec) -> Any:
+    return list(spec.default) if spec.type is list else spec.default
+
+
+class FerNode(Node):
+    """Facial expression recognition on a camera topic (see the module docstring)."""
+
+    def __init__(self, **node_kwargs: Any) -> None:
+        super().__init__(NODE_NAME, **node_kwargs)
+        for spec in ALL_SETTINGS:
+            self.declare_parameter(spec.name, _default(spec), parameter_descriptor(spec))
+        values = {spec.name: self.get_parameter(spec.name).value for spec in ALL_SETTINGS}
+        for name in NODE_SPECS:
+            values[name] = validate_node_setting(name, values[name])
+        settings = PipelineSettings.from_mapping({k: v for k, v in values.items() if k in SPECS})
+        self._pipeline = Pipeline(settings)  # raises ModelError naming the file
+        self._pipeline_lock = threading.Lock()
+        self._max_rate_hz: float = values["max_rate_hz"]
+        self._publish_annotated: bool = values["publish_annotated"]
+        compressed = values["input_type"] == "compressed"
+        self._decoder = FrameDecoder(compressed, values["use_cv_bridge"], log=self.get_logger().info)
+        self._kit = rclpy_kit()
+        self._stats = NodeStats()
+        self._canvas = None
+
+        self._expressions_pub = self.create_publisher(FaceExpressionArray, "expressions", 10)
+        # Reliable keep-last 1: matches RViz's default (reliable) and best-effort viewers alike.
+        self._annotated_pub = self.create_publisher(Image, "image_annotated", 1)
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        image_qos = QoSProfile(
+            history=HistoryPolicy.KEEP_LAST,
+            depth=1,
+            reliability=ReliabilityPolicy.RELIABLE
+            if values["reliability"] == "reliable"
+            else ReliabilityPolicy.BEST_EFFORT,
+        )
+        topic, msg_type = ("image/compressed", CompressedImage) if compressed else ("image", Image)
+        self._subscription = self.create_subscription(msg_type, topic, self._on_image, image_qos)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+        self._mailbox: Optional[Tuple[Any, float]] = None
+        self._wakeup = threading.Condition()
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._run, name="fer_worker", daemon=True)
+        self._worker.start()
+        self._diagnostics_timer = self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)
+        self.get_logger().info(
+            f"listening on {self._subscription.topic_name} ({msg_type.__name__}, {values['reliability']}); "
+            f"model {self._pipeline.classifier.path} on {self._pipeline.provider}; "
+            f"labels {', '.join(self._pipeline.labels)}; "
+            f"image conversion: {'cv_bridge' if self._decoder.using_cv_bridge else 'fer_ros'}"
+        )
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def _on_image(self, msg: Any) -> None:
+        now = time.monotonic()
+        with self._wakeup:
+            self._stats.frame_received(now, replaced_pending=self._mailbox is not None)
+            self._mailbox = (msg, now)
+            self._wakeup.notify()
+
+    def _take_newest(self) -> Optional[Tuple[Any, float]]:
+        with self._wakeup:
+            while self._mailbox is None and not self._stop.is_set():
+                self._wakeup.wait(0.5)
+            item, self._mailbox = self._mailbox, None
+            return item
+
+    def _run(self) -> None:
+        next_start = 0.0
+        while not self._stop.is_set():
+            wait = next_start - time.monotonic()
+            if wait > 0 and self._stop.wait(wait):  # frames arriving meanwhile replace each other
+                break
+            item = self._take_newest()
+            if item is None:
+                continue
+            start = time.monotonic()
+            rate = self._max_rate_hz
+            next_start = start + 1.0 / rate if rate > 0 else 0.0
+            try:
+                self._process(*item)
+            except Exception as exc:  # the node must never die on input
+                self._stats.frame_failed()
+                self.get_logger().error(f"frame processing failed: {exc!r}",
+                                        throttle_duration_sec=LOG_THROTTLE_S)
+
+    def _process(self, msg: Any, received_at: float) -> None:
+        try:
+            frame = self._decoder.decode(msg)
+        except ImageConversionError as exc:
+            self._stats.frame_rejected()
+            self.get_logger().warning(f"frame skipped: {exc}", throttle_duration_sec=LOG_THROTTLE_S)
+            return
+        with self._pipeline_lock:
+            result = self._pipeline.process(frame)
+        self._expressions_pub.publish(expressions_message(self._kit, msg.header, result))
+        if self._publish_annotated and self._annotated_pub.get_subscription_count() > 0:
+            image, self._canvas = annotated_image(self._kit, msg.header, frame, result, self._canvas)
+            self._annotated_pub.publish(image)
+        self._stats.frame_processed(received_at, time.monotonic(), len(result.faces))
+
+    # -- parameters ----------------------------------------------------------------------------
+
+    def _on_set_parameters(self, parameters: List[Any]) -> SetParametersResult:
+        pipeline_changes = {}
+        node_changes = {}
+        try:
+            for parameter in parameters:
+                name = parameter.name
+                if name in READ_ONLY:
+                    raise FerRosError(f"parameter {name} is read-only: set it at start-up")
+                if name in SPECS:
+                    value = parameter.value
+                    pipeline_changes[name] = list(value) if isinstance(value, (list, tuple)) else value
+                elif name in NODE_SPECS:
+                    node_changes[name] = validate_node_setting(name, parameter.value)
+            if pipeline_changes:
+                new_settings = self._pipeline.settings.replace(**pipeline_changes)
+                with self._pipeline_lock:
+                    self._pipeline.update(new_settings)  # raises (and keeps running as before) on failure
+                self.get_logger().info(
+                    f"applied {', '.join(f'{k}={v}' for k, v in pipeline_changes.items())}; "
+                    f"model {self._pipeline.classifier.path} on {self._pipeline.provider}"
+                )
+        except FerRosError as exc:
+            self.get_logger().warning(f"parameter change rejected: {exc}")
+            return SetParametersResult(successful=False, reason=str(exc))
+        if "max_rate_hz" in node_changes:
+            self._max_rate_hz = node_changes["max_rate_hz"]
+        if "publish_annotated" in node_changes:
+            self._publish_annotated = node_changes["publish_annotated"]
+        if node_changes.get("use_cv_bridge") is False:
+            self._decoder.disable_cv_bridge()
+        return SetParametersResult(successful=True)
+
+    # -- health --------------------------------------------------------------------------------
+
+    def _publish_diagnostics(self) -> None:
+        level, summary, values = self._stats.report()
+        values = values + [
+            ("model", str(self._pipeline.classifier.path)),
+            ("execution_provider", self._pipeline.provider),
+            ("image_conversion", "cv_bridge" if self._decoder.using_cv_bridge else "fer_ros"),
+            ("max_rate_hz", f"{self._max_rate_hz:g}"),
+        ]
+        status = DiagnosticStatus(
+            level=bytes([level]),
+            name=f"{self.get_fully_qualified_name()}: facial expression recognition",
+            message=summary,
+            hardware_id=self.get_fully_qualified_name(),
+            values=[KeyValue(key=k, value=v) for k, v in values],
+        )
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self._diagnostics_pub.publish(array)
+
+    # -- shutdown ------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop the worker thread (waits for the frame in progress)."""
+        self._stop.set()
+        with self._wakeup:
+            self._wakeup.notify_all()
+        self._worker.join(timeout=5.0)
+
+    def destroy_node(self) -> None:
+        self.stop()
+        super().destroy_node()
+
+
+def main(args: Optional[List[str]] = None) -> int:
+    """``ros2 run fer_ros fer_node``: spin the node until Ctrl-C or shutdown."""
+    rclpy.init(args=args)
+    node = None
+    code = 0
+    try:
+        node = FerNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except (FerRosError, ParameterException) as exc:  # bad model or parameters at start-up: say why, exit
+        get_logger(NODE_NAME).fatal(str(exc))
+        code = 2
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,21 @@
+"""fer.launch.py with platform:=jetson (shortcut); every other fer.launch.py argument still applies.
+
+    ros2 launch fer_ros fer_jetson.launch.py image_topic:=/camera/image_raw
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from launch import LaunchDescription
+from launch.actions import IncludeLaunchDescription
+from launch.launch_description_sources import PythonLaunchDescriptionSource
+
+
+def generate_launch_description() -> LaunchDescription:
+    main = str(Path(__file__).resolve().parent / "fer.launch.py")
+    return LaunchDescription([
+        IncludeLaunchDescription(
+            PythonLaunchDescriptionSource(main), launch_arguments={"platform": "jetson"}.items()
+        )
+    ])

@@ -1,0 +1,56 @@
+"""Helpers for the ROS-side tests: frames with real FER2013 faces, and a small test model.
+
+Faces are FER2013 PrivateTest crops enlarged into a plain frame, the framing the
+expression models are trained on, so the Haar detector finds real faces.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Tuple
+
+import cv2
+import numpy as np
+from fer_ros.model_metadata import FER2013_LABELS, ModelInfo
+
+FRAME_SIZE = (320, 240)  # width, height
+
+
+def face_frame(face48: np.ndarray, side: int = 150, origin: Tuple[int, int] = (80, 40)) -> np.ndarray:
+    """A BGR frame with one FER2013 face enlarged to ``side`` pixels at ``origin`` on mid-grey."""
+    width, height = FRAME_SIZE
+    frame = np.full((height, width), 128, dtype=np.uint8)
+    x, y = origin
+    frame[y:y + side, x:x + side] = cv2.resize(face48, (side, side), interpolation=cv2.INTER_CUBIC)
+    return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+
+
+def detectable_faces(dataset, count: int, start: int = 0) -> List[np.ndarray]:
+    """The first ``count`` PrivateTest faces (from ``start``) the default detector finds in a frame.
+
+    Picking faces the pipeline's default detector finds keeps these tests about the
+    ROS plumbing, not about detector recall (which the benchmarks measure).
+    """
+    from fer_ros.detection import create_detector
+    from fer_ros.settings import PipelineSettings
+
+    s = PipelineSettings()
+    detector = create_detector(s.detector, s.detector_model, detection_width=s.detection_width,
+                               min_face_size=s.min_face_size, max_faces=s.max_faces,
+                               face_margin=s.face_margin, score_threshold=s.score_threshold)
+    found = []
+    for face in dataset.images[start:]:
+        bgr = face_frame(face)
+        if len(detector.detect(bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))) == 1:
+            found.append(face)
+            if len(found) == count:
+                break
+    return found
+
+
+def tiny_model(path: Path) -> Path:
+    """A small valid fer_ros model (linear classifier on grey 48x48 faces) with full metadata."""
+    from tiny_models import linear_softmax_model
+
+    info = ModelInfo(labels=FER2013_LABELS, preprocessing="grey", input_size=48)
+    return linear_softmax_model(path, metadata=info.to_metadata())

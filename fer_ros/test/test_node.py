@@ -1,0 +1,140 @@
+"""The node in-process with rclpy: images with real faces in, expressions out (skips without ROS 2)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+rclpy = pytest.importorskip("rclpy", reason="rclpy is not installed (source a ROS 2 workspace to run)")
+pytest.importorskip("fer_ros_msgs.msg", reason="fer_ros_msgs is not built (colcon build fer_ros_msgs)")
+
+from rclpy.executors import MultiThreadedExecutor  # noqa: E402
+from rclpy.parameter import Parameter  # noqa: E402
+from rclpy.qos import qos_profile_sensor_data  # noqa: E402
+from ros_fixtures import detectable_faces, face_frame, tiny_model  # noqa: E402
+from sensor_msgs.msg import Image  # noqa: E402
+
+from fer_ros_msgs.msg import FaceExpressionArray  # noqa: E402
+
+pytestmark = pytest.mark.ros
+
+
+@pytest.fixture(scope="module")
+def faces(fer2013_private_test):
+    return detectable_faces(fer2013_private_test, 3)
+
+
+@pytest.fixture()
+def ros_context():
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    yield context
+    rclpy.try_shutdown(context=context)
+
+
+def _image(frame: np.ndarray, stamp_sec: int, corrupt: bool = False) -> Image:
+    msg = Image()
+    msg.header.stamp.sec = stamp_sec
+    msg.header.frame_id = "cam"
+    msg.height, msg.width = frame.shape[:2]
+    msg.encoding = "bgr8"
+    msg.step = msg.width * 3
+    data = frame.tobytes()
+    msg.data = data[: len(data) // 2] if corrupt else data
+    return msg
+
+
+def _spin_until(executor, condition, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not condition():
+        executor.spin_once(timeout_sec=0.05)
+
+
+def test_node_publishes_expressions_with_source_stamps(ros_context, tmp_path, faces):
+    from fer_ros.ros.node import FerNode
+
+    model = tiny_model(tmp_path / "tiny.onnx")
+    node = FerNode(context=ros_context, parameter_overrides=[
+        Parameter("model", value=str(model)), Parameter("tracking", value=False),
+    ])
+    helper = rclpy.create_node("fer_test_helper", context=ros_context)
+    received = []
+    helper.create_subscription(FaceExpressionArray, "expressions", received.append, 10)
+    pub = helper.create_publisher(Image, "image", qos_profile_sensor_data)
+    executor = MultiThreadedExecutor(context=ros_context)
+    executor.add_node(node)
+    executor.add_node(helper)
+    try:
+        _spin_until(executor, lambda: pub.get_subscription_count() > 0 and helper.count_publishers(
+            "expressions") > 0)
+        frames = [face_frame(f) for f in faces] + [np.full((240, 320, 3), 128, np.uint8)]
+        sent = []
+        for i, frame in enumerate(frames):
+            if i == 1:  # a corrupt frame first: skipped and counted, the node carries on
+                pub.publish(_image(frame, 999, corrupt=True))
+                _spin_until(executor, lambda: node._stats.rejected == 1, timeout=5.0)
+            pub.publish(_image(frame, 1000 + i))
+            sent.append(1000 + i)
+            count = len(received)
+            _spin_until(executor, lambda n=count: len(received) > n, timeout=10.0)
+        assert node._stats.rejected == 1
+        by_stamp = {m.header.stamp.sec: m for m in received}
+        assert set(by_stamp) == set(sent), "one expressions message per processed frame, with its stamp"
+        assert [len(by_stamp[s].faces) for s in sent] == [1, 1, 1, 0]
+        face = by_stamp[1000].faces[0]
+        assert by_stamp[1000].header.frame_id == "cam"
+        assert list(face.labels)[int(np.argmax(face.probabilities))] == face.expression
+        assert face.expression in (face.ANGRY, face.DISGUST, face.FEAR, face.HAPPY, face.SAD, face.SURPRISE,
+                                   face.NEUTRAL)
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        helper.destroy_node()
+
+
+def test_parameter_changes_are_validated(ros_context, tmp_path):
+    from fer_ros.ros.node import FerNode
+
+    model = tiny_model(tmp_path / "tiny.onnx")
+    node = FerNode(context=ros_context, parameter_overrides=[Parameter("model", value=str(model))])
+    try:
+        ok = node.set_parameters([
+            Parameter("max_rate_hz", value=5.0), Parameter("detection_width", value=480),
+        ])
+        assert all(r.successful for r in ok)
+        assert node._max_rate_hz == 5.0 and node._pipeline.settings.detection_width == 480
+        bad = node.set_parameters([Parameter("detection_width", value=-3)])[0]
+        assert not bad.successful and node._pipeline.settings.detection_width == 480
+        bad = node.set_parameters([Parameter("model", value=str(tmp_path / "missing.onnx"))])[0]
+        assert not bad.successful and "missing.onnx" in bad.reason
+        assert node._pipeline.classifier.path == model  # still running the old model
+        bad = node.set_parameters([Parameter("detector", value="magic")])[0]
+        assert not bad.successful and "haar" in bad.reason
+        bad = node.set_parameters([Parameter("input_type", value="compressed")])[0]
+        assert not bad.successful
+        described = node.describe_parameters(["detection_width", "max_rate_hz"])
+        assert described[0].integer_range[0].from_value == 0 and described[0].description
+        assert described[1].floating_point_range[0].to_value == 1000.0
+    finally:
+        node.destroy_node()
+
+
+def test_missing_model_fails_at_start_naming_the_file(ros_context, tmp_path):
+    from fer_ros.errors import ModelError
+    from fer_ros.ros.node import FerNode
+
+    with pytest.raises(ModelError, match="nothing.onnx"):
+        missing = str(tmp_path / "nothing.onnx")
+        FerNode(context=ros_context, parameter_overrides=[Parameter("model", value=missing)])
+
+
+def test_worker_stops_cleanly(ros_context, tmp_path):
+    from fer_ros.ros.node import FerNode
+
+    node = FerNode(context=ros_context, parameter_overrides=[
+        Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx")))])
+    worker = node._worker
+    node.destroy_node()
+    assert not worker.is_alive()
