@@ -72,6 +72,8 @@ def git_commit() -> Optional[str]:
 
 def describe_environment() -> dict:
     """Machine, OS, Python, library versions, date (UTC) and git commit."""
+    import cv2
+
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     return {
         "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -79,6 +81,7 @@ def describe_environment() -> dict:
         "cpu_cores_usable": usable_cores(),
         "cpu_count_os": os.cpu_count(),
         "load_average_at_start": [round(x, 2) for x in load] if load else None,
+        "opencv_threads": cv2.getNumThreads(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "packages": package_versions(),

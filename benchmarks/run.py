@@ -118,7 +118,7 @@ def measure_memory(settings: dict, frames, passes: int, with_peer: bool) -> dict
 
 def run(args: argparse.Namespace) -> dict:
     from fer_ros.errors import FerRosError
-    from fer_ros.resources import resolve_model, shipped_models
+    from fer_ros.resources import DEFAULT_MODEL, resolve_model, shipped_models
     from fer_ros.settings import PipelineSettings
     from fer_ros.training.data import read_fer2013
 
@@ -130,7 +130,8 @@ def run(args: argparse.Namespace) -> dict:
     from benchmarks.report import evaluate_targets
 
     profile = PROFILES[args.profile]
-    models = args.models or shipped_models()
+    # The default model first: it drives the pipeline and the targets.
+    models = args.models or sorted(shipped_models(), key=lambda name: name != DEFAULT_MODEL)
     if not models:
         raise FerRosError("no fer_ros model to measure: none is shipped in fer_ros/fer_ros/models/; "
                           "pass --models PATH.onnx")
