@@ -169,6 +169,27 @@ def render_markdown(result: Dict) -> str:
                     for r in pipeline for name in ("fer_ros", "fer") if name in r]
         extra = ", ".join(f"{name} {n} at {frame}/{faces} faces" for frame, faces, name, n in spurious if n)
         lines += ["", f"Detections matching no placed face: {extra or 'none'}.", ""]
+    sweep = result.get("sweep", [])
+    if sweep:
+        lines += [
+            "## Detector settings sweep (fer_ros, 640x480, same frames as fer, alternating runs)",
+            "",
+            "| fer_ros settings | faces | fer_ros fps | fer fps | ratio | found fer_ros / fer "
+            "| spurious fer_ros / fer |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in sweep:
+            ours, peer = row["fer_ros"], row.get("fer")
+            ratio = row.get(RATIO)
+            settings = ", ".join(f"{k}={v}" for k, v in row["settings"].items()) or "defaults"
+            sides = (ours, peer) if peer else (ours,)
+            found = " / ".join(_ratio(s["faces_matched"], s["faces_placed"]) for s in sides)
+            spurious = " / ".join(str(s["faces_found"] - s["faces_matched"]) for s in sides)
+            peer_fps = f"{peer['fps']['median']:.1f}" if peer else "-"
+            ratio_s = f"{ratio['median']:.1f}x" if ratio else "-"
+            lines.append(f"| {settings} | {row['faces']} | {ours['fps']['median']:.1f} | {peer_fps} "
+                         f"| {ratio_s} | {found} | {spurious} |")
+        lines.append("")
     memory = result.get("memory", {})
     if memory:
         lines += [
