@@ -88,8 +88,13 @@ class Classifier:
         self._check_outputs()
         LOG.info(
             "expression model %s (%d classes, %s, %dx%d) running on %s with %d intra-op thread(s)",
-            path.name, len(self.info.labels), self.info.preprocessing, self.info.input_size,
-            self.info.input_size, self.provider, intra_op_threads,
+            path.name,
+            len(self.info.labels),
+            self.info.preprocessing,
+            self.info.input_size,
+            self.info.input_size,
+            self.provider,
+            intra_op_threads,
         )
 
     @property

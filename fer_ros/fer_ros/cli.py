@@ -18,7 +18,10 @@ from . import __version__
 from .errors import FerRosError
 
 # name -> module; order is the order shown in --help.
-COMMANDS = {}
+COMMANDS = {
+    "run": "fer_ros.commands.run",
+    "bench": "fer_ros.commands.bench",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

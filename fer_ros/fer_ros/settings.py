@@ -69,75 +69,133 @@ def _fmt(value: float) -> str:
 PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
     # -- classifier ---------------------------------------------------------------------------
     SettingSpec(
-        "model", str, DEFAULT_MODEL,
+        "model",
+        str,
+        DEFAULT_MODEL,
         "Expression model: name of a shipped model (e.g. fer_default.onnx) or a path to an .onnx file "
         "exported by fer-ros export.",
         reload=True,
     ),
     SettingSpec(
-        "providers", list, ("CPUExecutionProvider",),
+        "providers",
+        list,
+        ("CPUExecutionProvider",),
         "ONNX Runtime execution providers in order of preference; unavailable ones are skipped and "
         "the log says which one runs (e.g. TensorrtExecutionProvider,CUDAExecutionProvider,"
         "CPUExecutionProvider on a Jetson).",
-        choices=KNOWN_PROVIDERS, reload=True,
+        choices=KNOWN_PROVIDERS,
+        reload=True,
     ),
     SettingSpec(
-        "intra_op_threads", int, 1,
+        "intra_op_threads",
+        int,
+        1,
         "ONNX Runtime intra-op threads for the expression model (0 = ONNX Runtime's default, one per core).",
-        min=0, max=64, reload=True,
+        min=0,
+        max=64,
+        reload=True,
     ),
     # -- detection ----------------------------------------------------------------------------
     SettingSpec(
-        "detector", str, "haar",
+        "detector",
+        str,
+        "haar",
         "Face detector: haar (OpenCV Haar cascade shipped in the OpenCV wheel, no download) or yunet "
         "(OpenCV FaceDetectorYN; needs detector_model).",
-        choices=DETECTORS, reload=True,
+        choices=DETECTORS,
+        reload=True,
     ),
     SettingSpec(
-        "detector_model", str, "",
+        "detector_model",
+        str,
+        "",
         "Path to the YuNet .onnx file (face_detection_yunet_2023mar.onnx) when detector is yunet.",
         reload=True,
     ),
     SettingSpec(
-        "detection_width", int, 320,
+        "detection_width",
+        int,
+        320,
         "Frames wider than this are downscaled to this width for face detection (boxes are returned in "
         "full-frame pixels); 0 detects at full resolution.",
-        min=0, max=8192,
+        min=0,
+        max=8192,
     ),
     SettingSpec(
-        "min_face_size", int, 40,
+        "min_face_size",
+        int,
+        40,
         "Smallest face to detect, in full-frame pixels (side of the detector's box).",
-        min=8, max=4096,
+        min=8,
+        max=4096,
     ),
-    SettingSpec("max_faces", int, 10, "Largest number of faces kept per frame (highest scores first).",
-                min=1, max=256),
     SettingSpec(
-        "face_margin", float, 0.0,
+        "max_faces", int, 10, "Largest number of faces kept per frame (highest scores first).", min=1, max=256
+    ),
+    SettingSpec(
+        "face_margin",
+        float,
+        0.0,
         "Extra border around the squared detector box before cropping, as a fraction of its side "
         "(0.1 adds 10%); the default matches the framing of the FER2013 training faces.",
-        min=-0.5, max=1.0,
+        min=-0.5,
+        max=1.0,
     ),
-    SettingSpec("score_threshold", float, 0.5, "Faces whose detector score is below this are dropped.",
-                min=0.0, max=1.0),
     SettingSpec(
-        "full_detection_interval", int, 1,
+        "score_threshold",
+        float,
+        0.5,
+        "Faces whose detector score is below this are dropped.",
+        min=0.0,
+        max=1.0,
+    ),
+    SettingSpec(
+        "full_detection_interval",
+        int,
+        1,
         "Run a full-frame detection every N frames; in between, faces are re-detected only in a region "
         "around each tracked face (needs tracking). 1 = full detection on every frame.",
-        min=1, max=1000,
+        min=1,
+        max=1000,
     ),
     # -- tracking and smoothing ---------------------------------------------------------------
-    SettingSpec("tracking", bool, True,
-                "Give faces stable ids across frames by box overlap (IoU); off = new ids every frame."),
-    SettingSpec("iou_threshold", float, 0.3,
-                "Smallest box overlap (IoU) for a detection to continue a track.", min=0.01, max=1.0),
-    SettingSpec("max_missed_frames", int, 5,
-                "Frames a track survives without a matching detection before its id is retired.",
-                min=0, max=1000),
-    SettingSpec("smoothing", bool, True,
-                "Smooth each face's class probabilities over time (exponential moving average) so the "
-                "label does not flicker; needs tracking."),
-    SettingSpec("smoothing_alpha", float, 0.4,
-                "Weight of the newest frame in the moving average (1 = no smoothing).", min=0.01, max=1.0),
+    SettingSpec(
+        "tracking",
+        bool,
+        True,
+        "Give faces stable ids across frames by box overlap (IoU); off = new ids every frame.",
+    ),
+    SettingSpec(
+        "iou_threshold",
+        float,
+        0.3,
+        "Smallest box overlap (IoU) for a detection to continue a track.",
+        min=0.01,
+        max=1.0,
+    ),
+    SettingSpec(
+        "max_missed_frames",
+        int,
+        5,
+        "Frames a track survives without a matching detection before its id is retired.",
+        min=0,
+        max=1000,
+    ),
+    SettingSpec(
+        "smoothing",
+        bool,
+        True,
+        "Smooth each face's class probabilities over time (exponential moving average) so the "
+        "label does not flicker; needs tracking.",
+    ),
+    SettingSpec(
+        "smoothing_alpha",
+        float,
+        0.4,
+        "Weight of the newest frame in the moving average (1 = no smoothing).",
+        min=0.01,
+        max=1.0,
+    ),
 )
 
 SPECS: Dict[str, SettingSpec] = {spec.name: spec for spec in PIPELINE_SETTINGS}

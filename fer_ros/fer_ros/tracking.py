@@ -80,9 +80,7 @@ class Tracker:
         """A fresh id (also used by the pipeline when tracking is off)."""
         return next(self._ids)
 
-    def update(
-        self, boxes: Sequence[Box], probabilities: np.ndarray
-    ) -> List[Tuple[int, np.ndarray]]:
+    def update(self, boxes: Sequence[Box], probabilities: np.ndarray) -> List[Tuple[int, np.ndarray]]:
         """Associate this frame's detections with tracks; returns (id, probabilities) per detection."""
         pairs = []
         predicted = [t.predicted_box() for t in self.tracks]
