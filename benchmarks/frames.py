@@ -68,11 +68,15 @@ def _feather_mask(side: int) -> np.ndarray:
     return np.minimum(edge[:, None], edge[None, :])[:, :, None]
 
 
-def face_to_bgr(grey_face: np.ndarray, side: int, rng: np.random.Generator) -> np.ndarray:
-    """Enlarge a grey face to ``side`` pixels and give it a mild skin tint (BGR float32)."""
+def face_to_bgr(grey_face: np.ndarray, side: int, tint: np.ndarray) -> np.ndarray:
+    """Enlarge a grey face to ``side`` pixels and give it a skin tint (BGR float32)."""
     big = cv2.resize(grey_face, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float32)
-    tint = np.array([rng.uniform(0.82, 0.92), rng.uniform(0.9, 0.97), 1.0], np.float32)
     return np.clip(big[:, :, None] * tint, 0, 255)
+
+
+def random_tint(rng: np.random.Generator) -> np.ndarray:
+    """A mild skin-like colour cast (B, G, R gains)."""
+    return np.array([rng.uniform(0.82, 0.92), rng.uniform(0.9, 0.97), 1.0], np.float32)
 
 
 def grid_cells(width: int, height: int, n: int) -> List[Tuple[int, int, int, int]]:
@@ -83,45 +87,80 @@ def grid_cells(width: int, height: int, n: int) -> List[Tuple[int, int, int, int
     return [((i % cols) * cw, (i // cols) * ch, cw, ch) for i in range(n)]
 
 
-def place_faces(
-    background: np.ndarray, faces: np.ndarray, indices: Sequence[int], rng: np.random.Generator
-) -> SyntheticFrame:
-    """Paste ``faces[indices]`` into a copy of ``background``, one per grid cell, at random sizes."""
-    image = background.astype(np.float32)
-    height, width = background.shape[:2]
+def choose_boxes(width: int, height: int, n: int, rng: np.random.Generator) -> List[Box]:
+    """``n`` non-overlapping square face boxes, one per grid cell, at random sizes and places."""
     boxes: List[Box] = []
-    for (cx, cy, cw, ch), index in zip(grid_cells(width, height, len(indices)), indices):
+    for cx, cy, cw, ch in grid_cells(width, height, n):
         side = int(height * rng.uniform(*FACE_SIDE_RANGE))
         side = max(24, min(side, int(0.9 * min(cw, ch))))
-        x = cx + int(rng.integers(0, cw - side + 1))
-        y = cy + int(rng.integers(0, ch - side + 1))
-        face = face_to_bgr(faces[index], side, rng)
+        boxes.append((cx + int(rng.integers(0, cw - side + 1)), cy + int(rng.integers(0, ch - side + 1)),
+                      side, side))
+    return boxes
+
+
+def paste_faces(background: np.ndarray, faces: np.ndarray, indices: Sequence[int], boxes: Sequence[Box],
+                tints: Sequence[np.ndarray]) -> SyntheticFrame:
+    """Paste ``faces[indices]`` at ``boxes`` into a copy of ``background``, with a feathered edge."""
+    image = background.astype(np.float32)
+    for index, (x, y, side, _), tint in zip(indices, boxes, tints):
+        face = face_to_bgr(faces[index], side, tint)
         mask = _feather_mask(side)
         region = image[y:y + side, x:x + side]
         region[:] = face * mask + region * (1.0 - mask)
-        boxes.append((x, y, side, side))
-    return SyntheticFrame(np.clip(image, 0, 255).astype(np.uint8), boxes, list(indices))
+    return SyntheticFrame(np.clip(image, 0, 255).astype(np.uint8), list(boxes), list(indices))
 
 
-def synthesize_frames(
-    faces: np.ndarray, width: int, height: int, n_faces: int, count: int, seed: int = 0
-) -> List[SyntheticFrame]:
-    """``count`` frames of ``width`` x ``height`` with ``n_faces`` real faces each.
-
-    ``faces`` is an N x 48 x 48 uint8 array (e.g. FER2013 PrivateTest). Each frame
-    gets its own background and faces, drawn from a generator seeded by ``seed``.
-    """
+def _check_request(faces: np.ndarray, width: int, height: int, n_faces: int, count: int) -> None:
     if n_faces < 0 or count < 1 or width < 32 or height < 32:
         raise ValueError(f"need n_faces >= 0, count >= 1 and a frame of at least 32x32, got "
                          f"n_faces={n_faces}, count={count}, size={width}x{height}")
     if n_faces and len(faces) < n_faces:
         raise ValueError(f"need at least {n_faces} faces to place, got {len(faces)}")
+
+
+def synthesize_frames(
+    faces: np.ndarray, width: int, height: int, n_faces: int, count: int, seed: int = 0
+) -> List[SyntheticFrame]:
+    """``count`` unrelated photos of ``width`` x ``height`` with ``n_faces`` real faces each.
+
+    ``faces`` is an N x 48 x 48 uint8 array (e.g. FER2013 PrivateTest). Each frame
+    gets its own background, faces and places, drawn from a generator seeded by ``seed``.
+    """
+    _check_request(faces, width, height, n_faces, count)
     rng = np.random.default_rng(seed)
     frames = []
     for _ in range(count):
         background = room_background(width, height, rng)
         indices = rng.choice(len(faces), size=n_faces, replace=False).tolist() if n_faces else []
-        frames.append(place_faces(background, faces, indices, rng))
+        boxes = choose_boxes(width, height, n_faces, rng)
+        frames.append(paste_faces(background, faces, indices, boxes, [random_tint(rng) for _ in indices]))
+    return frames
+
+
+def synthesize_clip(
+    faces: np.ndarray, width: int, height: int, n_faces: int, count: int, seed: int = 0, step: int = 3
+) -> List[SyntheticFrame]:
+    """``count`` frames of a static camera watching ``n_faces`` people who move a little.
+
+    One scene and one set of faces; each face drifts by a random walk of up to
+    ``step`` pixels per frame (staying in the frame), as a seated person in front
+    of a robot would. Trackers and region-of-interest detection are exercised
+    the way a real video exercises them.
+    """
+    _check_request(faces, width, height, n_faces, count)
+    rng = np.random.default_rng(seed)
+    background = room_background(width, height, rng)
+    indices = rng.choice(len(faces), size=n_faces, replace=False).tolist() if n_faces else []
+    boxes = choose_boxes(width, height, n_faces, rng)
+    tints = [random_tint(rng) for _ in indices]
+    frames = []
+    for _ in range(count):
+        frames.append(paste_faces(background, faces, indices, boxes, tints))
+        moved = []
+        for x, y, side, _ in boxes:
+            dx, dy = (int(v) for v in rng.integers(-step, step + 1, size=2))
+            moved.append((min(max(0, x + dx), width - side), min(max(0, y + dy), height - side), side, side))
+        boxes = moved
     return frames
 
 

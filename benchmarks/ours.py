@@ -49,15 +49,19 @@ class FerRosPipeline:
     def __init__(self, settings: PipelineSettings) -> None:
         self.pipeline = Pipeline(settings)
         self.last_timings: dict = {}
+        #: True for unrelated photos: tracks are reset before each frame, since
+        #: temporal smoothing would otherwise mix the expressions of different
+        #: people who happen to stand at the same place. False for a video clip.
+        self.independent_frames = True
+
+    def begin_run(self) -> None:
+        """Start a run over a clip from a clean state (no tracks from the previous run)."""
+        self.pipeline.reset()
 
     def process(self, bgr: np.ndarray) -> List[Tuple[Box, str]]:
-        """Run the pipeline on one frame; returns (box, expression) per face.
-
-        The benchmark frames are unrelated photos, not a video, so tracks are
-        reset first: otherwise temporal smoothing would mix the expressions of
-        different people who happen to stand at the same place.
-        """
-        self.pipeline.reset()
+        """Run the pipeline on one frame; returns (box, expression) per face."""
+        if self.independent_frames:
+            self.pipeline.reset()
         result = self.pipeline.process(bgr)
         self.last_timings = result.timings_ms
         return [(tuple(int(v) for v in face.box), face.label) for face in result.faces]

@@ -147,6 +147,9 @@ class FerPipeline:
         self.last_timings: dict = {}
         logging.getLogger("fer").setLevel(logging.WARNING)
 
+    def begin_run(self) -> None:
+        """fer keeps no state between frames."""
+
     def process(self, bgr: np.ndarray) -> List[Tuple[Box, str]]:
         """Run fer on one BGR frame; returns (box, most likely expression) per face it reports."""
         return [

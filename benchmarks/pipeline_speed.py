@@ -18,17 +18,19 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from .frames import SyntheticFrame, match_boxes, synthesize_frames
+from .frames import SyntheticFrame, match_boxes, synthesize_clip, synthesize_frames
 from .timing import median, pairwise_ratios, summarize
 
 FRAME_SIZES: Tuple[Tuple[int, int], ...] = ((640, 480), (1280, 720))
 FACE_COUNTS: Tuple[int, ...] = (0, 1, 4)
+SCENES = ("photos", "video")  # unrelated frames, or a clip of a static camera (see frames.py)
 WARMUP_FRAMES = 2
 
 
 def _run(subject, frames: Sequence[SyntheticFrame]) -> Tuple[float, List[Dict[str, float]], List[list]]:
     """Process every frame once; returns (seconds, per-frame stage timings, per-frame outputs)."""
     stages, outputs = [], []
+    subject.begin_run()
     start = time.perf_counter()
     for frame in frames:
         outputs.append(subject.process(frame.image))
@@ -74,19 +76,28 @@ def measure_pipelines(
     frame_sizes: Sequence[Tuple[int, int]] = FRAME_SIZES,
     face_counts: Sequence[int] = FACE_COUNTS,
     seed: int = 0,
+    scene: str = "photos",
 ) -> List[Dict]:
     """One row per (frame size, face count) with fps, stage ms and quality of each subject.
 
     ``subjects`` maps a name to an object with ``process(bgr) -> [(box, label)]``
     and ``last_timings`` (stage ms of the last frame; may be empty). When both
     ``fer_ros`` and ``fer`` are present the row also has their pairwise fps ratio.
+    ``scene`` is ``photos`` (unrelated frames; stateful subjects reset before
+    each) or ``video`` (one clip, state kept from frame to frame within a run).
     """
+    if scene not in SCENES:
+        raise ValueError(f"unknown scene {scene!r}; allowed: {', '.join(SCENES)}")
+    synthesize = synthesize_frames if scene == "photos" else synthesize_clip
+    for subject in subjects.values():
+        if hasattr(subject, "independent_frames"):
+            subject.independent_frames = scene == "photos"
     names = list(subjects)
     rows = []
     for width, height in frame_sizes:
         for n_faces in face_counts:
-            frames = synthesize_frames(faces, width, height, n_faces, frames_per_run,
-                                       seed=seed + 1000 * n_faces + width)
+            frame_seed = seed + 1000 * n_faces + width
+            frames = synthesize(faces, width, height, n_faces, frames_per_run, seed=frame_seed)
             for name in names:
                 for frame in frames[:WARMUP_FRAMES]:
                     subjects[name].process(frame.image)
@@ -100,7 +111,8 @@ def measure_pipelines(
                     stage_runs[name].extend(stages)
                     if name not in quality:
                         quality[name] = _quality(frames, outputs, targets, labels)
-            row: Dict = {"frame": f"{width}x{height}", "faces": n_faces, "frames_per_run": len(frames)}
+            row: Dict = {"scene": scene, "frame": f"{width}x{height}", "faces": n_faces,
+                         "frames_per_run": len(frames)}
             for name in names:
                 stage_ms = {}
                 keys = stage_runs[name][0].keys() if stage_runs[name] else ()

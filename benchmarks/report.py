@@ -174,9 +174,13 @@ def render_markdown(result: Dict) -> str:
         lines += [
             "## Detector settings sweep (fer_ros, 640x480, same frames as fer, alternating runs)",
             "",
-            "| fer_ros settings | faces | fer_ros fps | fer fps | ratio | found fer_ros / fer "
+            "`photos`: unrelated frames, a full detection on each; `video`: a clip of a static camera "
+            "with people moving a few pixels per frame (fer_ros keeps its tracks). Found: placed faces "
+            "detected over all frames; spurious: detections matching no placed face.",
+            "",
+            "| scene | fer_ros settings | faces | fer_ros fps | fer fps | ratio | found fer_ros / fer "
             "| spurious fer_ros / fer |",
-            "|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for row in sweep:
             ours, peer = row["fer_ros"], row.get("fer")
@@ -187,8 +191,8 @@ def render_markdown(result: Dict) -> str:
             spurious = " / ".join(str(s["faces_found"] - s["faces_matched"]) for s in sides)
             peer_fps = f"{peer['fps']['median']:.1f}" if peer else "-"
             ratio_s = f"{ratio['median']:.1f}x" if ratio else "-"
-            lines.append(f"| {settings} | {row['faces']} | {ours['fps']['median']:.1f} | {peer_fps} "
-                         f"| {ratio_s} | {found} | {spurious} |")
+            lines.append(f"| {row['scene']} | {settings} | {row['faces']} | {ours['fps']['median']:.1f} "
+                         f"| {peer_fps} | {ratio_s} | {found} | {spurious} |")
         lines.append("")
     memory = result.get("memory", {})
     if memory:

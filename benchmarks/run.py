@@ -36,15 +36,15 @@ SECTIONS = ("accuracy", "classifier", "pipeline", "sweep", "memory")
 PROFILES = {
     # accuracy_limit: PrivateTest faces (None = all 3,589); speed_*: classifier timing;
     # frames_per_run x pipeline_repeats (even, so both orders occur equally): pipeline timing.
-    # sweep_variants: how many of sweep.VARIANTS (detector settings) to run, sweep_frames per run.
+    # sweep_variants: which of sweep.VARIANTS (scene + detector settings) to run (None: all).
     "full": dict(accuracy_limit=None, speed_repeats=7, faces_per_run=256, frames_per_run=20,
-                 pipeline_repeats=6, sweep_variants=6, sweep_frames=12, sweep_repeats=2,
+                 pipeline_repeats=6, sweep_variants=None, sweep_frames=15, sweep_repeats=2,
                  memory_frames=10, memory_passes=3),
     "quick": dict(accuracy_limit=1000, speed_repeats=3, faces_per_run=128, frames_per_run=6,
-                  pipeline_repeats=2, sweep_variants=3, sweep_frames=6, sweep_repeats=2,
+                  pipeline_repeats=2, sweep_variants=(0, 2, 6, 7), sweep_frames=6, sweep_repeats=2,
                   memory_frames=5, memory_passes=2),
     "smoke": dict(accuracy_limit=40, speed_repeats=1, faces_per_run=8, frames_per_run=2,
-                  pipeline_repeats=2, sweep_variants=2, sweep_frames=2, sweep_repeats=2,
+                  pipeline_repeats=2, sweep_variants=(0, 7), sweep_frames=3, sweep_repeats=2,
                   memory_frames=2, memory_passes=1),
 }
 PEER_CLASSIFIER = "fer (TFLite, default)"
@@ -227,11 +227,13 @@ def run(args: argparse.Namespace) -> dict:
         result["sweep"] = measure_sweep(
             lambda overrides: FerRosPipeline(settings.replace(**overrides)), peer,
             data.images, data.targets, data.labels, profile["sweep_frames"], profile["sweep_repeats"],
-            variants=VARIANTS[: profile["sweep_variants"]], seed=args.seed + 7,
+            variants=[v for i, v in enumerate(VARIANTS)
+                      if profile["sweep_variants"] is None or i in profile["sweep_variants"]],
+            seed=args.seed + 7,
         )
         for row in result["sweep"]:
             ratio = row.get("fps_ratio_fer_ros_over_fer", {}).get("median")
-            log(f"sweep {row['settings'] or 'defaults'} {row['faces']} faces: "
+            log(f"sweep {row['scene']} {row['settings'] or 'defaults'} {row['faces']} faces: "
                 f"{row['fer_ros']['fps']['median']:.1f} fps, found {row['fer_ros']['faces_matched']}/"
                 f"{row['fer_ros']['faces_placed']}" + (f", ratio {ratio:.1f}" if ratio else ""))
 

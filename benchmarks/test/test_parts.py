@@ -119,3 +119,20 @@ def test_targets_report_misses_honestly():
     }
     met = {t["target"].split(" ")[0] + str(i): t["met"] for i, t in enumerate(evaluate_targets(result))}
     assert list(met.values()) == [True, False, False, False, True]
+
+
+def test_clip_keeps_the_scene_and_moves_faces_a_little():
+    from benchmarks.frames import synthesize_clip
+
+    clip = synthesize_clip(_faces(), 640, 480, 2, count=10, seed=3, step=3)
+    assert len(clip) == 10
+    assert all(f.face_indices == clip[0].face_indices for f in clip)
+    for a, b in zip(clip, clip[1:]):
+        for (ax, ay, aside, _), (bx, by, bside, _) in zip(a.boxes, b.boxes):
+            assert aside == bside and abs(ax - bx) <= 3 and abs(ay - by) <= 3
+    background = np.ones((480, 640), bool)  # pixels no face ever covers: the same scene throughout
+    for frame in clip:
+        for x, y, side, _ in frame.boxes:
+            background[y:y + side, x:x + side] = False
+    assert background.sum() > 0.3 * background.size
+    assert np.array_equal(clip[0].image[background], clip[-1].image[background])

@@ -96,6 +96,9 @@ def _check_common(result: dict, models, with_peer: bool) -> None:
         assert "error" not in memory, memory
         assert memory["peak_rss_mb"] >= memory["rss_after_init_mb"] > 0
     assert result["memory"]["fer_ros"]["faces_reported"] > 0  # it really processed faces
+    sweep = [(r["scene"], r["settings"], r["faces"]) for r in result["sweep"]]
+    assert sweep == [("photos", {}, 1), ("photos", {}, 4), ("video", {"full_detection_interval": 5}, 1),
+                     ("video", {"full_detection_interval": 5}, 4)]
     assert result["targets"], "targets are always evaluated"
 
 
