@@ -38,6 +38,7 @@ setup(
         # Offline training and export; never imported by the node or pipeline.
         "train": [
             "tensorflow>=2.15",
+            "tensorboard>=2.15",  # TensorFlow no longer pulls it in; training writes TensorBoard logs
             "tf2onnx>=1.16",
             "onnx>=1.15",
             "matplotlib>=3.5",

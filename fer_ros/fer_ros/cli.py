@@ -21,6 +21,9 @@ from .errors import FerRosError
 COMMANDS = {
     "run": "fer_ros.commands.run",
     "bench": "fer_ros.commands.bench",
+    "train": "fer_ros.commands.train",
+    "eval": "fer_ros.commands.eval",
+    "export": "fer_ros.commands.export",
 }
 
 

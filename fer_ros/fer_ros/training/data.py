@@ -1,4 +1,5 @@
-"""Datasets for training and evaluation: FER2013 challenge CSV (plain or gzip).
+"""Datasets for training and evaluation: FER2013 challenge CSV (plain or gzip),
+image-folder datasets, k-fold splits.
 
 This module imports only numpy and the standard library, so runtime tests and
 benchmarks can read FER2013 without TensorFlow. Every malformed row stops
@@ -11,9 +12,9 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -32,6 +33,7 @@ class FaceDataset:
     targets: np.ndarray  # int64, N
     labels: Tuple[str, ...]
     name: str = ""
+    skipped: Dict[str, int] = field(default_factory=dict)  # class folders without a label -> image count
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -39,8 +41,10 @@ class FaceDataset:
     def class_counts(self) -> np.ndarray:
         return np.bincount(self.targets, minlength=len(self.labels))
 
-    def subset(self, index: Union[slice, np.ndarray, Sequence[int]]) -> "FaceDataset":
-        return FaceDataset(self.images[index], self.targets[index], self.labels, self.name)
+    def subset(self, index: Union[slice, np.ndarray, Sequence[int]]) -> FaceDataset:
+        return FaceDataset(
+            self.images[index], self.targets[index], self.labels, self.name, dict(self.skipped)
+        )
 
 
 def _open_text(path: Path) -> io.TextIOBase:
@@ -82,7 +86,9 @@ def read_fer2013(
                 if not row:
                     continue
                 if len(row) < 3:
-                    raise DatasetError(f"{path}:{line}: expected 3 fields (emotion,pixels,Usage), got {len(row)}")
+                    raise DatasetError(
+                        f"{path}:{line}: expected 3 fields (emotion,pixels,Usage), got {len(row)}"
+                    )
                 usage = row[2].strip()
                 if usage not in FER2013_SPLITS:
                     raise DatasetError(
@@ -95,14 +101,17 @@ def read_fer2013(
                 except ValueError:
                     raise DatasetError(f"{path}:{line}: emotion {row[0]!r} is not an integer") from None
                 if not 0 <= label < len(FER2013_LABELS):
-                    raise DatasetError(f"{path}:{line}: emotion {label} is outside 0..{len(FER2013_LABELS) - 1}")
+                    raise DatasetError(
+                        f"{path}:{line}: emotion {label} is outside 0..{len(FER2013_LABELS) - 1}"
+                    )
                 try:
                     pixels = np.array(row[1].split(), dtype=np.int32)
                 except ValueError:
                     raise DatasetError(f"{path}:{line}: pixels contain a non-integer value") from None
                 if pixels.size != n_pixels:
                     raise DatasetError(
-                        f"{path}:{line}: expected {n_pixels} pixels ({FER2013_SIZE}x{FER2013_SIZE}), got {pixels.size}"
+                        f"{path}:{line}: expected {n_pixels} pixels ({FER2013_SIZE}x{FER2013_SIZE}), "
+                        f"got {pixels.size}"
                     )
                 if pixels.min() < 0 or pixels.max() > 255:
                     raise DatasetError(f"{path}:{line}: pixel values must be within 0..255")
@@ -121,3 +130,142 @@ def read_fer2013(
             name=f"fer2013/{split}",
         )
     return result
+
+
+# ---------------------------------------------------------------------------
+# Image-folder datasets: <root>/<split>/<class>/*.png|jpg
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm")
+
+# Spellings of class folders in common FER datasets (FER2013 image release,
+# FER+, RAF-DB, CK+, JAFFE, AffectNet exports) -> our seven labels.
+CLASS_ALIASES = {
+    "angry": "angry",
+    "anger": "angry",
+    "an": "angry",
+    "disgust": "disgust",
+    "disgusted": "disgust",
+    "di": "disgust",
+    "fear": "fear",
+    "fearful": "fear",
+    "scared": "fear",
+    "afraid": "fear",
+    "fe": "fear",
+    "happy": "happy",
+    "happiness": "happy",
+    "joy": "happy",
+    "ha": "happy",
+    "sad": "sad",
+    "sadness": "sad",
+    "sa": "sad",
+    "surprise": "surprise",
+    "surprised": "surprise",
+    "su": "surprise",
+    "neutral": "neutral",
+    "calm": "neutral",
+    "ne": "neutral",
+}
+
+# FER2013 image releases name their splits train/test; map them to the challenge names.
+SPLIT_ALIASES = {
+    "training": "Training",
+    "train": "Training",
+    "publictest": "PublicTest",
+    "val": "PublicTest",
+    "valid": "PublicTest",
+    "validation": "PublicTest",
+    "privatetest": "PrivateTest",
+    "test": "PrivateTest",
+}
+
+
+def canonical_class(folder_name: str) -> Optional[str]:
+    """Our label for a class folder name (case and separators ignored), or None if we do not have it."""
+    key = folder_name.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+    return CLASS_ALIASES.get(key)
+
+
+def read_image_folder(
+    root: Union[str, Path],
+    splits: Optional[Iterable[str]] = None,
+    limit: Optional[int] = None,
+    size: int = FER2013_SIZE,
+) -> dict:
+    """Read ``<root>/<split>/<class>/*.png|jpg`` into ``{split: FaceDataset}``.
+
+    Split folders may be named like FER2013's (``Training``/``PublicTest``/
+    ``PrivateTest``) or ``train``/``val``/``test``. Class folders are mapped to
+    our seven labels through :data:`CLASS_ALIASES`; other classes (``contempt``
+    ...) are skipped and counted in the dataset's ``skipped`` dict. Images are
+    read as grey and resized to ``size`` x ``size``. An unreadable image stops
+    loading with a :class:`DatasetError` naming the file.
+    """
+    import cv2
+
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"image-folder dataset not found: {root}")
+    found = {}
+    for child in sorted(p for p in root.iterdir() if p.is_dir()):
+        split = SPLIT_ALIASES.get(child.name.lower())
+        if split is not None:
+            found[split] = child
+    wanted = tuple(splits) if splits is not None else tuple(s for s in FER2013_SPLITS if s in found)
+    missing = [s for s in wanted if s not in found]
+    if missing:
+        raise DatasetError(
+            f"{root}: no folder for split(s) {missing}; expected sub-folders such as "
+            "Training|train, PublicTest|val, PrivateTest|test"
+        )
+    result = {}
+    for split in wanted:
+        images, targets, skipped = [], [], {}
+        for class_dir in sorted(p for p in found[split].iterdir() if p.is_dir()):
+            label = canonical_class(class_dir.name)
+            files = sorted(p for p in class_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            if label is None:
+                skipped[class_dir.name] = len(files)
+                continue
+            for path in files:
+                if limit is not None and len(targets) >= limit:
+                    break
+                image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+                if image is None:
+                    raise DatasetError(f"{path}: cannot read image (corrupt or not an image)")
+                if image.shape != (size, size):
+                    image = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+                images.append(image)
+                targets.append(FER2013_LABELS.index(label))
+        if not targets:
+            raise DatasetError(f"{found[split]}: no images of known classes (skipped: {skipped or 'none'})")
+        result[split] = FaceDataset(
+            images=np.stack(images),
+            targets=np.asarray(targets, dtype=np.int64),
+            labels=FER2013_LABELS,
+            name=f"{root.name}/{split}",
+            skipped=skipped,
+        )
+    return result
+
+
+def load_dataset(
+    source: Union[str, Path], splits: Optional[Iterable[str]] = None, limit: Optional[int] = None
+) -> dict:
+    """FER2013 CSV(.gz) file or image-folder directory -> ``{split: FaceDataset}``."""
+    source = Path(source)
+    if source.is_dir():
+        return read_image_folder(source, splits, limit=limit)
+    return read_fer2013(source, splits, limit=limit)
+
+
+def kfold_indices(n: int, k: int, fold: int, seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
+    """(train, validation) indices of fold ``fold`` of a shuffled ``k``-fold split of ``n`` items."""
+    if not 2 <= k <= n:
+        raise ValueError(f"k must be within 2..{n}, got {k}")
+    if not 0 <= fold < k:
+        raise ValueError(f"fold must be within 0..{k - 1}, got {fold}")
+    order = np.random.default_rng(seed).permutation(n)
+    parts = np.array_split(order, k)
+    val = np.sort(parts[fold])
+    train = np.sort(np.concatenate([p for i, p in enumerate(parts) if i != fold]))
+    return train, val

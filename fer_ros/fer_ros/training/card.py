@@ -1,0 +1,118 @@
+"""Model cards: ``<model>.md`` for people and ``<model>.json`` for tests and tools.
+
+The JSON holds the figures the card states (accuracy, per-class recall, ms per
+face, size, parameters, MACs, training command and time), so the tests that
+re-evaluate shipped models read the numbers instead of repeating them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any, Dict, List
+
+from .evaluate import keras_run_info
+from .train import training_command
+
+
+def card_data(result: Dict[str, Any], variant: str) -> Dict[str, Any]:
+    """The machine-readable card of the ``fp32`` or ``int8`` model of an export result."""
+    import keras
+
+    from .complexity import count_macs
+
+    ckpt = Path(result["checkpoint"])
+    info, config = keras_run_info(ckpt)
+    state = json.loads((ckpt.parent / "state.json").read_text())
+    model = keras.models.load_model(ckpt)
+    r = result[variant]
+    report = r["report"]
+    return {
+        "model": Path(r.get("onnx", result["onnx"])).name,
+        "variant": variant,
+        "architecture": config["architecture"],
+        "architecture_args": config["arch_args"],
+        "preprocessing": info.preprocessing,
+        "input_size": info.input_size,
+        "labels": list(info.labels),
+        "parameters": int(model.count_params()),
+        "macs": count_macs(model),
+        "bytes": r["bytes"],
+        "dataset": "FER2013",
+        "private_test_accuracy": round(report["accuracy"], 4),
+        "private_test_macro_f1": round(report["macro_f1"], 4),
+        "per_class_recall": {k: round(v["recall"], 4) for k, v in report["per_class"].items()},
+        "per_class_precision": {k: round(v["precision"], 4) for k, v in report["per_class"].items()},
+        "confusion": report["confusion"],
+        "ms_per_face_1thread": round(r["ms_per_face_1thread"], 4),
+        "parity_max_abs_diff": result["parity_max_abs_diff"],
+        "training_command": training_command(config),
+        "epochs_trained": state["epochs_done"],
+        "best_epoch": state["best_epoch"],
+        "public_test_accuracy_best_epoch": round(state["best_val_accuracy"], 4),
+        "training_seconds": round(state.get("train_seconds", 0.0)),
+        "measured_on": f"{platform.machine()}, {os.cpu_count()} shared CPUs, onnxruntime CPU provider",
+    }
+
+
+def card_markdown(card: Dict[str, Any]) -> str:
+    args = ", ".join(f"{k}={v}" for k, v in sorted(card["architecture_args"].items())) or "defaults"
+    recall_rows = "\n".join(
+        f"| {name} | {card['per_class_precision'][name]:.3f} | {rec:.3f} |"
+        for name, rec in card["per_class_recall"].items()
+    )
+    hours = card["training_seconds"] / 3600.0
+    acc, public = card["private_test_accuracy"], card["public_test_accuracy_best_epoch"]
+    eval_cmd = (
+        f"fer-ros eval fer_ros/fer_ros/models/{card['model']} --data <fer2013.csv.gz> --split PrivateTest"
+    )
+    return f"""# {card["model"]}
+
+Expression classifier for fer_ros ({card["variant"]}), trained on FER2013.
+
+| | |
+|---|---|
+| architecture | `{card["architecture"]}` ({args}) |
+| input | {card["input_size"]}x{card["input_size"]}, preprocessing `{card["preprocessing"]}` |
+| labels (output order) | {", ".join(card["labels"])} |
+| parameters | {card["parameters"]:,} |
+| MACs per face | {card["macs"] / 1e6:.1f} M |
+| file size | {card["bytes"] / 1e6:.2f} MB |
+| FER2013 PrivateTest accuracy | **{acc * 100:.2f}%** (macro F1 {card["private_test_macro_f1"]:.3f}) |
+| PublicTest accuracy (epoch selection) | {public * 100:.2f}% at epoch {card["best_epoch"]} of {card["epochs_trained"]} |
+| ms per face (batch 1, 1 thread) | {card["ms_per_face_1thread"]:.3f} ms ({card["measured_on"]}) |
+| training time | {hours:.2f} h on 2 shared CPU cores |
+
+Per-class PrivateTest figures:
+
+| class | precision | recall |
+|---|---|---|
+{recall_rows}
+
+Training command (protocol: train on Training, best epoch by PublicTest, PrivateTest reported once):
+
+```
+{card["training_command"]}
+```
+
+Reproduce the accuracy figures: `{eval_cmd}`.
+The same figures are in `{Path(card["model"]).stem}.json` (read by the tests).
+"""
+
+
+def write_cards(result: Dict[str, Any]) -> List[Path]:
+    """Write ``.md`` + ``.json`` beside each exported model; returns the written paths."""
+    written = []
+    for variant in ("fp32", "int8"):
+        if variant not in result:
+            continue
+        onnx_path = Path(result[variant].get("onnx", result["onnx"]))
+        card = card_data(result, variant)
+        json_path = onnx_path.with_suffix(".json")
+        md_path = onnx_path.with_suffix(".md")
+        json_path.write_text(json.dumps(card, indent=2) + "\n")
+        md_path.write_text(card_markdown(card))
+        written += [json_path, md_path]
+    return written

@@ -1,0 +1,40 @@
+"""Parameter and multiply-accumulate (MAC) counts of a Keras model, per face.
+
+Counts the layers that do the arithmetic (convolutions, dense, attention
+score/context products); batch norm, activations, pooling and additions are
+left out, as is usual for MAC figures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _spatial(shape: Any) -> int:
+    return int(shape[1]) * int(shape[2])
+
+
+def count_macs(model: Any) -> int:
+    """MACs for one input of the model's fixed spatial size."""
+    from keras import layers
+
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, layers.SeparableConv2D):
+            k = layer.kernel_size[0] * layer.kernel_size[1]
+            cin = layer.input.shape[-1]
+            out = _spatial(layer.output.shape)
+            total += out * (k * cin * layer.depth_multiplier + cin * layer.depth_multiplier * layer.filters)
+        elif isinstance(layer, layers.DepthwiseConv2D):
+            k = layer.kernel_size[0] * layer.kernel_size[1]
+            total += _spatial(layer.output.shape) * k * layer.input.shape[-1] * layer.depth_multiplier
+        elif isinstance(layer, layers.Conv2D):
+            k = layer.kernel_size[0] * layer.kernel_size[1]
+            total += _spatial(layer.output.shape) * k * layer.input.shape[-1] * layer.filters // layer.groups
+        elif isinstance(layer, layers.Dense):
+            total += int(layer.input.shape[-1]) * layer.units
+        elif isinstance(layer, (layers.Attention, layers.AdditiveAttention)):
+            q = layer.input[0].shape  # (batch, steps, dim)
+            steps, dim = int(q[1]), int(q[2])
+            total += 2 * steps * steps * dim  # scores + weighted sum of values
+    return int(total)

@@ -1,0 +1,229 @@
+"""Evaluate a Keras checkpoint or an ONNX model on a labelled split.
+
+Reports accuracy, per-class precision/recall/F1 and the confusion matrix
+(JSON + PNG); optional horizontal-flip test-time augmentation averages the
+probabilities of each face and its mirror image. Also measures ms per face.
+ONNX models are run by ONNX Runtime alone (no TensorFlow needed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..errors import ModelError
+from ..model_metadata import ModelInfo, parse_metadata
+from ..preprocess import faces_to_input
+from .data import FaceDataset
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Predictor:
+    """A loaded model: ``predict(inputs) -> probabilities`` plus what it expects."""
+
+    predict: Callable[[np.ndarray], np.ndarray]
+    info: ModelInfo
+    source: str
+    kind: str  # "onnx" or "keras"
+
+
+def onnx_session(path: Path, threads: int = 0) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def load_predictor(path: str, threads: int = 0) -> Predictor:
+    """Load ``model.onnx`` (metadata from the file) or ``model.keras`` (metadata from its run dir)."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "best.keras"
+    if not p.is_file():
+        raise ModelError(f"model file not found: {p}")
+    if p.suffix == ".onnx":
+        try:
+            session = onnx_session(p, threads)
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"{p}: cannot load ONNX model: {exc}") from None
+        info = parse_metadata(session.get_modelmeta().custom_metadata_map, str(p))
+        name = session.get_inputs()[0].name
+
+        def predict(x: np.ndarray) -> np.ndarray:
+            return session.run(None, {name: x})[0]
+
+        return Predictor(predict, info, str(p), "onnx")
+    if p.suffix == ".keras":
+        return Predictor(*_keras_predictor(p), str(p), "keras")
+    raise ModelError(f"{p}: expected a .onnx or .keras model")
+
+
+def keras_run_info(checkpoint: Path) -> Tuple[ModelInfo, Dict[str, Any]]:
+    """ModelInfo and training settings of a checkpoint, from ``run.json``/``labels.json`` beside it."""
+    run_dir = checkpoint.parent
+    try:
+        config = json.loads((run_dir / "run.json").read_text())
+        labels = json.loads((run_dir / "labels.json").read_text())["labels"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(
+            f"{checkpoint}: needs run.json and labels.json of its training run beside it ({exc})"
+        ) from None
+    return ModelInfo(labels=tuple(labels), preprocessing=config["preprocessing"], input_size=48), config
+
+
+def _keras_predictor(path: Path) -> Tuple[Callable[[np.ndarray], np.ndarray], ModelInfo]:
+    import keras
+
+    info, _ = keras_run_info(path)
+    model = keras.models.load_model(path)
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        return np.asarray(model.predict(x, batch_size=256, verbose=0))
+
+    return predict, info
+
+
+def predict_dataset(
+    predictor: Predictor, data: FaceDataset, flip_tta: bool = False, batch: int = 256
+) -> np.ndarray:
+    """Class probabilities (N x classes) for every face, optionally averaged with the mirrored face."""
+    if data.images.shape[1] != predictor.info.input_size:
+        raise ModelError(
+            f"{predictor.source} expects {predictor.info.input_size}px faces, "
+            f"dataset has {data.images.shape[1]}px"
+        )
+    chunks = []
+    for start in range(0, len(data), batch):
+        faces = data.images[start : start + batch]
+        probs = predictor.predict(faces_to_input(faces, predictor.info.preprocessing))
+        if flip_tta:
+            mirrored = np.ascontiguousarray(faces[:, :, ::-1])
+            probs = 0.5 * (probs + predictor.predict(faces_to_input(mirrored, predictor.info.preprocessing)))
+        chunks.append(probs)
+    return np.concatenate(chunks)
+
+
+def classification_report(
+    targets: np.ndarray, predicted: np.ndarray, labels: Sequence[str]
+) -> Dict[str, Any]:
+    """Accuracy, per-class precision/recall/F1/support and the confusion matrix (rows = truth)."""
+    k = len(labels)
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (targets, predicted), 1)
+    per_class = {}
+    for i, name in enumerate(labels):
+        tp = confusion[i, i]
+        support = confusion[i].sum()
+        predicted_i = confusion[:, i].sum()
+        precision = tp / predicted_i if predicted_i else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[name] = {
+            "precision": float(precision),
+            "recall": float(recall),
+            "f1": float(f1),
+            "support": int(support),
+        }
+    return {
+        "n": int(len(targets)),
+        "accuracy": float(np.trace(confusion) / max(len(targets), 1)),
+        "macro_f1": float(np.mean([c["f1"] for c in per_class.values()])),
+        "per_class": per_class,
+        "labels": list(labels),
+        "confusion": confusion.tolist(),
+    }
+
+
+def evaluate(predictor: Predictor, data: FaceDataset, flip_tta: bool = False) -> Dict[str, Any]:
+    """Classify ``data`` and build the report; the model's labels must match the dataset's."""
+    if tuple(predictor.info.labels) != tuple(data.labels):
+        raise ModelError(
+            f"{predictor.source}: model labels {list(predictor.info.labels)} differ from the dataset's "
+            f"{list(data.labels)}"
+        )
+    probs = predict_dataset(predictor, data, flip_tta=flip_tta)
+    report = classification_report(data.targets, probs.argmax(axis=1), data.labels)
+    report.update({"model": predictor.source, "dataset": data.name, "flip_tta": flip_tta})
+    return report
+
+
+def save_confusion_png(report: Dict[str, Any], path: Path) -> None:
+    """Row-normalised confusion matrix with counts, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    confusion = np.asarray(report["confusion"], dtype=np.float64)
+    normalised = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    labels = report["labels"]
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    im = ax.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            colour = "white" if normalised[i, j] > 0.5 else "black"
+            ax.text(
+                j,
+                i,
+                f"{normalised[i, j]:.2f}\n{int(confusion[i, j])}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color=colour,
+            )
+    ax.set_title(f"{Path(report['model']).name} on {report['dataset']}: accuracy {report['accuracy']:.4f}")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def measure_latency_ms(onnx_path: Path, threads: int = 1, batch: int = 1, repeats: int = 300) -> float:
+    """Median wall time of one ONNX Runtime call on ``batch`` faces, in ms per face (``threads`` threads)."""
+    session = onnx_session(onnx_path, threads)
+    info = parse_metadata(session.get_modelmeta().custom_metadata_map, str(onnx_path))
+    name = session.get_inputs()[0].name
+    x = np.random.default_rng(0).random(
+        (batch, info.input_size, info.input_size, info.channels), dtype=np.float32
+    )
+    for _ in range(20):
+        session.run(None, {name: x})
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        session.run(None, {name: x})
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1000.0 / batch)
+
+
+def write_report(report: Dict[str, Any], out_dir: Path, stem: str, png: bool = True) -> Dict[str, Path]:
+    """Write ``<stem>.json`` (and ``<stem>_confusion.png``) into ``out_dir``; returns the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out_dir / f"{stem}.json"}
+    paths["json"].write_text(json.dumps(report, indent=2) + "\n")
+    if png:
+        paths["png"] = out_dir / f"{stem}_confusion.png"
+        save_confusion_png(report, paths["png"])
+    return paths
+
+
+def summary_line(report: Dict[str, Any], extra: Optional[str] = None) -> str:
+    recalls = " ".join(f"{k}={v['recall']:.2f}" for k, v in report["per_class"].items())
+    return f"accuracy {report['accuracy']:.4f} (n={report['n']}) recall: {recalls}" + (
+        f" {extra}" if extra else ""
+    )

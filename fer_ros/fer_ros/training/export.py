@@ -1,0 +1,222 @@
+"""Keras checkpoint -> ONNX with fer_ros metadata, parity-checked; plus an int8 variant.
+
+Steps: convert with tf2onnx (dynamic batch), attach the metadata keys of
+:mod:`fer_ros.model_metadata`, run ONNX Runtime and Keras on real PrivateTest
+faces and refuse to write if they differ by more than ``tolerance``, evaluate
+PrivateTest accuracy with ONNX Runtime (stored in the metadata), then write to a
+temporary file beside the target and rename it, so an interrupted export never
+leaves a half-written model. The int8 variant is quantized statically
+(onnxruntime.quantization, QDQ, per-channel) with Training faces as calibration data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import numpy as np
+
+from ..errors import ModelError
+from ..model_metadata import (
+    KEY_ACCURACY,
+    KEY_ARCHITECTURE,
+    KEY_ARCHITECTURE_ARGS,
+    KEY_CREATED,
+    KEY_DATASET,
+    ModelInfo,
+)
+from ..preprocess import faces_to_input
+from .data import FaceDataset
+from .evaluate import evaluate, keras_run_info, load_predictor, measure_latency_ms
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TOLERANCE = 1e-4
+OPSET = 17
+
+
+def _set_metadata(model_proto: Any, props: Dict[str, str]) -> None:
+    del model_proto.metadata_props[:]
+    for key, value in sorted(props.items()):
+        entry = model_proto.metadata_props.add()
+        entry.key, entry.value = key, value
+
+
+def _atomic_write(model_proto: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(model_proto.SerializeToString())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def convert_to_onnx(model: Any, info: ModelInfo) -> Any:
+    """tf2onnx conversion with a dynamic batch axis; input ``input``, output ``probabilities``."""
+    import tensorflow as tf
+    import tf2onnx
+
+    spec = (tf.TensorSpec((None, info.input_size, info.input_size, info.channels), tf.float32, name="input"),)
+    proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=OPSET, output_path=None)
+    if len(proto.graph.output) != 1:
+        raise ModelError(f"expected one model output, got {len(proto.graph.output)}")
+    old = proto.graph.output[0].name
+    for node in proto.graph.node:
+        for i, name in enumerate(node.output):
+            if name == old:
+                node.output[i] = "probabilities"
+    proto.graph.output[0].name = "probabilities"
+    return proto
+
+
+def parity(model: Any, proto: Any, inputs: np.ndarray) -> float:
+    """Max abs difference between Keras and ONNX Runtime probabilities on ``inputs``."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    onnx_out = session.run(None, {session.get_inputs()[0].name: inputs})[0]
+    keras_out = np.asarray(model.predict(inputs, batch_size=256, verbose=0))
+    return float(np.abs(onnx_out - keras_out).max())
+
+
+class _Calibration:
+    """onnxruntime.quantization CalibrationDataReader over preprocessed faces."""
+
+    def __init__(self, inputs: np.ndarray, name: str, batch: int = 32):
+        self._batches = iter([{name: inputs[i : i + batch]} for i in range(0, len(inputs), batch)])
+
+    def get_next(self) -> Optional[Dict[str, np.ndarray]]:
+        return next(self._batches, None)
+
+
+def calibration_faces(train: FaceDataset, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` Training faces, stratified by class so rare classes are represented."""
+    rng = np.random.default_rng(seed)
+    per_class = max(1, n // len(train.labels))
+    picks = []
+    for c in range(len(train.labels)):
+        idx = np.flatnonzero(train.targets == c)
+        if len(idx):
+            picks.append(rng.choice(idx, size=min(per_class, len(idx)), replace=False))
+    return train.images[np.sort(np.concatenate(picks))]
+
+
+def quantize_int8(fp32_path: Path, out_path: Path, calibration: np.ndarray, props: Dict[str, str]) -> None:
+    """Static int8 quantization (QDQ, per-channel int8 weights, uint8 activations), calibrated on faces."""
+    import onnx
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    with tempfile.TemporaryDirectory(dir=out_path.parent) as tmp:
+        pre = Path(tmp) / "pre.onnx"
+        quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
+        q = Path(tmp) / "q.onnx"
+        quantize_static(
+            str(pre),
+            str(q),
+            _Calibration(calibration, "input"),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+        )
+        proto = onnx.load(str(q))
+        _set_metadata(proto, props)
+        _atomic_write(proto, out_path)
+
+
+def export(
+    checkpoint: str,
+    out_path: str,
+    private_test: FaceDataset,
+    train: Optional[FaceDataset] = None,
+    int8_path: Optional[str] = None,
+    dataset_name: str = "FER2013",
+    tolerance: float = DEFAULT_TOLERANCE,
+    calibration_size: int = 1000,
+) -> Dict[str, Any]:
+    """Export ``checkpoint`` (a .keras file or run dir) to ``out_path``; see the module docstring.
+
+    Returns a report: parity, fp32 (and int8) PrivateTest accuracy and ms per face.
+    """
+    import keras
+
+    ckpt = Path(checkpoint)
+    if ckpt.is_dir():
+        ckpt = ckpt / "best.keras"
+    if not ckpt.is_file():
+        raise ModelError(f"checkpoint not found: {ckpt}")
+    info, config = keras_run_info(ckpt)
+    model = keras.models.load_model(ckpt)
+    proto = convert_to_onnx(model, info)
+    inputs = faces_to_input(private_test.images, info.preprocessing)
+    diff = parity(model, proto, inputs)
+    log.info("ONNX Runtime vs Keras on %d PrivateTest faces: max abs difference %.2e", len(inputs), diff)
+    if not diff <= tolerance:
+        raise ModelError(
+            f"{ckpt}: ONNX export differs from Keras by {diff:.2e} (> {tolerance:.0e}) on PrivateTest; "
+            "not written"
+        )
+    props = info.to_metadata()
+    props.update(
+        {
+            KEY_ARCHITECTURE: config["architecture"],
+            KEY_ARCHITECTURE_ARGS: json.dumps(config["arch_args"], sort_keys=True),
+            KEY_DATASET: dataset_name,
+            KEY_CREATED: dt.date.today().isoformat(),
+        }
+    )
+    out = Path(out_path)
+    # Accuracy goes into the metadata, so evaluate a first in-memory copy with ONNX Runtime.
+    with tempfile.TemporaryDirectory(dir=out.parent if out.parent.exists() else None) as tmp:
+        staged = Path(tmp) / "model.onnx"
+        _set_metadata(proto, props)
+        _atomic_write(proto, staged)
+        report = evaluate(load_predictor(str(staged)), private_test)
+        props[KEY_ACCURACY] = f"{report['accuracy']:.4f}"
+        _set_metadata(proto, props)
+        _atomic_write(proto, out)
+    result: Dict[str, Any] = {
+        "checkpoint": str(ckpt),
+        "onnx": str(out),
+        "parity_max_abs_diff": diff,
+        "fp32": {
+            "accuracy": report["accuracy"],
+            "ms_per_face_1thread": measure_latency_ms(out),
+            "bytes": out.stat().st_size,
+            "report": report,
+        },
+    }
+    if int8_path:
+        if train is None:
+            raise ModelError("int8 export needs Training faces for calibration")
+        q_out = Path(int8_path)
+        calib = faces_to_input(calibration_faces(train, calibration_size), info.preprocessing)
+        quantize_int8(out, q_out, calib, props)
+        q_report = evaluate(load_predictor(str(q_out)), private_test)
+        q_props = dict(props)
+        q_props[KEY_ACCURACY] = f"{q_report['accuracy']:.4f}"
+        import onnx
+
+        q_proto = onnx.load(str(q_out))
+        _set_metadata(q_proto, q_props)
+        _atomic_write(q_proto, q_out)
+        result["int8"] = {
+            "onnx": str(q_out),
+            "accuracy": q_report["accuracy"],
+            "ms_per_face_1thread": measure_latency_ms(q_out),
+            "bytes": q_out.stat().st_size,
+            "report": q_report,
+        }
+    return result

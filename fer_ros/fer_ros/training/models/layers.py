@@ -1,0 +1,77 @@
+"""Building blocks shared by the architectures: conv + BN + ReLU6 and channel rounding."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+
+def scaled(channels: int, alpha: float, divisor: int = 8) -> int:
+    """Channels after a width multiplier, rounded to a multiple of ``divisor`` (at least ``divisor``)."""
+    return max(divisor, int(round(channels * alpha / divisor)) * divisor)
+
+
+def conv_bn(x, filters: int, kernel: int = 3, strides: int = 1, activation: bool = True, name: str = ""):
+    """Conv2D (no bias) -> BatchNorm -> optional ReLU6."""
+    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False, name=f"{name}_conv")(
+        x
+    )
+    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    if activation:
+        x = layers.ReLU(6.0, name=f"{name}_relu")(x)
+    return x
+
+
+def sepconv_bn(x, filters: int, activation: bool = True, name: str = ""):
+    """SeparableConv2D 3x3 (no bias) -> BatchNorm -> optional ReLU6."""
+    x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_sep")(x)
+    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    if activation:
+        x = layers.ReLU(6.0, name=f"{name}_relu")(x)
+    return x
+
+
+def residual_module(x, filters: int, downsample: bool, name: str):
+    """Xception-style residual module (Huo et al.'s "residual module 1/2").
+
+    Two separable 3x3 convs; with ``downsample`` a 3x3 max-pool of stride 2 and a
+    1x1 stride-2 conv shortcut (module 1), otherwise stride 1 and no pooling (module 2).
+    """
+    strides = 2 if downsample else 1
+    shortcut = layers.Conv2D(
+        filters, 1, strides=strides, padding="same", use_bias=False, name=f"{name}_short"
+    )(x)
+    shortcut = layers.BatchNormalization(name=f"{name}_short_bn")(shortcut)
+    y = sepconv_bn(x, filters, name=f"{name}_a")
+    y = sepconv_bn(y, filters, activation=False, name=f"{name}_b")
+    if downsample:
+        y = layers.MaxPooling2D(3, strides=2, padding="same", name=f"{name}_pool")(y)
+    return layers.Add(name=f"{name}_add")([y, shortcut])
+
+
+def inverted_residual(x, filters: int, expansion: float, name: str):
+    """MobileNetV2 inverted residual (stride 1): 1x1 expand, 3x3 depthwise, linear 1x1 projection."""
+    in_channels = x.shape[-1]
+    y = x
+    hidden = int(round(in_channels * expansion))
+    if expansion != 1:
+        y = conv_bn(y, hidden, kernel=1, name=f"{name}_expand")
+    y = layers.DepthwiseConv2D(3, padding="same", use_bias=False, name=f"{name}_dw")(y)
+    y = layers.BatchNormalization(name=f"{name}_dw_bn")(y)
+    y = layers.ReLU(6.0, name=f"{name}_dw_relu")(y)
+    y = conv_bn(y, filters, kernel=1, activation=False, name=f"{name}_project")
+    if in_channels == filters:
+        y = layers.Add(name=f"{name}_add")([x, y])
+    return y
+
+
+def classifier_head(x, num_classes: int, dropout: float, name: str = "head"):
+    """Global average pooling, dropout, dense softmax named ``probabilities``."""
+    x = layers.GlobalAveragePooling2D(name=f"{name}_gap")(x)
+    if dropout > 0:
+        x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
+    return layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+
+
+def model_input(input_size: int, channels: int) -> keras.KerasTensor:
+    return keras.Input((input_size, input_size, channels), name="input")

@@ -1,0 +1,73 @@
+"""Batches for Keras: shuffle, augment the grey faces, then preprocess them
+with the runtime's own :func:`fer_ros.preprocess.faces_to_input`."""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import keras
+import numpy as np
+
+from ..preprocess import faces_to_input
+from .augment import AugmentSettings, augment_faces
+from .data import FaceDataset
+
+
+class FaceBatches(keras.utils.PyDataset):
+    """A :class:`keras.utils.PyDataset` of ``(inputs, one_hot_targets)`` batches.
+
+    The order of epoch ``e`` depends only on ``seed`` and ``e``, so a resumed run
+    sees the same sequence as an uninterrupted one.
+    """
+
+    def __init__(
+        self,
+        data: FaceDataset,
+        mode: str,
+        batch_size: int,
+        augment: Optional[AugmentSettings] = None,
+        shuffle: bool = False,
+        seed: int = 0,
+        sample_weights: Optional[np.ndarray] = None,
+    ):
+        super().__init__()
+        self.data = data
+        self.mode = mode
+        self.batch_size = batch_size
+        self.augment = augment
+        self.shuffle = shuffle
+        self.seed = seed
+        self.sample_weights = sample_weights
+        self.epoch = 0
+        self._eye = np.eye(len(data.labels), dtype=np.float32)
+        self._set_order()
+
+    def _set_order(self) -> None:
+        n = len(self.data)
+        if self.shuffle:
+            self.order = np.random.default_rng([self.seed, self.epoch]).permutation(n)
+        else:
+            self.order = np.arange(n)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        self._set_order()
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.data) / self.batch_size)
+
+    def __getitem__(self, index: int):
+        idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        faces = self.data.images[idx]
+        if self.augment is not None:
+            rng = np.random.default_rng([self.seed, self.epoch, index])
+            faces = augment_faces(faces, rng, self.augment)
+        x = faces_to_input(faces, self.mode)
+        y = self._eye[self.data.targets[idx]]
+        if self.sample_weights is not None:
+            return x, y, self.sample_weights[self.data.targets[idx]].astype(np.float32)
+        return x, y
+
+    def on_epoch_end(self) -> None:
+        self.set_epoch(self.epoch + 1)

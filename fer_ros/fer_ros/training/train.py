@@ -1,0 +1,340 @@
+"""Train one network (or k folds of it) on FER2013 or an image-folder dataset.
+
+Everything a run produces lives in its run directory::
+
+    run.json        the settings (architecture, arguments, preprocessing, labels ...)
+    last.keras      model + optimizer state after the last finished epoch (resume point)
+    best.keras      the epoch with the best validation (PublicTest) accuracy
+    state.json      last finished epoch, best accuracy and epoch
+    log.csv         per-epoch metrics (appended across resumes)
+    tensorboard/    TensorBoard logs
+
+``--resume`` reloads ``last.keras`` (weights AND optimizer state, so Adam's
+moments and the learning-rate schedule's step continue) and carries on with
+the next epoch: a killed run loses at most the epoch in progress.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from ..errors import SettingsError
+from ..preprocess import channels_for
+from .augment import AugmentSettings
+from .data import FaceDataset, kfold_indices, load_dataset
+
+log = logging.getLogger(__name__)
+
+LR_SCHEDULES = ("cosine", "constant", "plateau")
+CLASS_WEIGHTINGS = ("none", "balanced", "sqrt")
+
+
+@dataclass
+class TrainConfig:
+    """All settings of a run; saved as ``run.json`` and checked on ``--resume``."""
+
+    data: str
+    run_dir: str
+    architecture: str = "mini_xception"
+    arch_args: Dict[str, Any] = field(default_factory=dict)
+    preprocessing: Optional[str] = None  # None: the architecture's own
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    lr_schedule: str = "cosine"
+    warmup_epochs: float = 1.0
+    weight_decay: float = 1e-4
+    class_weighting: str = "sqrt"
+    label_smoothing: float = 0.1
+    augment: bool = True
+    seed: int = 0
+    limit: Optional[int] = None  # rows per split, for quick runs
+    kfold: int = 0  # >1: k-fold cross-validation on the training split
+    fold: Optional[int] = None  # which fold this run is (set internally)
+
+    def validate(self) -> None:
+        if self.epochs < 1:
+            raise SettingsError(f"epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise SettingsError(f"batch size must be >= 1, got {self.batch_size}")
+        if not 0 < self.learning_rate < 1:
+            raise SettingsError(f"learning rate must be in (0, 1), got {self.learning_rate}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise SettingsError(f"lr schedule {self.lr_schedule!r}; allowed: {', '.join(LR_SCHEDULES)}")
+        if self.class_weighting not in CLASS_WEIGHTINGS:
+            raise SettingsError(
+                f"class weighting {self.class_weighting!r}; allowed: {', '.join(CLASS_WEIGHTINGS)}"
+            )
+        if not 0 <= self.label_smoothing < 1:
+            raise SettingsError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
+        if self.kfold == 1 or self.kfold < 0:
+            raise SettingsError(f"kfold must be 0 (off) or >= 2, got {self.kfold}")
+
+
+def class_weights(counts: np.ndarray, mode: str) -> Optional[np.ndarray]:
+    """Per-class loss weights with mean 1 over the samples: inverse frequency or its square root."""
+    if mode == "none":
+        return None
+    counts = np.maximum(counts.astype(np.float64), 1.0)
+    weights = 1.0 / counts if mode == "balanced" else 1.0 / np.sqrt(counts)
+    weights *= counts.sum() / (weights * counts).sum()
+    return weights.astype(np.float32)
+
+
+def _save_json(path: Path, payload: Dict[str, Any]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def _save_model_atomic(model: Any, path: Path) -> None:
+    tmp = path.with_name(path.stem + ".tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def _make_callbacks(run_dir: Path, state: Dict[str, Any], batches: Any) -> List[Any]:
+    import keras
+
+    class EpochCheckpoint(keras.callbacks.Callback):
+        """After each epoch: save last.keras (resume point), best.keras when val accuracy improves."""
+
+        def on_epoch_end(self, epoch: int, logs: Optional[Dict[str, float]] = None) -> None:
+            logs = logs or {}
+            val_acc = float(logs.get("val_accuracy", float("nan")))
+            if val_acc > state["best_val_accuracy"]:
+                state["best_val_accuracy"] = val_acc
+                state["best_epoch"] = epoch + 1
+                _save_model_atomic(self.model, run_dir / "best.keras")
+            _save_model_atomic(self.model, run_dir / "last.keras")
+            state["epochs_done"] = epoch + 1
+            state["history"].append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}})
+            state["train_seconds"] = state.get("train_seconds", 0.0) + (time.time() - self._start)
+            _save_json(run_dir / "state.json", state)
+            log.info(
+                "epoch %d: val_accuracy %.4f (best %.4f at epoch %d)",
+                epoch + 1,
+                val_acc,
+                state["best_val_accuracy"],
+                state["best_epoch"],
+            )
+
+        def on_epoch_begin(self, epoch: int, logs: Optional[Dict[str, float]] = None) -> None:
+            self._start = time.time()
+            batches.set_epoch(epoch)
+
+    return [
+        EpochCheckpoint(),
+        keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True),
+        keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False, profile_batch=0),
+    ]
+
+
+def _build_and_compile(cfg: TrainConfig, labels: Tuple[str, ...], steps_per_epoch: int) -> Any:
+    import keras
+
+    from .models import build_model
+
+    mode = cfg.preprocessing
+    model = build_model(cfg.architecture, 48, channels_for(mode), len(labels), cfg.arch_args)
+    total = cfg.epochs * steps_per_epoch
+    if cfg.lr_schedule == "cosine":
+        warmup = int(round(cfg.warmup_epochs * steps_per_epoch))
+        lr: Any = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=cfg.learning_rate * 0.1 if warmup else cfg.learning_rate,
+            decay_steps=max(total - warmup, 1),
+            alpha=0.01,
+            warmup_target=cfg.learning_rate if warmup else None,
+            warmup_steps=warmup,
+        )
+    else:
+        lr = cfg.learning_rate
+    optimizer = keras.optimizers.AdamW(learning_rate=lr, weight_decay=cfg.weight_decay)
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def split_for_run(cfg: TrainConfig) -> Tuple[FaceDataset, FaceDataset]:
+    """(train, validation) for this run: Training/PublicTest, or a k-fold split of Training."""
+    splits = load_dataset(cfg.data, ["Training", "PublicTest"], limit=cfg.limit)
+    train = splits["Training"]
+    if cfg.fold is None:
+        return train, splits["PublicTest"]
+    train_idx, val_idx = kfold_indices(len(train), cfg.kfold, cfg.fold, seed=cfg.seed)
+    return train.subset(train_idx), train.subset(val_idx)
+
+
+def train_one(cfg: TrainConfig, resume: bool = False, verbose: int = 1) -> Dict[str, Any]:
+    """Train (or resume) one run; returns its final state (best accuracy, epoch, history)."""
+    import keras
+
+    from .models import get_architecture
+
+    cfg.validate()
+    arch = get_architecture(cfg.architecture)
+    if cfg.preprocessing is None:
+        cfg.preprocessing = arch.preprocessing
+    channels_for(cfg.preprocessing)  # validates the mode
+    run_dir = Path(cfg.run_dir)
+    config_path, state_path, last_path = run_dir / "run.json", run_dir / "state.json", run_dir / "last.keras"
+
+    if resume:
+        if not config_path.is_file() or not last_path.is_file():
+            raise SettingsError(
+                f"cannot resume: {run_dir} has no run.json/last.keras (start it without --resume)"
+            )
+        saved = json.loads(config_path.read_text())
+        cfg = TrainConfig(**saved)
+        state = json.loads(state_path.read_text())
+        if state["epochs_done"] >= cfg.epochs:
+            log.info("%s already finished %d epochs", run_dir, cfg.epochs)
+            return state
+    else:
+        if last_path.exists():
+            raise SettingsError(
+                f"{run_dir} already holds a run; use --resume to continue it or pick a new --run-dir"
+            )
+        run_dir.mkdir(parents=True, exist_ok=True)
+        state = {
+            "epochs_done": 0,
+            "best_val_accuracy": -1.0,
+            "best_epoch": 0,
+            "history": [],
+            "train_seconds": 0.0,
+        }
+
+    keras.utils.set_random_seed(cfg.seed)
+    train, val = split_for_run(cfg)
+    labels = train.labels
+    _save_json(config_path, asdict(cfg))
+    _save_json(run_dir / "labels.json", {"labels": list(labels)})
+    weights = class_weights(train.class_counts(), cfg.class_weighting)
+    log.info(
+        "training %s %s (%s) on %d faces, validating on %d; class weights %s",
+        cfg.architecture,
+        cfg.arch_args,
+        cfg.preprocessing,
+        len(train),
+        len(val),
+        None if weights is None else np.round(weights, 2).tolist(),
+    )
+    batches = _batches(train, cfg, weights)
+    val_batches = _batches(val, cfg, None, training=False)
+    if resume:
+        model = keras.models.load_model(last_path)
+        log.info(
+            "resumed from %s after epoch %d (optimizer step %d)",
+            last_path,
+            state["epochs_done"],
+            int(model.optimizer.iterations.numpy()),
+        )
+    else:
+        model = _build_and_compile(cfg, labels, len(batches))
+    callbacks = _make_callbacks(run_dir, state, batches)
+    if cfg.lr_schedule == "plateau":
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", mode="max", factor=0.5, patience=3)
+        )
+    model.fit(
+        batches,
+        validation_data=val_batches,
+        epochs=cfg.epochs,
+        initial_epoch=state["epochs_done"],
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    return state
+
+
+def _batches(
+    data: FaceDataset, cfg: TrainConfig, weights: Optional[np.ndarray], training: bool = True
+) -> Any:
+    from .sequence import FaceBatches
+
+    return FaceBatches(
+        data,
+        cfg.preprocessing,
+        cfg.batch_size if training else 256,
+        augment=AugmentSettings() if (training and cfg.augment) else None,
+        shuffle=training,
+        seed=cfg.seed,
+        sample_weights=weights,
+    )
+
+
+def train(cfg: TrainConfig, resume: bool = False, verbose: int = 1) -> Dict[str, Any]:
+    """Train one run, or ``cfg.kfold`` runs (one per fold, under ``fold_<i>/``) with a summary."""
+    if cfg.kfold < 2:
+        return train_one(cfg, resume=resume, verbose=verbose)
+    root = Path(cfg.run_dir)
+    results = []
+    for fold in range(cfg.kfold):
+        fold_cfg = TrainConfig(**{**asdict(cfg), "run_dir": str(root / f"fold_{fold}"), "fold": fold})
+        fold_resume = resume and (root / f"fold_{fold}" / "last.keras").is_file()
+        state = train_one(fold_cfg, resume=fold_resume, verbose=verbose)
+        results.append(state["best_val_accuracy"])
+    summary = {
+        "kfold": cfg.kfold,
+        "fold_accuracies": results,
+        "mean_accuracy": float(np.mean(results)),
+        "std_accuracy": float(np.std(results)),
+    }
+    root.mkdir(parents=True, exist_ok=True)
+    _save_json(root / "kfold.json", summary)
+    log.info("%d-fold accuracy %.4f +- %.4f", cfg.kfold, summary["mean_accuracy"], summary["std_accuracy"])
+    return summary
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    return math.ceil(n / batch_size)
+
+
+def training_command(cfg: Dict[str, Any]) -> str:
+    """The ``fer-ros train`` command line that reproduces a run from its ``run.json``."""
+    d = TrainConfig(data="", run_dir="")
+    parts = [
+        "fer-ros train",
+        f"--data {cfg['data']}",
+        f"--run-dir {cfg['run_dir']}",
+        f"--arch {cfg['architecture']}",
+    ]
+    parts += [f"--arch-arg {k}={v}" for k, v in sorted(cfg.get("arch_args", {}).items())]
+    options = [
+        ("preprocessing", "--preprocessing", None),
+        ("epochs", "--epochs", d.epochs),
+        ("batch_size", "--batch-size", d.batch_size),
+        ("learning_rate", "--lr", d.learning_rate),
+        ("lr_schedule", "--lr-schedule", d.lr_schedule),
+        ("warmup_epochs", "--warmup-epochs", d.warmup_epochs),
+        ("weight_decay", "--weight-decay", d.weight_decay),
+        ("class_weighting", "--class-weighting", d.class_weighting),
+        ("label_smoothing", "--label-smoothing", d.label_smoothing),
+        ("seed", "--seed", d.seed),
+        ("limit", "--limit", None),
+        ("kfold", "--kfold", 0),
+    ]
+    for key, flag, default in options:
+        value = cfg.get(key)
+        if key == "preprocessing":
+            from .models import get_architecture
+
+            if value == get_architecture(cfg["architecture"]).preprocessing:
+                continue
+        if value is not None and value != default:
+            parts.append(f"{flag} {value}")
+    if not cfg.get("augment", True):
+        parts.append("--no-augment")
+    return " ".join(parts)
