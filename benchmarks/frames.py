@@ -17,6 +17,7 @@ from typing import List, Sequence, Tuple
 
 import cv2
 import numpy as np
+from fer_ros.tracking import iou
 
 Box = Tuple[int, int, int, int]  # x, y, width, height
 
@@ -164,16 +165,6 @@ def synthesize_clip(
     return frames
 
 
-def box_iou(a: Box, b: Box) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    iw = max(0, min(ax1, bx1) - max(a[0], b[0]))
-    ih = max(0, min(ay1, by1) - max(a[1], b[1]))
-    inter = iw * ih
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
-
-
 def match_boxes(placed: Sequence[Box], found: Sequence[Box], min_iou: float = 0.3) -> List[Tuple[int, int]]:
     """Pairs (placed index, found index) of a greedy one-to-one matching by IoU >= ``min_iou``."""
     used = set()
@@ -183,9 +174,9 @@ def match_boxes(placed: Sequence[Box], found: Sequence[Box], min_iou: float = 0.
         for j, box in enumerate(found):
             if j in used:
                 continue
-            iou = box_iou(truth, box)
-            if iou >= best_iou:
-                best, best_iou = j, iou
+            overlap = iou(truth, box)
+            if overlap >= best_iou:
+                best, best_iou = j, overlap
         if best is not None:
             used.add(best)
             pairs.append((i, best))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fer_ros.tracking import iou
 
 from benchmarks.accuracy import evaluate_classifier
-from benchmarks.frames import box_iou, match_boxes, synthesize_frames
+from benchmarks.frames import match_boxes, synthesize_frames
 from benchmarks.report import evaluate_targets
 from benchmarks.timing import pairwise_ratios, summarize
 
@@ -28,7 +29,7 @@ def test_frames_have_the_requested_faces_inside_the_frame(size, n_faces):
             assert w == h >= 0.2 * height
             assert 0 <= x and x + w <= width and 0 <= y and y + h <= height
         for i, a in enumerate(frame.boxes):  # faces never overlap
-            assert all(box_iou(a, b) == 0 for b in frame.boxes[i + 1:])
+            assert all(iou(a, b) == 0 for b in frame.boxes[i + 1:])
 
 
 def test_frames_are_reproducible_and_differ_by_seed():
@@ -63,7 +64,6 @@ def test_match_boxes_is_one_to_one_and_uses_iou():
     assert match_boxes(placed, found) == [(0, 0)]  # the better of two overlapping boxes
     assert match_boxes(placed, found[1:]) == [(0, 0)]
     assert match_boxes(placed, []) == []
-    assert box_iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
 
 
 class _Oracle:
