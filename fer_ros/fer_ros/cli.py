@@ -21,10 +21,10 @@ from .errors import FerRosError
 COMMANDS = {
     "run": "fer_ros.commands.run",
     "bench": "fer_ros.commands.bench",
-    "eval": "fer_ros.commands.eval",
-    "bag": "fer_ros.commands.bag",
     "train": "fer_ros.commands.train",
+    "eval": "fer_ros.commands.eval",
     "export": "fer_ros.commands.export",
+    "bag": "fer_ros.commands.bag",
 }
 
 

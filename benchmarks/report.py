@@ -1,0 +1,212 @@
+"""Targets check and the Markdown rendering of a benchmark result (the table README.md shows)."""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+DEFAULT_TARGET_RATIO = 10.0
+CLASSIFIER_TARGET_MS = 1.0
+RATIO = "fps_ratio_fer_ros_over_fer"
+
+
+def _find(rows: List[Dict], **match) -> Optional[Dict]:
+    for row in rows:
+        if all(row.get(k) == v for k, v in match.items()):
+            return row
+    return None
+
+
+def evaluate_targets(result: Dict) -> List[Dict]:
+    """The issue's targets, each with the measured figure and whether it is met (None: not measured)."""
+    targets: List[Dict] = []
+    default = result.get("default_model")
+    accuracy = {row["model"]: row for row in result.get("accuracy", [])}
+    peer_acc = accuracy.get(result.get("peer_classifier", ""))
+    ours_acc = accuracy.get(default or "")
+    if ours_acc and peer_acc:
+        targets.append({
+            "target": f"{default} accuracy >= fer's on FER2013 PrivateTest",
+            "measured": f"{ours_acc['accuracy']:.2%} vs {peer_acc['accuracy']:.2%}",
+            "met": ours_acc["accuracy"] >= peer_acc["accuracy"],
+        })
+    pipeline = result.get("pipeline", [])
+    row = _find(pipeline, frame="640x480", faces=1)
+    if row and "fps_ratio_fer_ros_over_fer" in row:
+        ratio = row["fps_ratio_fer_ros_over_fer"]["median"]
+        targets.append({
+            "target": f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate (640x480, 1 face)",
+            "measured": f"{ratio:.1f}x",
+            "met": ratio >= DEFAULT_TARGET_RATIO,
+        })
+    ratios = [(r[RATIO]["median"], r) for r in pipeline if RATIO in r]
+    if ratios:
+        worst, worst_row = min(ratios, key=lambda x: x[0])
+        targets.append({
+            "target": f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate (every size and face count)",
+            "measured": f"lowest {worst:.1f}x ({worst_row['frame']}, {worst_row['faces']} faces)",
+            "met": worst >= DEFAULT_TARGET_RATIO,
+        })
+    speed = result.get("classifier_speed", [])
+    one = _find(speed, model=default, threads=1, batch=1)
+    eight = _find(speed, model=default, threads=1, batch=8)
+    if one:
+        ms = one["ms_per_face"]["median"]
+        targets.append({
+            "target": f"{default}: < {CLASSIFIER_TARGET_MS:g} ms per face, 1 thread",
+            "measured": f"{ms:.3f} ms",
+            "met": ms < CLASSIFIER_TARGET_MS,
+        })
+    if one and eight:
+        b1, b8 = one["ms_per_face"]["median"], eight["ms_per_face"]["median"]
+        targets.append({
+            "target": f"{default}: batch of 8 costs less per face than batch 1 (1 thread)",
+            "measured": f"{b8:.3f} vs {b1:.3f} ms per face",
+            "met": b8 < b1,
+        })
+    return targets
+
+
+def _pct(value: Optional[float]) -> str:
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+def _ratio(numerator: int, denominator: int) -> str:
+    return f"{numerator}/{denominator}" if denominator else "-"
+
+
+def _stages(stages: Dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.1f}" for k, v in stages.items() if k != "total") or "-"
+
+
+def render_markdown(result: Dict) -> str:
+    """The whole result as Markdown: machine, targets, accuracy, classifier, pipeline, memory."""
+    env = result["environment"]
+    pk = env["packages"]
+    versions = ", ".join(f"{k} {v}" for k, v in pk.items() if v)
+    lines = [
+        f"# fer_ros vs fer: benchmark results ({result['profile']} run)",
+        "",
+        f"Measured {env['date_utc']} on {env['cpu_model']} ({env['cpu_cores_usable']} usable cores, "
+        f"load average {env['load_average_at_start']} at start), {env['platform']}, Python {env['python']}; "
+        f"{versions}; git {env['git_commit']}.",
+        "",
+        f"Command: `{result['command']}`",
+        "",
+    ]
+    if result.get("peer_skipped"):
+        lines += [f"**The fer package was not measured:** {result['peer_skipped']}", ""]
+    targets = result.get("targets", [])
+    if targets:
+        lines += ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
+        for t in targets:
+            lines.append(f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else '**NO**'} |")
+        lines.append("")
+    accuracy = result.get("accuracy", [])
+    if accuracy:
+        labels = list(accuracy[0]["recall"])
+        lines += [
+            f"## Accuracy on FER2013 PrivateTest crops ({accuracy[0]['faces']} faces)",
+            "",
+            "Each model with its own preprocessing. Accuracy, balanced accuracy (mean recall) and "
+            "per-class recall, in %.",
+            "",
+            "| model | accuracy | balanced | " + " | ".join(labels) + " |",
+            "|---|---|---|" + "---|" * len(labels),
+        ]
+        for row in accuracy:
+            recalls = " | ".join(_pct(row["recall"][k]) for k in labels)
+            lines.append(
+                f"| {row['model']} | {_pct(row['accuracy'])} | {_pct(row['balanced_accuracy'])} | {recalls} |"
+            )
+        lines.append("")
+    speed = result.get("classifier_speed", [])
+    if speed:
+        lines += [
+            "## Classifier speed (ms per face, model call only, median of repeats)",
+            "",
+            "| model | threads | batch 1 | batch 8 |",
+            "|---|---|---|---|",
+        ]
+        keys = sorted({(r["model"], r["threads"]) for r in speed}, key=lambda k: (k[1], k[0]))
+        for model, threads in keys:
+            cells = []
+            for b in (1, 8):
+                row = _find(speed, model=model, threads=threads, batch=b)
+                cells.append(f"{row['ms_per_face']['median']:.3f}" if row else "-")
+            lines.append(f"| {model} | {threads} | {cells[0]} | {cells[1]} |")
+        lines.append("")
+    pipeline = result.get("pipeline", [])
+    if pipeline:
+        has_peer = any("fer" in r for r in pipeline)
+        lines += [
+            "## Whole pipeline (same frames, alternating runs)",
+            "",
+            "Frames per second (median of runs), the fer_ros/fer ratio (median of pairwise ratios, "
+            "min-max in brackets), per-stage ms per frame, placed faces found, and found faces whose "
+            "expression matches the FER2013 label.",
+            "",
+            "| frame | faces | fer_ros fps | fer fps | ratio | fer_ros stages (ms) | fer stages (ms) "
+            "| found fer_ros / fer | expression fer_ros / fer |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for row in pipeline:
+            ours, peer = row.get("fer_ros", {}), row.get("fer", {})
+            ratio = row.get("fps_ratio_fer_ros_over_fer")
+            ratio_s = f"{ratio['median']:.1f}x [{ratio['min']:.1f}-{ratio['max']:.1f}]" if ratio else "-"
+            found = " / ".join(
+                _ratio(s["faces_matched"], s["faces_placed"]) for s in (ours, peer) if s
+            ) if row["faces"] else "-"
+            expr = " / ".join(
+                _ratio(s["expressions_correct"], s["faces_matched"]) for s in (ours, peer) if s
+            ) if row["faces"] else "-"
+            peer_fps = f"{peer['fps']['median']:.1f}" if has_peer and peer else "-"
+            peer_stages = _stages(peer.get("stages_ms", {})) if peer else "-"
+            lines.append(
+                f"| {row['frame']} | {row['faces']} | {ours['fps']['median']:.1f} | {peer_fps} | {ratio_s} | "
+                f"{_stages(ours.get('stages_ms', {}))} | {peer_stages} | {found} | {expr} |"
+            )
+        spurious = [(r["frame"], r["faces"], name, r[name]["faces_found"] - r[name]["faces_matched"])
+                    for r in pipeline for name in ("fer_ros", "fer") if name in r]
+        extra = ", ".join(f"{name} {n} at {frame}/{faces} faces" for frame, faces, name, n in spurious if n)
+        lines += ["", f"Detections matching no placed face: {extra or 'none'}.", ""]
+    sweep = result.get("sweep", [])
+    if sweep:
+        lines += [
+            "## Detector settings sweep (fer_ros, 640x480, same frames as fer, alternating runs)",
+            "",
+            "`photos`: unrelated frames, a full detection on each; `video`: a clip of a static camera "
+            "with people moving a few pixels per frame (fer_ros keeps its tracks). Found: placed faces "
+            "detected over all frames; spurious: detections matching no placed face.",
+            "",
+            "| scene | fer_ros settings | faces | fer_ros fps | fer fps | ratio | found fer_ros / fer "
+            "| spurious fer_ros / fer |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for row in sweep:
+            ours, peer = row["fer_ros"], row.get("fer")
+            ratio = row.get(RATIO)
+            settings = ", ".join(f"{k}={v}" for k, v in row["settings"].items()) or "defaults"
+            sides = (ours, peer) if peer else (ours,)
+            found = " / ".join(_ratio(s["faces_matched"], s["faces_placed"]) for s in sides)
+            spurious = " / ".join(str(s["faces_found"] - s["faces_matched"]) for s in sides)
+            peer_fps = f"{peer['fps']['median']:.1f}" if peer else "-"
+            ratio_s = f"{ratio['median']:.1f}x" if ratio else "-"
+            lines.append(f"| {row['scene']} | {settings} | {row['faces']} | {ours['fps']['median']:.1f} "
+                         f"| {peer_fps} | {ratio_s} | {found} | {spurious} |")
+        lines.append("")
+    memory = result.get("memory", {})
+    if memory:
+        lines += [
+            "## Memory (peak RSS, each library in a fresh process)",
+            "",
+            "| process | peak RSS (MiB) | RSS after start-up (MiB) | frames processed |",
+            "|---|---|---|---|",
+        ]
+        for name, row in memory.items():
+            if "error" in row:
+                lines.append(f"| {name} | failed: {row['error']} | | |")
+            else:
+                lines.append(f"| {name} | {row['peak_rss_mb']:.0f} | {row['rss_after_init_mb']:.0f} | "
+                             f"{row['frames_processed']} |")
+        lines.append("")
+    return "\n".join(lines)
