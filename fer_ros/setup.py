@@ -43,6 +43,9 @@ setup(
             "onnx>=1.15",
             "matplotlib>=3.5",
         ],
+        # The built-in sample photograph of `fer-ros run` (scikit-image's public-domain
+        # "astronaut", shipped inside the scikit-image wheel: no download at run time).
+        "sample": ["scikit-image>=0.19"],
         # Offline rosbag2 processing and message tests without a ROS 2 install.
         "bag": ["rosbags>=0.10"],
         "dev": [

@@ -19,6 +19,8 @@ from .errors import FerRosError
 
 # name -> module; order is the order shown in --help.
 COMMANDS = {
+    "run": "fer_ros.commands.run",
+    "bench": "fer_ros.commands.bench",
     "train": "fer_ros.commands.train",
     "eval": "fer_ros.commands.eval",
     "export": "fer_ros.commands.export",

@@ -1,0 +1,139 @@
+"""``fer-ros bench``: frames per second and per-stage milliseconds of the pipeline.
+
+The default input is reproducible on any machine: the built-in sample photograph
+(one face) scaled into a 640x480 frame, processed ``--frames`` times after a
+warm-up. ``--source`` benchmarks on an image or the frames of a video instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import List
+
+HELP = "measure pipeline frames per second and per-stage milliseconds on a reproducible input"
+STAGES = ("detect", "preprocess", "classify", "track", "total")
+
+LOG = logging.getLogger("fer_ros.bench")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..settings_cli import add_setting_arguments
+
+    parser.add_argument("--source", help="image or video to benchmark on (default: the built-in sample)")
+    parser.add_argument("--frames", type=int, default=200, help="frames to time (default 200)")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed frames first (default 10)")
+    parser.add_argument(
+        "--size",
+        default="640x480",
+        help="frame size WIDTHxHEIGHT the sample is fitted into (default 640x480)",
+    )
+    parser.add_argument(
+        "--json", dest="json_path", help="also write the figures to this JSON file ('-': stdout)"
+    )
+    add_setting_arguments(parser)
+
+
+def fit_into(bgr, width: int, height: int):
+    """Scale ``bgr`` to fit ``width`` x ``height`` keeping its aspect, centred on a black frame."""
+    import cv2
+    import numpy as np
+
+    h, w = bgr.shape[:2]
+    scale = min(width / w, height / h)
+    resized = cv2.resize(
+        bgr,
+        (max(1, int(round(w * scale))), max(1, int(round(h * scale)))),
+        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+    )
+    frame = np.zeros((height, width, 3), dtype=np.uint8)
+    y0, x0 = (height - resized.shape[0]) // 2, (width - resized.shape[1]) // 2
+    frame[y0 : y0 + resized.shape[0], x0 : x0 + resized.shape[1]] = resized
+    return frame
+
+
+def _parse_size(text: str):
+    from ..errors import SettingsError
+
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise SettingsError(f"--size {text!r} must be WIDTHxHEIGHT, e.g. 640x480") from None
+    if not (16 <= width <= 8192 and 16 <= height <= 8192):
+        raise SettingsError(f"--size {text!r}: width and height must be in 16..8192")
+    return width, height
+
+
+def main(args: argparse.Namespace) -> int:
+    import numpy as np
+    from tqdm import tqdm
+
+    from ..errors import SettingsError, SourceError
+    from ..pipeline import Pipeline
+    from ..settings_cli import settings_from_args
+    from ..sources import open_source
+
+    if args.frames < 1 or args.warmup < 0:
+        raise SettingsError("--frames must be >= 1 and --warmup >= 0")
+    width, height = _parse_size(args.size)
+    settings = settings_from_args(args)
+    frames: List[np.ndarray] = []
+    with open_source(args.source) as source:
+        if source.kind == "camera":
+            raise SourceError("bench needs a reproducible input: give an image or a video, not a camera")
+        for frame in source:
+            frames.append(frame.bgr)
+            if len(frames) >= args.frames:
+                break
+    if args.source is None:
+        frames = [fit_into(frames[0], width, height)]
+    pipeline = Pipeline(settings)
+    for i in range(args.warmup):
+        pipeline.process(frames[i % len(frames)])
+    pipeline.reset()
+    timings = {stage: np.empty(args.frames) for stage in STAGES}
+    faces = 0
+    for i in tqdm(range(args.frames), unit="frame", file=sys.stderr, leave=False):
+        result = pipeline.process(frames[i % len(frames)])
+        faces += len(result.faces)
+        for stage in STAGES:
+            timings[stage][i] = result.timings_ms.get(stage, 0.0)
+    total = timings["total"]
+    report = {
+        "input": args.source or f"built-in sample in {width}x{height}",
+        "frame_size": list(frames[0].shape[1::-1]),
+        "frames": args.frames,
+        "faces_per_frame": faces / args.frames,
+        "fps": 1000.0 / float(total.mean()),
+        "ms": {
+            stage: {
+                "mean": float(values.mean()),
+                "median": float(np.median(values)),
+                "p95": float(np.percentile(values, 95)),
+            }
+            for stage, values in timings.items()
+        },
+        "model": pipeline.classifier.path.name,
+        "provider": pipeline.provider,
+        "settings": settings.to_dict(),
+    }
+    print(
+        f"input: {report['input']} ({report['frame_size'][0]}x{report['frame_size'][1]}), "
+        f"{args.frames} frames, {report['faces_per_frame']:.2f} faces/frame"
+    )
+    print(
+        f"model: {report['model']} on {report['provider']}; detector {settings.detector} at "
+        f"width {settings.detection_width or 'full'}"
+    )
+    print(f"{'stage':<12}{'mean ms':>10}{'median':>10}{'p95':>10}")
+    for stage, row in report["ms"].items():
+        print(f"{stage:<12}{row['mean']:>10.2f}{row['median']:>10.2f}{row['p95']:>10.2f}")
+    print(f"fps: {report['fps']:.1f}")
+    if args.json_path == "-":
+        print(json.dumps(report, indent=2))
+    elif args.json_path:
+        with open(args.json_path, "w", encoding="utf-8") as handle:
+            json.dump(report, handle, indent=2)
+    return 0

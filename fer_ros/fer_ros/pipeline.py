@@ -1,0 +1,233 @@
+"""BGR frame -> FrameResult: detect faces, preprocess, classify in one batch, track and smooth.
+
+No ROS and no TensorFlow here: the CLI and the ROS node both drive this class.
+Everything that can be kept (model session, detector, grey frame, face crops,
+model input batch) is created once and reused, so the per-frame path only does
+per-frame work.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+import cv2
+import numpy as np
+
+from .classifier import Classifier
+from .detection import Detection, FaceDetector, create_detector
+from .model_metadata import ModelInfo, describe
+from .preprocess import crop_face, faces_to_input
+from .resources import resolve_model
+from .results import FaceResult, FrameResult
+from .settings import PipelineSettings
+from .tracking import Tracker, iou
+
+LOG = logging.getLogger(__name__)
+
+# Between full-frame detections, each tracked face is looked for in its predicted box
+# grown by this fraction of its side on every side (fast head motion stays inside).
+ROI_GROWTH = 0.5
+DUPLICATE_IOU = 0.5  # detections overlapping more than this are the same face
+
+
+def _detector_kwargs(settings: PipelineSettings) -> Dict[str, Any]:
+    return {
+        "detection_width": settings.detection_width,
+        "min_face_size": settings.min_face_size,
+        "max_faces": settings.max_faces,
+        "face_margin": settings.face_margin,
+        "score_threshold": settings.score_threshold,
+    }
+
+
+class Pipeline:
+    """The perception core. Build it once, then call :meth:`process` for every frame.
+
+    Construction loads the model and the detector and raises
+    :class:`~fer_ros.errors.ModelError` naming the file when one is missing or
+    inconsistent. :meth:`update` changes settings while running (reloading the
+    model or detector only when one of their settings changed).
+    """
+
+    def __init__(self, settings: Optional[PipelineSettings] = None) -> None:
+        self.settings = settings if settings is not None else PipelineSettings()
+        self.classifier: Classifier = self._load_classifier(self.settings)
+        self.detector: FaceDetector = create_detector(
+            self.settings.detector, self.settings.detector_model, **_detector_kwargs(self.settings)
+        )
+        self.tracker = Tracker(
+            self.settings.iou_threshold, self.settings.max_missed_frames, self._alpha(self.settings)
+        )
+        self._grey: Optional[np.ndarray] = None
+        self._allocate_buffers()
+        self._frame_index = 0
+        self._force_full = True
+
+    # -- construction and settings -------------------------------------------------------------
+
+    @staticmethod
+    def _load_classifier(settings: PipelineSettings) -> Classifier:
+        path = resolve_model(settings.model)
+        return Classifier(path, settings.providers, settings.intra_op_threads)
+
+    @staticmethod
+    def _alpha(settings: PipelineSettings) -> Optional[float]:
+        return settings.smoothing_alpha if settings.smoothing else None
+
+    def _allocate_buffers(self) -> None:
+        size = self.classifier.info.input_size
+        n = self.settings.max_faces
+        self._crops = np.empty((n, size, size), dtype=np.uint8)
+        self._batch = np.empty((n,) + self.classifier.input_shape, dtype=np.float32)
+
+    def update(self, settings: PipelineSettings) -> None:
+        """Switch to new settings while running.
+
+        Model and detector are rebuilt only when their settings changed; the new
+        ones are built before the old ones are dropped, so a failure (e.g. a
+        missing model file) raises and leaves the pipeline running as before.
+        Tracks are kept unless tracking is turned off.
+        """
+        old = self.settings
+        changed = settings.changed_reload_settings(old)
+        classifier = self.classifier
+        detector = self.detector
+        if {"model", "providers", "intra_op_threads"} & set(changed):
+            classifier = self._load_classifier(settings)
+        if {"detector", "detector_model"} & set(changed):
+            detector = create_detector(
+                settings.detector, settings.detector_model, **_detector_kwargs(settings)
+            )
+        else:
+            detector.configure(**_detector_kwargs(settings))
+        model_changed = classifier is not self.classifier
+        self.classifier, self.detector, self.settings = classifier, detector, settings
+        self.tracker.iou_threshold = settings.iou_threshold
+        self.tracker.max_missed_frames = settings.max_missed_frames
+        self.tracker.smoothing_alpha = self._alpha(settings)
+        if model_changed or settings.max_faces != old.max_faces:
+            self._allocate_buffers()
+        if model_changed or not settings.tracking:
+            self.reset()  # smoothed probabilities of another model's labels are meaningless
+
+    def reset(self) -> None:
+        """Forget all tracks (e.g. when the camera or the scene changes); the next frame is a full pass."""
+        self.tracker.reset()
+        self._force_full = True
+
+    # -- information ---------------------------------------------------------------------------
+
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        """Class names in model order, from the model's metadata."""
+        return self.classifier.labels
+
+    @property
+    def model_info(self) -> ModelInfo:
+        return self.classifier.info
+
+    @property
+    def provider(self) -> str:
+        """The ONNX Runtime execution provider actually running the model."""
+        return self.classifier.provider
+
+    def describe(self) -> Dict[str, Any]:
+        """JSON-friendly summary: model, metadata, provider, detector and settings."""
+        return {
+            "model": str(self.classifier.path),
+            "model_info": describe(self.model_info),
+            "provider": self.provider,
+            "detector": type(self.detector).__name__,
+            "settings": self.settings.to_dict(),
+        }
+
+    # -- per frame -----------------------------------------------------------------------------
+
+    def _detect(self, bgr: np.ndarray, grey: np.ndarray) -> List[Detection]:
+        s = self.settings
+        full = (
+            self._force_full
+            or not s.tracking
+            or s.full_detection_interval <= 1
+            or self._frame_index % s.full_detection_interval == 0
+            or not self.tracker.tracks
+        )
+        if full:
+            self._force_full = False
+            return self.detector.detect(bgr, grey)
+        found: List[Detection] = []
+        for box in self.tracker.active_boxes():
+            x, y, w, h = box
+            gx, gy = w * ROI_GROWTH, h * ROI_GROWTH
+            region = (int(x - gx), int(y - gy), int(x + w + gx), int(y + h + gy))
+            hits = self.detector.detect(bgr, grey, region, face_size=max(w, h))
+            if not hits:
+                self._force_full = True  # a face was lost: look everywhere next frame
+            for det in hits:
+                if all(iou(det.box, other.box) < DUPLICATE_IOU for other in found):
+                    found.append(det)
+        found.sort(key=lambda d: d.score, reverse=True)
+        return found[: s.max_faces]
+
+    def process(self, bgr: np.ndarray) -> FrameResult:
+        """Detect, classify and track the faces of one BGR (or grey) uint8 frame."""
+        channels = bgr.shape[2] if bgr.ndim == 3 else 1
+        if bgr.dtype != np.uint8 or bgr.ndim not in (2, 3) or channels not in (1, 3, 4):
+            raise ValueError(f"expected a uint8 BGR, BGRA or grey image, got {bgr.dtype} {bgr.shape}")
+        if bgr.ndim == 3 and bgr.shape[2] == 4:
+            bgr = cv2.cvtColor(bgr, cv2.COLOR_BGRA2BGR)
+        t0 = time.perf_counter()
+        height, width = bgr.shape[:2]
+        if bgr.ndim == 2 or bgr.shape[2] == 1:
+            grey = bgr.reshape(height, width)
+            if self.detector.uses_grey is False:
+                bgr = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+        else:
+            if self._grey is None or self._grey.shape != (height, width):
+                self._grey = np.empty((height, width), dtype=np.uint8)
+            grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY, dst=self._grey)
+        detections = self._detect(bgr, grey)
+        self._frame_index += 1
+        t1 = time.perf_counter()
+
+        n = len(detections)
+        size = self.classifier.info.input_size
+        labels = self.labels
+        faces: List[FaceResult] = []
+        probs = np.zeros((0, len(labels)), dtype=np.float32)
+        t2 = t3 = t1
+        if n:
+            crops = self._crops[:n]
+            for i, det in enumerate(detections):
+                crop_face(grey, det.box, size, out=crops[i])
+            batch = faces_to_input(crops, self.classifier.info.preprocessing, out=self._batch[:n])
+            t2 = time.perf_counter()
+            probs = self.classifier.predict(batch)
+            t3 = time.perf_counter()
+        if self.settings.tracking:
+            tracked = self.tracker.update([d.box for d in detections], probs)
+        else:
+            tracked = [(self.tracker.next_id(), probs[i]) for i in range(n)]
+        for det, (track_id, p) in zip(detections, tracked):
+            best = int(np.argmax(p))
+            faces.append(
+                FaceResult(
+                    track_id=track_id,
+                    box=det.box,
+                    detection_score=det.score,
+                    label=labels[best],
+                    confidence=float(p[best]),
+                    probabilities=np.array(p, dtype=np.float32),
+                )
+            )
+        t4 = time.perf_counter()
+        timings = {
+            "detect": (t1 - t0) * 1e3,
+            "preprocess": (t2 - t1) * 1e3,
+            "classify": (t3 - t2) * 1e3,
+            "track": (t4 - t3) * 1e3,
+            "total": (t4 - t0) * 1e3,
+        }
+        return FrameResult(faces=faces, labels=labels, timings_ms=timings, frame_size=(width, height))

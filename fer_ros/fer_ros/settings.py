@@ -1,0 +1,310 @@
+"""Every pipeline setting, declared once: the single source for CLI flags and ROS parameters.
+
+:data:`PIPELINE_SETTINGS` lists each setting with its type, default, description
+and allowed range or choices. ``fer-ros run``/``bench`` turn it into command-line
+flags and the ROS node turns it into declared parameters with descriptors, so
+the three never disagree. :class:`PipelineSettings` holds one validated set of
+values; :func:`validate_setting` checks one value and raises
+:class:`~fer_ros.errors.SettingsError` naming the setting and what is allowed.
+
+Types used in the table: ``bool``, ``int``, ``float``, ``str`` and ``list``
+(a list of strings; stored as a tuple so settings stay hashable and immutable).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from .errors import SettingsError
+from .resources import DEFAULT_MODEL
+
+# ONNX Runtime execution providers fer_ros knows how to ask for, fastest first.
+# Providers not compiled into the installed onnxruntime are skipped at start-up
+# (with a log line), so a list written for a Jetson also runs on a laptop.
+KNOWN_PROVIDERS: Tuple[str, ...] = (
+    "TensorrtExecutionProvider",
+    "CUDAExecutionProvider",
+    "OpenVINOExecutionProvider",
+    "CoreMLExecutionProvider",
+    "DmlExecutionProvider",
+    "CPUExecutionProvider",
+)
+
+DETECTORS: Tuple[str, ...] = ("haar", "yunet")
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """Declaration of one setting: name, type, default, help text and allowed values."""
+
+    name: str
+    type: type  # bool, int, float, str or list (of str)
+    default: Any
+    description: str
+    min: Optional[float] = None
+    max: Optional[float] = None
+    choices: Optional[Tuple[str, ...]] = None  # for str, or for each item of a list
+    reload: bool = False  # changing it reloads the model or detector (see Pipeline.update)
+
+    def allowed(self) -> str:
+        """Human-readable statement of what values are allowed."""
+        if self.choices is not None:
+            prefix = "a list of " if self.type is list else "one of "
+            return prefix + ", ".join(self.choices)
+        if self.min is not None or self.max is not None:
+            lo = "-inf" if self.min is None else _fmt(self.min)
+            hi = "inf" if self.max is None else _fmt(self.max)
+            return f"{self.type.__name__} in [{lo}, {hi}]"
+        if self.type is list:
+            return "a list of strings"
+        return f"a {self.type.__name__}"
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
+    # -- classifier ---------------------------------------------------------------------------
+    SettingSpec(
+        "model",
+        str,
+        DEFAULT_MODEL,
+        "Expression model: name of a shipped model (e.g. fer_default.onnx) or a path to an .onnx file "
+        "exported by fer-ros export.",
+        reload=True,
+    ),
+    SettingSpec(
+        "providers",
+        list,
+        ("CPUExecutionProvider",),
+        "ONNX Runtime execution providers in order of preference; unavailable ones are skipped and "
+        "the log says which one runs (e.g. TensorrtExecutionProvider,CUDAExecutionProvider,"
+        "CPUExecutionProvider on a Jetson).",
+        choices=KNOWN_PROVIDERS,
+        reload=True,
+    ),
+    SettingSpec(
+        "intra_op_threads",
+        int,
+        1,
+        "ONNX Runtime intra-op threads for the expression model (0 = ONNX Runtime's default, one per core).",
+        min=0,
+        max=64,
+        reload=True,
+    ),
+    # -- detection ----------------------------------------------------------------------------
+    SettingSpec(
+        "detector",
+        str,
+        "haar",
+        "Face detector: haar (OpenCV Haar cascade shipped in the OpenCV wheel, no download) or yunet "
+        "(OpenCV FaceDetectorYN; needs detector_model).",
+        choices=DETECTORS,
+        reload=True,
+    ),
+    SettingSpec(
+        "detector_model",
+        str,
+        "",
+        "Path to the YuNet .onnx file (face_detection_yunet_2023mar.onnx) when detector is yunet.",
+        reload=True,
+    ),
+    SettingSpec(
+        "detection_width",
+        int,
+        320,
+        "Frames wider than this are downscaled to this width for face detection (boxes are returned in "
+        "full-frame pixels); 0 detects at full resolution.",
+        min=0,
+        max=8192,
+    ),
+    SettingSpec(
+        "min_face_size",
+        int,
+        40,
+        "Smallest face to detect, in full-frame pixels (side of the detector's box).",
+        min=8,
+        max=4096,
+    ),
+    SettingSpec(
+        "max_faces", int, 10, "Largest number of faces kept per frame (highest scores first).", min=1, max=256
+    ),
+    SettingSpec(
+        "face_margin",
+        float,
+        0.05,
+        "Extra border around the squared detector box before cropping, as a fraction of its side "
+        "(0.1 adds 10%); the default 0.05 matches the framing of the FER2013 training faces (measured: "
+        "best end-to-end accuracy and box overlap with FER2013 crops, see benchmarks/face_framing.py).",
+        min=-0.5,
+        max=1.0,
+    ),
+    SettingSpec(
+        "score_threshold",
+        float,
+        0.55,
+        "Faces whose detector score is below this are dropped (Haar: a face found by n overlapping "
+        "windows scores n/(n+3), so 0.55 keeps n >= 4; YuNet: its own confidence).",
+        min=0.0,
+        max=1.0,
+    ),
+    SettingSpec(
+        "full_detection_interval",
+        int,
+        5,
+        "Run a full-frame detection every N frames; in between, faces are re-detected only in a region "
+        "around each tracked face (needs tracking), and at once when a tracked face is lost. "
+        "1 = full detection on every frame.",
+        min=1,
+        max=1000,
+    ),
+    # -- tracking and smoothing ---------------------------------------------------------------
+    SettingSpec(
+        "tracking",
+        bool,
+        True,
+        "Give faces stable ids across frames by box overlap (IoU); off = new ids every frame.",
+    ),
+    SettingSpec(
+        "iou_threshold",
+        float,
+        0.3,
+        "Smallest box overlap (IoU) for a detection to continue a track.",
+        min=0.01,
+        max=1.0,
+    ),
+    SettingSpec(
+        "max_missed_frames",
+        int,
+        5,
+        "Frames a track survives without a matching detection before its id is retired.",
+        min=0,
+        max=1000,
+    ),
+    SettingSpec(
+        "smoothing",
+        bool,
+        True,
+        "Smooth each face's class probabilities over time (exponential moving average) so the "
+        "label does not flicker; needs tracking.",
+    ),
+    SettingSpec(
+        "smoothing_alpha",
+        float,
+        0.4,
+        "Weight of the newest frame in the moving average (1 = no smoothing).",
+        min=0.01,
+        max=1.0,
+    ),
+)
+
+SPECS: Dict[str, SettingSpec] = {spec.name: spec for spec in PIPELINE_SETTINGS}
+
+
+def validate_setting(name: str, value: Any) -> Any:
+    """Check ``value`` for setting ``name`` and return it in canonical form.
+
+    ints are accepted for float settings; lists and tuples become tuples. Raises
+    :class:`SettingsError` naming the setting and the allowed values.
+    """
+    spec = SPECS.get(name)
+    if spec is None:
+        raise SettingsError(f"unknown setting {name!r}; known settings: {', '.join(SPECS)}")
+
+    def fail(reason: str) -> SettingsError:
+        return SettingsError(f"setting {name}={value!r} {reason}; allowed: {spec.allowed()}")
+
+    if spec.type is bool:
+        if not isinstance(value, bool):
+            raise fail("is not a bool")
+        return value
+    if spec.type is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise fail("is not an int")
+        result: Any = int(value)
+    elif spec.type is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail("is not a number")
+        result = float(value)
+        if result != result:  # NaN
+            raise fail("is not a number")
+    elif spec.type is str:
+        if not isinstance(value, str):
+            raise fail("is not a string")
+        result = value
+        if spec.choices is not None and value not in spec.choices:
+            raise fail("is not allowed")
+    elif spec.type is list:
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise fail("is not a list")
+        if not value:
+            raise fail("is empty")
+        if not all(isinstance(v, str) for v in value):
+            raise fail("has items that are not strings")
+        if spec.choices is not None:
+            bad = [v for v in value if v not in spec.choices]
+            if bad:
+                raise fail(f"has unknown item(s) {', '.join(bad)}")
+        return tuple(value)
+    else:  # pragma: no cover - table error
+        raise TypeError(f"setting {name} has unsupported type {spec.type}")
+    if spec.min is not None and result < spec.min:
+        raise fail("is too small")
+    if spec.max is not None and result > spec.max:
+        raise fail("is too large")
+    return result
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """One validated set of pipeline settings; see :data:`PIPELINE_SETTINGS` for their meaning."""
+
+    model: str = SPECS["model"].default
+    providers: Tuple[str, ...] = SPECS["providers"].default
+    intra_op_threads: int = SPECS["intra_op_threads"].default
+    detector: str = SPECS["detector"].default
+    detector_model: str = SPECS["detector_model"].default
+    detection_width: int = SPECS["detection_width"].default
+    min_face_size: int = SPECS["min_face_size"].default
+    max_faces: int = SPECS["max_faces"].default
+    face_margin: float = SPECS["face_margin"].default
+    score_threshold: float = SPECS["score_threshold"].default
+    full_detection_interval: int = SPECS["full_detection_interval"].default
+    tracking: bool = SPECS["tracking"].default
+    iou_threshold: float = SPECS["iou_threshold"].default
+    max_missed_frames: int = SPECS["max_missed_frames"].default
+    smoothing: bool = SPECS["smoothing"].default
+    smoothing_alpha: float = SPECS["smoothing_alpha"].default
+
+    def __post_init__(self) -> None:
+        for spec in PIPELINE_SETTINGS:
+            object.__setattr__(self, spec.name, validate_setting(spec.name, getattr(self, spec.name)))
+        if self.detector == "yunet" and not self.detector_model:
+            raise SettingsError(
+                "setting detector='yunet' needs detector_model: the path to YuNet's .onnx file "
+                "(or use detector='haar', which needs no file)"
+            )
+
+    def replace(self, **changes: Any) -> PipelineSettings:
+        """A copy with ``changes`` applied, validated (raises :class:`SettingsError`)."""
+        for name, value in changes.items():
+            validate_setting(name, value)
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> PipelineSettings:
+        """Build from a dict (e.g. ROS parameters or a YAML file); unknown names are rejected."""
+        return cls().replace(**dict(values))
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Plain dict of every setting (tuples as lists), for logs and JSON."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    def changed_reload_settings(self, other: PipelineSettings) -> Tuple[str, ...]:
+        """Names of settings that differ from ``other`` and need a model or detector reload."""
+        return tuple(
+            s.name for s in PIPELINE_SETTINGS if s.reload and getattr(self, s.name) != getattr(other, s.name)
+        )

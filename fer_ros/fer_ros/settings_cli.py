@@ -1,0 +1,58 @@
+"""Command-line flags for every pipeline setting, generated from ``settings.PIPELINE_SETTINGS``.
+
+``--detection-width 240``, ``--providers CUDAExecutionProvider,CPUExecutionProvider``,
+``--tracking`` / ``--no-tracking``: one flag per setting, with the setting's
+description and allowed values as help, so the CLI can never drift from the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Dict
+
+from .settings import PIPELINE_SETTINGS, PipelineSettings, SettingSpec
+
+
+def _flag(spec: SettingSpec) -> str:
+    return "--" + spec.name.replace("_", "-")
+
+
+def _list_of_str(text: str) -> list:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one flag per pipeline setting (default None = keep the setting's default)."""
+    group = parser.add_argument_group("pipeline settings")
+    for spec in PIPELINE_SETTINGS:
+        default = ",".join(spec.default) if spec.type is list else spec.default
+        help_text = f"{spec.description} Allowed: {spec.allowed()}. Default: {default}."
+        help_text = help_text.replace("%", "%%")
+        if spec.type is bool:
+            group.add_argument(_flag(spec), dest=spec.name, action="store_true", default=None, help=help_text)
+            group.add_argument(
+                "--no-" + spec.name.replace("_", "-"),
+                dest=spec.name,
+                action="store_false",
+                help=f"turn {spec.name} off",
+            )
+        elif spec.type is list:
+            group.add_argument(_flag(spec), dest=spec.name, type=_list_of_str, metavar="A,B", help=help_text)
+        else:
+            group.add_argument(
+                _flag(spec),
+                dest=spec.name,
+                type=spec.type,
+                metavar=spec.type.__name__.upper(),
+                help=help_text,
+            )
+
+
+def settings_from_args(args: argparse.Namespace, base: PipelineSettings = None) -> PipelineSettings:
+    """The settings given on the command line applied over ``base`` (validated)."""
+    changes: Dict[str, Any] = {}
+    for spec in PIPELINE_SETTINGS:
+        value = getattr(args, spec.name, None)
+        if value is not None:
+            changes[spec.name] = value
+    return (base or PipelineSettings()).replace(**changes)

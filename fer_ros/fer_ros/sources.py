@@ -1,0 +1,194 @@
+"""Where frames come from and where annotated frames go: camera, video, image, folder, sample.
+
+``open_source`` turns the ``--source`` argument into an iterator of frames and
+raises :class:`~fer_ros.errors.SourceError` with the reason when it cannot be
+opened. In a folder, an unreadable image is counted, logged and skipped; a
+single unreadable image is an error. The built-in sample is scikit-image's
+public-domain ``astronaut`` photograph (``pip install "fer_ros[sample]"``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, List, Optional, Union
+
+import cv2
+import numpy as np
+
+from .errors import SourceError
+
+LOG = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".jp2")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+SAMPLE_NAME = "astronaut"
+
+
+@dataclass
+class Frame:
+    """One frame and where it came from."""
+
+    index: int  # 0-based position in the source
+    name: str  # file stem for images, ``frame_000123`` for video and camera
+    bgr: np.ndarray
+
+
+def read_image(path: Union[str, Path]) -> np.ndarray:
+    """Read an image file as BGR uint8; :class:`SourceError` when it is missing or unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(f"image not found: {path}")
+    data = np.fromfile(str(path), dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise SourceError(f"cannot read image {path}: not an image format OpenCV can decode, or corrupt")
+    return image
+
+
+def sample_image() -> np.ndarray:
+    """scikit-image's ``astronaut`` photograph (public domain, NASA) as BGR."""
+    try:
+        from skimage import data
+    except ImportError:
+        raise SourceError(
+            'the built-in sample image comes from scikit-image: pip install "fer_ros[sample]", '
+            "or give --source"
+        ) from None
+    return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+
+
+class FrameSource:
+    """An opened source: iterate it for :class:`Frame` objects, then :meth:`close` it."""
+
+    def __init__(self, kind: str, description: str, total: Optional[int] = None, fps: float = 0.0) -> None:
+        self.kind = kind  # camera, video, image, folder or sample
+        self.description = description
+        self.total = total  # number of frames when known
+        self.fps = fps  # frame rate of a video or camera (0 when unknown)
+        self.skipped = 0  # unreadable images skipped (folders)
+
+    @property
+    def is_stream(self) -> bool:
+        """True for video and camera (annotated output is a video), False for still images."""
+        return self.kind in ("camera", "video")
+
+    def __iter__(self) -> Iterator[Frame]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the camera or video file."""
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _StillSource(FrameSource):
+    def __init__(self, kind: str, description: str, items: List[Union[Path, np.ndarray]], names: List[str]):
+        super().__init__(kind, description, total=len(items))
+        self._items = items
+        self._names = names
+
+    def __iter__(self) -> Iterator[Frame]:
+        for index, (item, name) in enumerate(zip(self._items, self._names)):
+            if isinstance(item, np.ndarray):
+                yield Frame(index, name, item)
+                continue
+            try:
+                image = read_image(item)
+            except SourceError as exc:
+                if self.kind != "folder":
+                    raise
+                self.skipped += 1
+                LOG.warning("skipping %s", exc)
+                continue
+            yield Frame(index, name, image)
+
+
+class _CaptureSource(FrameSource):
+    def __init__(self, kind: str, description: str, capture: cv2.VideoCapture) -> None:
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if kind == "video" else 0
+        super().__init__(
+            kind,
+            description,
+            total=count if count > 0 else None,
+            fps=float(capture.get(cv2.CAP_PROP_FPS) or 0.0),
+        )
+        self._capture = capture
+
+    def __iter__(self) -> Iterator[Frame]:
+        index = 0
+        while True:
+            ok, frame = self._capture.read()
+            if not ok or frame is None:
+                return
+            yield Frame(index, f"frame_{index:06d}", frame)
+            index += 1
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+def open_source(spec: Optional[str]) -> FrameSource:
+    """Open ``--source``: None (built-in sample), a camera index, a video, an image or a folder."""
+    if spec is None or spec == "":
+        return _StillSource(
+            "sample", f"built-in sample image ({SAMPLE_NAME})", [sample_image()], [SAMPLE_NAME]
+        )
+    if spec.isdigit():
+        capture = cv2.VideoCapture(int(spec))
+        if not capture.isOpened():
+            raise SourceError(f"cannot open camera {spec} (is it connected, and is it /dev/video{spec}?)")
+        return _CaptureSource("camera", f"camera {spec}", capture)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise SourceError(f"folder {path} has no images ({', '.join(IMAGE_SUFFIXES)})")
+        return _StillSource(
+            "folder", f"folder {path} ({len(files)} images)", list(files), [p.stem for p in files]
+        )
+    if not path.exists():
+        raise SourceError(f"source not found: {spec} (expected a camera index, video, image or folder)")
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        read_image(path)  # fail now, with the reason, rather than mid-run
+        return _StillSource("image", f"image {path}", [path], [path.stem])
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise SourceError(f"cannot open video {path}: not a video format OpenCV can decode, or corrupt")
+    ok, _ = capture.read()
+    if not ok:
+        capture.release()
+        raise SourceError(f"cannot read any frame from video {path}")
+    capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+    return _CaptureSource("video", f"video {path}", capture)
+
+
+class VideoSink:
+    """Writes annotated frames to a video file; opened lazily on the first frame (size known then)."""
+
+    FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+
+    def __init__(self, path: Union[str, Path], fps: float) -> None:
+        self.path = Path(path)
+        if self.path.suffix.lower() not in self.FOURCC:
+            raise SourceError(f"cannot write video {self.path}: use one of {', '.join(self.FOURCC)}")
+        self.fps = fps if fps and fps > 0 else 30.0
+        self._writer: Optional[cv2.VideoWriter] = None
+
+    def write(self, bgr: np.ndarray) -> None:
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fourcc = cv2.VideoWriter_fourcc(*self.FOURCC[self.path.suffix.lower()])
+            self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (bgr.shape[1], bgr.shape[0]))
+            if not self._writer.isOpened():
+                raise SourceError(f"cannot write video {self.path} (no encoder for {self.path.suffix})")
+        self._writer.write(bgr)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.release()

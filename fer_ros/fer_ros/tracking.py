@@ -1,0 +1,140 @@
+"""Stable face ids across frames and temporal smoothing of class probabilities.
+
+Each detection is matched to an existing track by box overlap (IoU) with the
+track's predicted box (last box moved by its recent velocity, which keeps two
+crossing faces apart); matching is greedy, best overlap first, which is optimal
+enough for the handful of faces a robot sees. A track not matched for more than
+``max_missed_frames`` frames is retired, so a face that comes back later gets a
+new id. Probabilities of a track are an exponential moving average, so a label
+does not flicker from one frame to the next.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .preprocess import Box
+
+VELOCITY_GAIN = 0.5  # weight of the newest displacement in the velocity estimate
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ix = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = ix * iy
+    union = aw * ah + bw * bh - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+@dataclass
+class Track:
+    """One face followed over time."""
+
+    track_id: int
+    box: Tuple[float, float, float, float]
+    probabilities: Optional[np.ndarray] = None  # smoothed; None until the first frame
+    velocity: Tuple[float, float] = (0.0, 0.0)  # box centre displacement per frame
+    missed: int = 0  # consecutive frames without a matching detection
+    age: int = 0  # frames since creation
+    hits: int = field(default=1)
+
+    def predicted_box(self) -> Tuple[float, float, float, float]:
+        """Where the box should be in the next frame (constant velocity, one frame per miss)."""
+        steps = self.missed + 1
+        x, y, w, h = self.box
+        return (x + self.velocity[0] * steps, y + self.velocity[1] * steps, w, h)
+
+
+class Tracker:
+    """IoU tracker with optional probability smoothing.
+
+    ``update(boxes, probabilities)`` returns, for each detection in order, its
+    track id and its (smoothed) probabilities. With ``smoothing_alpha=None`` the
+    probabilities are passed through unchanged.
+    """
+
+    def __init__(
+        self,
+        iou_threshold: float = 0.3,
+        max_missed_frames: int = 5,
+        smoothing_alpha: Optional[float] = 0.4,
+    ) -> None:
+        self.iou_threshold = iou_threshold
+        self.max_missed_frames = max_missed_frames
+        self.smoothing_alpha = smoothing_alpha
+        self.tracks: List[Track] = []
+        self._ids: Iterator[int] = itertools.count(1)
+
+    def reset(self) -> None:
+        """Forget every track (ids keep increasing, so old ids are never reused)."""
+        self.tracks = []
+
+    def next_id(self) -> int:
+        """A fresh id (also used by the pipeline when tracking is off)."""
+        return next(self._ids)
+
+    def update(self, boxes: Sequence[Box], probabilities: np.ndarray) -> List[Tuple[int, np.ndarray]]:
+        """Associate this frame's detections with tracks; returns (id, probabilities) per detection."""
+        pairs = []
+        predicted = [t.predicted_box() for t in self.tracks]
+        for ti, pbox in enumerate(predicted):
+            for di, box in enumerate(boxes):
+                overlap = iou(pbox, box)
+                if overlap >= self.iou_threshold:
+                    pairs.append((overlap, ti, di))
+        pairs.sort(reverse=True)
+        track_for = {}
+        used_tracks = set()
+        for _, ti, di in pairs:
+            if ti in used_tracks or di in track_for:
+                continue
+            used_tracks.add(ti)
+            track_for[di] = ti
+
+        results: List[Tuple[int, np.ndarray]] = []
+        new_tracks: List[Track] = []
+        for di, box in enumerate(boxes):
+            probs = np.asarray(probabilities[di], dtype=np.float32)
+            box_f = tuple(float(v) for v in box)
+            if di in track_for:
+                track = self.tracks[track_for[di]]
+                steps = track.missed + 1
+                dx = ((box_f[0] + box_f[2] / 2) - (track.box[0] + track.box[2] / 2)) / steps
+                dy = ((box_f[1] + box_f[3] / 2) - (track.box[1] + track.box[3] / 2)) / steps
+                track.velocity = (
+                    (1 - VELOCITY_GAIN) * track.velocity[0] + VELOCITY_GAIN * dx,
+                    (1 - VELOCITY_GAIN) * track.velocity[1] + VELOCITY_GAIN * dy,
+                )
+                track.box = box_f
+                track.missed = 0
+                track.hits += 1
+                if self.smoothing_alpha is not None and track.probabilities is not None:
+                    a = np.float32(self.smoothing_alpha)
+                    track.probabilities = a * probs + (1 - a) * track.probabilities
+                else:
+                    track.probabilities = probs.copy()
+            else:
+                track = Track(self.next_id(), box_f, probs.copy())
+                new_tracks.append(track)
+            results.append((track.track_id, track.probabilities))
+
+        survivors = []
+        for ti, track in enumerate(self.tracks):
+            track.age += 1
+            if ti not in used_tracks:
+                track.missed += 1
+            if track.missed <= self.max_missed_frames:
+                survivors.append(track)
+        self.tracks = survivors + new_tracks
+        return results
+
+    def active_boxes(self) -> List[Tuple[float, float, float, float]]:
+        """Predicted boxes of live tracks (where to look for faces between full detections)."""
+        return [t.predicted_box() for t in self.tracks]
