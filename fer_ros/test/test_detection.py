@@ -144,3 +144,21 @@ def test_yunet_needs_an_existing_model_file(tmp_path):
 
 def test_haar_cascade_is_found_without_downloads():
     assert HaarFaceDetector().source.endswith(".xml")
+
+
+def test_frame_box_properties():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    @given(
+        st.floats(-200, 800), st.floats(-200, 800), st.floats(4, 400), st.floats(4, 400), st.floats(-0.5, 1.0)
+    )
+    def check(x, y, w, h, margin):
+        fx, fy, fw, fh = frame_box((x, y, w, h), margin)
+        assert fw == fh  # square
+        assert abs(fw - max(w, h) * (1 + margin)) <= 1.0  # grown by the margin
+        assert (
+            abs((fx + fw / 2) - (x + w / 2)) <= 1.0 and abs((fy + fh / 2) - (y + h / 2)) <= 1.0
+        )  # same centre
+
+    check()
