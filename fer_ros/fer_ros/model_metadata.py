@@ -80,7 +80,9 @@ def parse_metadata(props: Mapping[str, str], source: str) -> ModelInfo:
     try:
         size = int(props[KEY_INPUT_SIZE])
     except ValueError:
-        raise ModelError(f"{source}: metadata {KEY_INPUT_SIZE}={props[KEY_INPUT_SIZE]!r} is not an integer") from None
+        raise ModelError(
+            f"{source}: metadata {KEY_INPUT_SIZE}={props[KEY_INPUT_SIZE]!r} is not an integer"
+        ) from None
     if not 8 <= size <= 512:
         raise ModelError(f"{source}: metadata {KEY_INPUT_SIZE}={size} is outside 8..512")
     extra = {k: v for k, v in props.items() if k not in REQUIRED_KEYS}

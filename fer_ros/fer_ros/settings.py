@@ -135,10 +135,11 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
     SettingSpec(
         "face_margin",
         float,
-        0.05,
+        0.0,
         "Extra border around the squared detector box before cropping, as a fraction of its side "
-        "(0.1 adds 10%); the default 0.05 matches the framing of the FER2013 training faces (measured: "
-        "best end-to-end accuracy and box overlap with FER2013 crops, see benchmarks/face_framing.py).",
+        "(0.1 adds 10%); the default 0 (the squared detector box) matches the framing of the FER2013 "
+        "training faces (measured: best end-to-end accuracy and box overlap with FER2013 crops, see "
+        "benchmarks/face_framing.py).",
         min=-0.5,
         max=1.0,
     ),

@@ -102,3 +102,21 @@ def test_smoothing_follows_a_real_change():
     labels = [int(np.argmax(tracker.update([(0, 0, 50, 50)], sad[None])[0][1])) for _ in range(5)]
     assert labels[-1] == 4  # switched within 5 frames
     assert labels[0] == 3  # but not on the first contrary frame
+
+
+def test_iou_properties():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    boxes = st.tuples(
+        st.integers(-500, 500), st.integers(-500, 500), st.integers(1, 400), st.integers(1, 400)
+    )
+
+    @given(boxes, boxes)
+    def check(a, b):
+        value = iou(a, b)
+        assert 0.0 <= value <= 1.0
+        assert value == iou(b, a)
+        assert iou(a, a) == 1.0
+
+    check()
