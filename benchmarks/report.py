@@ -7,6 +7,7 @@ from typing import Dict, List, Optional
 DEFAULT_TARGET_RATIO = 10.0
 CLASSIFIER_TARGET_MS = 1.0
 RATIO = "fps_ratio_fer_ros_over_fer"
+BEGIN, END = "<!-- benchmark-results:begin -->", "<!-- benchmark-results:end -->"
 
 
 def _find(rows: List[Dict], **match) -> Optional[Dict]:
@@ -210,3 +211,37 @@ def render_markdown(result: Dict) -> str:
                              f"{row['frames_processed']} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    """Re-render a results JSON as Markdown, e.g. for docs: ``python -m benchmarks.report full.json``."""
+    import argparse
+    import json
+    import re
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("result", help="a results JSON written by benchmarks/run.py")
+    parser.add_argument("--heading-offset", type=int, default=0, help="add this many '#' to every heading")
+    parser.add_argument("--into", metavar="MARKDOWN",
+                        help=f"replace the block between {BEGIN} and {END} in this file, not print")
+    args = parser.parse_args(argv)
+    with open(args.result, encoding="utf-8") as handle:
+        text = render_markdown(json.load(handle))
+    if args.heading_offset:
+        text = re.sub(r"^#", "#" * (1 + args.heading_offset), text, flags=re.M)
+    if not args.into:
+        print(text)
+        return 0
+    with open(args.into, encoding="utf-8") as handle:
+        document = handle.read()
+    if BEGIN not in document or END not in document:
+        parser.error(f"{args.into} has no {BEGIN} ... {END} block to replace")
+    head, rest = document.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    with open(args.into, "w", encoding="utf-8") as handle:
+        handle.write(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
