@@ -136,3 +136,25 @@ def test_clip_keeps_the_scene_and_moves_faces_a_little():
             background[y:y + side, x:x + side] = False
     assert background.sum() > 0.3 * background.size
     assert np.array_equal(clip[0].image[background], clip[-1].image[background])
+
+
+def test_report_rerenders_into_a_marked_block(tmp_path):
+    import json
+
+    from benchmarks.report import BEGIN, END, main
+
+    result = {
+        "profile": "smoke", "command": "python benchmarks/run.py --profile smoke",
+        "environment": {"date_utc": "2026-01-01T00:00:00+00:00", "cpu_model": "cpu", "cpu_cores_usable": 2,
+                        "load_average_at_start": [0.0, 0.0, 0.0], "platform": "linux", "python": "3.11",
+                        "packages": {"onnxruntime": "1.0"}, "git_commit": "abc"},
+        "memory": {"fer_ros": {"peak_rss_mb": 97.0, "rss_after_init_mb": 90.0, "frames_processed": 3}},
+    }
+    source = tmp_path / "r.json"
+    source.write_text(json.dumps(result))
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"intro\n{BEGIN}\nold table\n{END}\noutro\n")
+    assert main([str(source), "--heading-offset", "2", "--into", str(doc)]) == 0
+    text = doc.read_text()
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "old table" not in text
+    assert "### fer_ros vs fer" in text and "| fer_ros | 97 | 90 | 3 |" in text
