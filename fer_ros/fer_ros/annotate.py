@@ -78,7 +78,7 @@ def annotate(
     for face in result.faces:
         x, y, w, h = (int(v) for v in face.box)
         colour = colour_for(face.label, result.labels)
-        cv2.rectangle(out, (x, y), (x + w, y + h), colour, box_thickness, cv2.LINE_AA)
+        cv2.rectangle(out, (x, y), (x + w, y + h), colour, box_thickness)
         caption = f"{face.label} {face.confidence * 100:.0f}% #{face.track_id}"
         (tw, th), base = cv2.getTextSize(caption, FONT, scale, thickness)
         ty = y - base - 2 if y - th - base - 2 >= 0 else min(y + h + th + 2, height - base - 1)

@@ -26,6 +26,7 @@ import numpy as np
 
 from .errors import ModelError
 from .preprocess import Box
+from .settings import SPECS
 
 LOG = logging.getLogger(__name__)
 
@@ -38,6 +39,12 @@ HAAR_CASCADE = "haarcascade_frontalface_alt2.xml"
 # cascade's usual acceptance rule (n >= HAAR_MIN_NEIGHBOURS) then means score >= 0.5.
 HAAR_MIN_NEIGHBOURS = 3
 HAAR_SCALE_FACTOR = 1.1
+
+# Region re-detection (between full passes): the tracked face is searched at a resolution
+# where it is about REGION_FACE_PX wide (Haar's window is 20 px), for faces of 0.6x-1.7x its size.
+REGION_FACE_PX = 48.0
+REGION_MIN_FACTOR = 0.6
+REGION_MAX_FACTOR = 1.7
 
 Region = Tuple[int, int, int, int]  # x0, y0, x1, y1 in full-frame pixels (x1, y1 exclusive)
 
@@ -75,11 +82,11 @@ class FaceDetector:
 
     def __init__(
         self,
-        detection_width: int = 320,
-        min_face_size: int = 40,
-        max_faces: int = 10,
-        face_margin: float = 0.0,
-        score_threshold: float = 0.5,
+        detection_width: int = SPECS["detection_width"].default,
+        min_face_size: int = SPECS["min_face_size"].default,
+        max_faces: int = SPECS["max_faces"].default,
+        face_margin: float = SPECS["face_margin"].default,
+        score_threshold: float = SPECS["score_threshold"].default,
     ) -> None:
         self.detection_width = detection_width
         self.min_face_size = min_face_size
@@ -95,8 +102,20 @@ class FaceDetector:
                 raise AttributeError(f"{type(self).__name__} has no setting {name}")
             setattr(self, name, value)
 
-    def detect(self, bgr: np.ndarray, grey: np.ndarray, region: Optional[Region] = None) -> List[Detection]:
-        """Find faces in the whole frame, or only inside ``region`` when given."""
+    def detect(
+        self,
+        bgr: np.ndarray,
+        grey: np.ndarray,
+        region: Optional[Region] = None,
+        face_size: Optional[float] = None,
+    ) -> List[Detection]:
+        """Find faces in the whole frame, or only inside ``region`` when given.
+
+        ``face_size`` (with ``region``: the side of the face tracked there) lets
+        the region be searched at a resolution where that face is about
+        ``REGION_FACE_PX`` pixels and only for faces of 0.6x to 1.7x that size,
+        which costs a fraction of a full pass.
+        """
         image = grey if self.uses_grey else bgr
         frame_h, frame_w = image.shape[:2]
         if region is None:
@@ -108,20 +127,28 @@ class FaceDetector:
                 return []
         view = image[y0:y1, x0:x1]
         scale = 1.0
-        if self.detection_width and (x1 - x0) > self.detection_width and region is None:
-            scale = self.detection_width / float(x1 - x0)
-        elif region is not None and self.detection_width and frame_w > self.detection_width:
-            # A region is searched at the same resolution as a full pass would use.
+        max_size = 0
+        if region is not None and face_size:
+            scale = min(1.0, REGION_FACE_PX / float(face_size))
+            max_size = int(REGION_MAX_FACTOR * face_size * scale)
+        elif self.detection_width and frame_w > self.detection_width:
+            # Full pass, or a region searched at the resolution a full pass would use.
             scale = self.detection_width / float(frame_w)
         if scale != 1.0:
             size = (max(1, int(round(view.shape[1] * scale))), max(1, int(round(view.shape[0] * scale))))
-            shape = (size[1], size[0]) + view.shape[2:]
-            if self._small is None or self._small.shape != shape:
-                self._small = np.empty(shape, dtype=image.dtype)
-            cv2.resize(view, size, dst=self._small, interpolation=cv2.INTER_AREA)
-            view = self._small
+            if region is None:
+                shape = (size[1], size[0]) + view.shape[2:]
+                if self._small is None or self._small.shape != shape:
+                    self._small = np.empty(shape, dtype=image.dtype)
+                view = cv2.resize(view, size, dst=self._small, interpolation=cv2.INTER_AREA)
+            else:  # regions change size every frame; they are small, so no buffer is kept
+                view = cv2.resize(view, size, interpolation=cv2.INTER_AREA)
         min_size = max(8, int(self.min_face_size * scale))
-        raw = self._find(view, min_size)
+        if region is not None and face_size:
+            min_size = max(min_size, int(REGION_MIN_FACTOR * face_size * scale))
+        if max_size and max_size <= min_size:
+            return []
+        raw = self._find(view, min_size, max_size)
         detections = []
         for (bx, by, bw, bh), score in raw:
             if score < self.score_threshold:
@@ -133,8 +160,8 @@ class FaceDetector:
         detections.sort(key=lambda d: d.score, reverse=True)
         return detections[: self.max_faces]
 
-    def _find(self, image: np.ndarray, min_size: int) -> List[Tuple[Tuple[float, ...], float]]:
-        """Raw (x, y, w, h) boxes in ``image`` pixels with scores in [0, 1]."""
+    def _find(self, image: np.ndarray, min_size: int, max_size: int) -> List[Tuple[Tuple[float, ...], float]]:
+        """Raw (x, y, w, h) boxes in ``image`` pixels with scores in [0, 1] (``max_size`` 0: no limit)."""
         raise NotImplementedError
 
 
@@ -153,12 +180,13 @@ class HaarFaceDetector(FaceDetector):
             raise ModelError(f"Haar cascade could not be loaded: {path}")
         self.source = str(path)
 
-    def _find(self, image, min_size):
+    def _find(self, image, min_size, max_size):
         boxes, neighbours = self._cascade.detectMultiScale2(
             image,
             scaleFactor=HAAR_SCALE_FACTOR,
             minNeighbors=1,  # every candidate comes back; score_threshold does the filtering
             minSize=(min_size, min_size),
+            maxSize=(max_size, max_size) if max_size else (0, 0),
         )
         return [
             (tuple(float(v) for v in box), float(n) / (float(n) + HAAR_MIN_NEIGHBOURS))
@@ -187,7 +215,7 @@ class YuNetFaceDetector(FaceDetector):
         self._input_size: Tuple[int, int] = (320, 320)
         self.source = str(path)
 
-    def _find(self, image, min_size):
+    def _find(self, image, min_size, max_size):
         size = (image.shape[1], image.shape[0])
         if size != self._input_size:
             self._net.setInputSize(size)
@@ -198,7 +226,7 @@ class YuNetFaceDetector(FaceDetector):
         found = []
         for row in faces:
             x, y, w, h = (float(v) for v in row[:4])
-            if max(w, h) >= min_size:
+            if max(w, h) >= min_size and (not max_size or max(w, h) <= max_size):
                 found.append(((x, y, w, h), float(row[-1])))
         return found
 

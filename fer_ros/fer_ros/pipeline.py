@@ -26,9 +26,9 @@ from .tracking import Tracker, iou
 
 LOG = logging.getLogger(__name__)
 
-# Between full-frame detections, each tracked face is looked for in its box grown
-# by this factor on every side (a face moving up to one box width per frame stays inside).
-ROI_GROWTH = 1.0
+# Between full-frame detections, each tracked face is looked for in its predicted box
+# grown by this fraction of its side on every side (fast head motion stays inside).
+ROI_GROWTH = 0.5
 DUPLICATE_IOU = 0.5  # detections overlapping more than this are the same face
 
 
@@ -162,7 +162,7 @@ class Pipeline:
             x, y, w, h = box
             gx, gy = w * ROI_GROWTH, h * ROI_GROWTH
             region = (int(x - gx), int(y - gy), int(x + w + gx), int(y + h + gy))
-            hits = self.detector.detect(bgr, grey, region)
+            hits = self.detector.detect(bgr, grey, region, face_size=max(w, h))
             if not hits:
                 self._force_full = True  # a face was lost: look everywhere next frame
             for det in hits:

@@ -82,10 +82,6 @@ def main(args: argparse.Namespace) -> int:
         jsonl = jsonl or str(Path(DEFAULT_OUTPUT_DIR) / "results.jsonl")
     if args.show:
         _check_show()
-    pipeline = Pipeline(settings)
-    LOG.info(
-        "model %s on %s; source: %s", pipeline.classifier.path.name, pipeline.provider, source.description
-    )
 
     video_sink: Optional[VideoSink] = None
     image_file: Optional[Path] = None
@@ -107,6 +103,10 @@ def main(args: argparse.Namespace) -> int:
             image_dir = out_path
         if image_dir is not None:
             image_dir.mkdir(parents=True, exist_ok=True)
+    pipeline = Pipeline(settings)
+    LOG.info(
+        "model %s on %s; source: %s", pipeline.classifier.path.name, pipeline.provider, source.description
+    )
     json_handle = None
     if jsonl == "-":
         json_handle = sys.stdout
