@@ -10,6 +10,16 @@ import sys
 HELP = "train an expression network on FER2013 or an image-folder dataset (needs fer_ros[train])"
 
 
+class _EpochsAction(argparse.Action):
+    """Stores --epochs and remembers that it was given (so --resume can change a run's length)."""
+
+    type = int
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
+        namespace.epochs = values
+        namespace.epochs_given = True
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..training.train import CLASS_WEIGHTINGS, LR_SCHEDULES, TrainConfig
 
@@ -38,7 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="input mode (default: the architecture's own; huo2022 uses canny_grey_grey)",
     )
-    parser.add_argument("--epochs", type=int, default=d.epochs, help="default %(default)s")
+    parser.add_argument(
+        "--epochs",
+        type=_EpochsAction.type,
+        action=_EpochsAction,
+        default=d.epochs,
+        help="default %(default)s; with --resume: the run's new total length (cosine schedule re-laid)",
+    )
     parser.add_argument("--batch-size", type=int, default=d.batch_size, help="default %(default)s")
     parser.add_argument(
         "--lr", type=float, default=d.learning_rate, help="peak learning rate (default %(default)s)"
@@ -68,6 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=d.seed, help="default %(default)s")
     parser.add_argument("--limit", type=int, default=None, help="use at most N rows per split (quick runs)")
     parser.add_argument("--kfold", type=int, default=0, help="k-fold cross-validation on Training (Huo: 10)")
+    parser.set_defaults(epochs_given=False)
     parser.add_argument(
         "--resume",
         action="store_true",
@@ -100,7 +117,10 @@ def main(args: argparse.Namespace) -> int:
         limit=args.limit,
         kfold=args.kfold,
     )
-    result = train(cfg, resume=args.resume, verbose=1 if sys.stdout.isatty() else 2)
+    resume_epochs = args.epochs if args.resume and args.epochs_given else None
+    result = train(
+        cfg, resume=args.resume, verbose=1 if sys.stdout.isatty() else 2, resume_epochs=resume_epochs
+    )
     summary = {k: v for k, v in result.items() if k != "history"}
     print(json.dumps(summary, indent=2))
     return 0

@@ -65,6 +65,7 @@ def card_markdown(card: Dict[str, Any]) -> str:
     )
     hours = card["training_seconds"] / 3600.0
     acc, public = card["private_test_accuracy"], card["public_test_accuracy_best_epoch"]
+    ms, best = card["ms_per_face_1thread"], card["best_epoch"]
     eval_cmd = (
         f"fer-ros eval fer_ros/fer_ros/models/{card['model']} --data <fer2013.csv.gz> --split PrivateTest"
     )
@@ -81,8 +82,8 @@ Expression classifier for fer_ros ({card["variant"]}), trained on FER2013.
 | MACs per face | {card["macs"] / 1e6:.1f} M |
 | file size | {card["bytes"] / 1e6:.2f} MB |
 | FER2013 PrivateTest accuracy | **{acc * 100:.2f}%** (macro F1 {card["private_test_macro_f1"]:.3f}) |
-| PublicTest accuracy (epoch selection) | {public * 100:.2f}% at epoch {card["best_epoch"]} of {card["epochs_trained"]} |
-| ms per face (batch 1, 1 thread) | {card["ms_per_face_1thread"]:.3f} ms ({card["measured_on"]}) |
+| PublicTest accuracy (epoch selection) | {public * 100:.2f}% at epoch {best} of {card["epochs_trained"]} |
+| ms per face (batch 1, 1 thread) | {ms:.3f} ms ({card["measured_on"]}) |
 | training time | {hours:.2f} h on 2 shared CPU cores |
 
 Per-class PrivateTest figures:

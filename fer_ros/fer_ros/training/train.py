@@ -139,6 +139,23 @@ def _make_callbacks(run_dir: Path, state: Dict[str, Any], batches: Any) -> List[
     ]
 
 
+def _learning_rate(cfg: TrainConfig, steps_per_epoch: int) -> Any:
+    """Cosine decay over all ``cfg.epochs`` (after a linear warm-up), or a constant rate."""
+    import keras
+
+    if cfg.lr_schedule != "cosine":
+        return cfg.learning_rate
+    total = cfg.epochs * steps_per_epoch
+    warmup = int(round(cfg.warmup_epochs * steps_per_epoch))
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=cfg.learning_rate * 0.1 if warmup else cfg.learning_rate,
+        decay_steps=max(total - warmup, 1),
+        alpha=0.01,
+        warmup_target=cfg.learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+
+
 def _build_and_compile(cfg: TrainConfig, labels: Tuple[str, ...], steps_per_epoch: int) -> Any:
     import keras
 
@@ -146,19 +163,9 @@ def _build_and_compile(cfg: TrainConfig, labels: Tuple[str, ...], steps_per_epoc
 
     mode = cfg.preprocessing
     model = build_model(cfg.architecture, 48, channels_for(mode), len(labels), cfg.arch_args)
-    total = cfg.epochs * steps_per_epoch
-    if cfg.lr_schedule == "cosine":
-        warmup = int(round(cfg.warmup_epochs * steps_per_epoch))
-        lr: Any = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=cfg.learning_rate * 0.1 if warmup else cfg.learning_rate,
-            decay_steps=max(total - warmup, 1),
-            alpha=0.01,
-            warmup_target=cfg.learning_rate if warmup else None,
-            warmup_steps=warmup,
-        )
-    else:
-        lr = cfg.learning_rate
-    optimizer = keras.optimizers.AdamW(learning_rate=lr, weight_decay=cfg.weight_decay)
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=_learning_rate(cfg, steps_per_epoch), weight_decay=cfg.weight_decay
+    )
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
@@ -177,8 +184,15 @@ def split_for_run(cfg: TrainConfig) -> Tuple[FaceDataset, FaceDataset]:
     return train.subset(train_idx), train.subset(val_idx)
 
 
-def train_one(cfg: TrainConfig, resume: bool = False, verbose: int = 1) -> Dict[str, Any]:
-    """Train (or resume) one run; returns its final state (best accuracy, epoch, history)."""
+def train_one(
+    cfg: TrainConfig, resume: bool = False, verbose: int = 1, resume_epochs: Optional[int] = None
+) -> Dict[str, Any]:
+    """Train (or resume) one run; returns its final state (best accuracy, epoch, history).
+
+    ``resume_epochs`` changes the total number of epochs of a resumed run (to
+    lengthen or shorten it): the cosine schedule is re-laid over the new total
+    from the optimizer's current step, Adam's moments are kept.
+    """
     import keras
 
     from .models import get_architecture
@@ -199,6 +213,17 @@ def train_one(cfg: TrainConfig, resume: bool = False, verbose: int = 1) -> Dict[
         saved = json.loads(config_path.read_text())
         cfg = TrainConfig(**saved)
         state = json.loads(state_path.read_text())
+        rescheduled = resume_epochs is not None and resume_epochs != cfg.epochs
+        if rescheduled:
+            if resume_epochs <= state["epochs_done"]:
+                raise SettingsError(
+                    f"--epochs {resume_epochs} must exceed the {state['epochs_done']} epochs already done"
+                )
+            log.info("changing the run's length from %d to %d epochs", cfg.epochs, resume_epochs)
+            state.setdefault("epoch_changes", []).append(
+                {"after_epoch": state["epochs_done"], "from": cfg.epochs, "to": resume_epochs}
+            )
+            cfg.epochs = resume_epochs
         if state["epochs_done"] >= cfg.epochs:
             log.info("%s already finished %d epochs", run_dir, cfg.epochs)
             return state
@@ -235,6 +260,8 @@ def train_one(cfg: TrainConfig, resume: bool = False, verbose: int = 1) -> Dict[
     val_batches = _batches(val, cfg, None, training=False)
     if resume:
         model = keras.models.load_model(last_path)
+        if rescheduled and cfg.lr_schedule == "cosine":
+            model.optimizer.learning_rate = _learning_rate(cfg, len(batches))
         log.info(
             "resumed from %s after epoch %d (optimizer step %d)",
             last_path,
@@ -275,10 +302,12 @@ def _batches(
     )
 
 
-def train(cfg: TrainConfig, resume: bool = False, verbose: int = 1) -> Dict[str, Any]:
+def train(
+    cfg: TrainConfig, resume: bool = False, verbose: int = 1, resume_epochs: Optional[int] = None
+) -> Dict[str, Any]:
     """Train one run, or ``cfg.kfold`` runs (one per fold, under ``fold_<i>/``) with a summary."""
     if cfg.kfold < 2:
-        return train_one(cfg, resume=resume, verbose=verbose)
+        return train_one(cfg, resume=resume, verbose=verbose, resume_epochs=resume_epochs)
     root = Path(cfg.run_dir)
     results = []
     for fold in range(cfg.kfold):

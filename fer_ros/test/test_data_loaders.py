@@ -1,0 +1,156 @@
+"""Dataset loaders (numpy-only): FER2013 CSV errors name the line, image folders map class names."""
+
+from __future__ import annotations
+
+import gzip
+
+import cv2
+import numpy as np
+import pytest
+from fer_ros.errors import DatasetError
+from fer_ros.training.augment import AugmentSettings, augment_faces
+from fer_ros.training.data import (
+    canonical_class,
+    kfold_indices,
+    load_dataset,
+    read_fer2013,
+    read_image_folder,
+)
+
+HEADER = "emotion,pixels,Usage\n"
+
+
+def _row(label="3", n=48 * 48, usage="Training", value=7) -> str:
+    return f"{label},{' '.join([str(value)] * n)},{usage}\n"
+
+
+def _write(tmp_path, text, name="fer.csv"):
+    path = tmp_path / name
+    if name.endswith(".gz"):
+        with gzip.open(path, "wt") as handle:
+            handle.write(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("name", ["fer.csv", "fer.csv.gz"])
+def test_fer2013_plain_and_gzip(tmp_path, name):
+    path = _write(
+        tmp_path, HEADER + _row("0") + _row("6", usage="PublicTest") + _row("3", usage="PrivateTest"), name
+    )
+    splits = read_fer2013(path)
+    assert [len(splits[s]) for s in ("Training", "PublicTest", "PrivateTest")] == [1, 1, 1]
+    assert splits["Training"].images.shape == (1, 48, 48)
+    assert splits["Training"].images.dtype == np.uint8
+    assert splits["PublicTest"].targets.tolist() == [6]
+
+
+def test_bad_pixel_count_names_line(tmp_path):
+    path = _write(tmp_path, HEADER + _row() + _row(n=2000))
+    with pytest.raises(DatasetError, match=r"fer\.csv:3: expected 2304 pixels .* got 2000"):
+        read_fer2013(path, ["Training"])
+
+
+@pytest.mark.parametrize(
+    ("label", "message"), [("7", "outside 0..6"), ("happy", "not an integer"), ("-1", "outside")]
+)
+def test_bad_label_names_line(tmp_path, label, message):
+    path = _write(tmp_path, HEADER + _row() + _row() + _row(label=label))
+    with pytest.raises(DatasetError, match=rf"fer\.csv:4: emotion .*{message}"):
+        read_fer2013(path, ["Training"])
+
+
+def test_bad_pixel_value_and_usage(tmp_path):
+    with pytest.raises(DatasetError, match=r":2: pixel values must be within 0..255"):
+        read_fer2013(_write(tmp_path, HEADER + _row(value=300)), ["Training"])
+    with pytest.raises(DatasetError, match=r":2: unknown Usage 'Validation'"):
+        read_fer2013(_write(tmp_path, HEADER + _row(usage="Validation"), "b.csv"), ["Training"])
+
+
+def test_missing_file_and_bad_header(tmp_path):
+    with pytest.raises(DatasetError, match="not found"):
+        read_fer2013(tmp_path / "nope.csv")
+    with pytest.raises(DatasetError, match=r":1: expected header"):
+        read_fer2013(_write(tmp_path, "a,b,c\n" + _row()))
+
+
+def _face(value: int) -> np.ndarray:
+    return np.full((60, 60), value, dtype=np.uint8)
+
+
+def _image_tree(tmp_path):
+    root = tmp_path / "faces"
+    layout = {
+        "train": {"Anger": 2, "happiness": 1, "Scared": 1, "contempt": 3},
+        "test": {"sad": 2, "NEUTRAL": 1},
+    }
+    for split, classes in layout.items():
+        for cls, count in classes.items():
+            folder = root / split / cls
+            folder.mkdir(parents=True)
+            for i in range(count):
+                cv2.imwrite(str(folder / f"{i}.png"), _face(10 * i))
+    return root
+
+
+def test_image_folder_maps_class_names_and_counts_skipped(tmp_path):
+    data = read_image_folder(_image_tree(tmp_path))
+    train, test = data["Training"], data["PrivateTest"]
+    assert set(data) == {"Training", "PrivateTest"}
+    names = [train.labels[t] for t in train.targets]
+    assert sorted(names) == ["angry", "angry", "fear", "happy"]
+    assert train.skipped == {"contempt": 3}
+    assert train.images.shape == (4, 48, 48)  # resized to 48x48
+    assert sorted(test.labels[t] for t in test.targets) == ["neutral", "sad", "sad"]
+    assert (
+        load_dataset(tmp_path / "faces", ["Training"])["Training"].targets.tolist() == train.targets.tolist()
+    )
+
+
+def test_image_folder_unreadable_image_names_file(tmp_path):
+    root = _image_tree(tmp_path)
+    bad = root / "train" / "Anger" / "broken.jpg"
+    bad.write_bytes(b"not a jpeg at all")
+    with pytest.raises(DatasetError, match=r"broken\.jpg: cannot read image"):
+        read_image_folder(root, ["Training"])
+
+
+def test_image_folder_missing_split(tmp_path):
+    with pytest.raises(DatasetError, match="no folder for split"):
+        read_image_folder(_image_tree(tmp_path), ["PublicTest"])
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("anger", "angry"),
+        ("Sadness", "sad"),
+        ("scared", "fear"),
+        ("Surprised", "surprise"),
+        ("contempt", None),
+    ],
+)
+def test_canonical_class(name, label):
+    assert canonical_class(name) == label
+
+
+def test_kfold_partitions_everything_once():
+    n, k = 103, 10
+    seen = []
+    for fold in range(k):
+        train, val = kfold_indices(n, k, fold, seed=3)
+        assert not set(train) & set(val)
+        assert len(train) + len(val) == n
+        seen.extend(val.tolist())
+    assert sorted(seen) == list(range(n))
+
+
+def test_augment_is_seeded_and_keeps_shape():
+    faces = np.random.default_rng(0).integers(0, 256, (8, 48, 48), dtype=np.uint8)
+    a = augment_faces(faces, np.random.default_rng(1), AugmentSettings())
+    b = augment_faces(faces, np.random.default_rng(1), AugmentSettings())
+    assert a.shape == faces.shape and a.dtype == np.uint8
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, faces)
+    assert np.array_equal(augment_faces(faces, np.random.default_rng(1), AugmentSettings.none()), faces)

@@ -1,0 +1,156 @@
+"""End to end on a few hundred FER2013 rows: train, resume, evaluate, export (parity, int8), run-time load."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+
+pytest.importorskip("tensorflow")
+pytestmark = [pytest.mark.training, pytest.mark.slow]
+
+from fer_ros.errors import ModelError  # noqa: E402
+from fer_ros.model_metadata import (  # noqa: E402
+    FER2013_LABELS,
+    KEY_ACCURACY,
+    KEY_ARCHITECTURE,
+    KEY_ARCHITECTURE_ARGS,
+    KEY_CREATED,
+    KEY_DATASET,
+    parse_metadata,
+)
+from fer_ros.preprocess import faces_to_input  # noqa: E402
+
+from fer_ros import cli  # noqa: E402
+
+ROWS = 256
+
+
+@pytest.fixture(scope="module")
+def tiny(fer2013_csv):
+    from fer_ros.training.data import read_fer2013
+
+    return read_fer2013(fer2013_csv, limit=ROWS)
+
+
+@pytest.fixture(scope="module")
+def run_dir(fer2013_csv, tmp_path_factory):
+    """A one-epoch run, then resumed to two epochs (as after a kill between epochs)."""
+    run = tmp_path_factory.mktemp("run") / "tiny"
+    common = ["--data", str(fer2013_csv), "--run-dir", str(run)]
+    args = ["train", *common, "--arch", "mini_xception", "--arch-arg", "width=0.5", "--limit", str(ROWS)]
+    assert cli.main([*args, "--epochs", "1", "--batch-size", "32", "--seed", "1"]) == 0
+    assert json.loads((run / "state.json").read_text())["epochs_done"] == 1
+    assert cli.main(["train", *common, "--resume", "--epochs", "2"]) == 0
+    return run
+
+
+def test_training_writes_checkpoints_logs_and_resumes(run_dir):
+    import keras
+
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["epochs_done"] == 2
+    assert 1 <= state["best_epoch"] <= 2
+    assert (run_dir / "best.keras").is_file()
+    assert len((run_dir / "log.csv").read_text().strip().splitlines()) == 3  # header + 2 epochs
+    assert any((run_dir / "tensorboard").rglob("events.out.tfevents.*"))
+    config = json.loads((run_dir / "run.json").read_text())
+    assert config["epochs"] == 2 and config["arch_args"] == {"width": 0.5}
+    # Resuming continued the optimizer: 2 epochs x ceil(256 / 32) steps.
+    last = keras.models.load_model(run_dir / "last.keras")
+    assert int(last.optimizer.iterations.numpy()) == 2 * 8
+
+
+def test_resume_refuses_missing_run_and_restart_refuses_existing(run_dir, fer2013_csv, tmp_path, capsys):
+    assert (
+        cli.main(["train", "--data", str(fer2013_csv), "--run-dir", str(tmp_path / "none"), "--resume"]) == 2
+    )
+    assert cli.main(["train", "--data", str(fer2013_csv), "--run-dir", str(run_dir), "--limit", "8"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot resume" in err and "already holds a run" in err
+
+
+def test_eval_keras_checkpoint_writes_report(run_dir, fer2013_csv, tmp_path):
+    code = cli.main(["eval", str(run_dir), "--data", str(fer2013_csv), "--limit", str(ROWS),
+                     "--out-dir", str(tmp_path), "--flip-tta"])  # fmt: skip
+    assert code == 0
+    report = json.loads((tmp_path / "best_PrivateTest_tta.json").read_text())
+    assert report["n"] == ROWS and report["flip_tta"]
+    assert set(report["per_class"]) == set(FER2013_LABELS)
+    assert np.asarray(report["confusion"]).sum() == ROWS
+    assert (tmp_path / "best_PrivateTest_tta_confusion.png").stat().st_size > 1000
+
+
+@pytest.fixture(scope="module")
+def exported(run_dir, tiny, tmp_path_factory):
+    from fer_ros.training.export import export
+
+    out = tmp_path_factory.mktemp("export")
+    result = export(str(run_dir), str(out / "m.onnx"), tiny["PrivateTest"], train=tiny["Training"],
+                    int8_path=str(out / "m_int8.onnx"), calibration_size=70)  # fmt: skip
+    return result, out
+
+
+def test_export_metadata_and_parity(exported, run_dir, tiny):
+    import keras
+
+    result, out = exported
+    assert result["parity_max_abs_diff"] <= 1e-4
+    proto = onnx.load(str(out / "m.onnx"))
+    props = {p.key: p.value for p in proto.metadata_props}
+    info = parse_metadata(props, "m.onnx")
+    assert info.labels == FER2013_LABELS and info.preprocessing == "grey" and info.input_size == 48
+    assert props[KEY_ARCHITECTURE] == "mini_xception"
+    assert json.loads(props[KEY_ARCHITECTURE_ARGS]) == {"width": 0.5}
+    assert props[KEY_DATASET] == "FER2013" and props[KEY_CREATED]
+    assert float(props[KEY_ACCURACY]) == pytest.approx(result["fp32"]["accuracy"], abs=1e-4)
+    # Dynamic batch: the runtime can send any number of faces.
+    assert not proto.graph.input[0].type.tensor_type.shape.dim[0].HasField("dim_value")
+    assert not list(out.glob("*.partial"))
+    # The runtime loads it and agrees with Keras.
+    faces = tiny["PrivateTest"].images[:5]
+    x = faces_to_input(faces, info.preprocessing)
+    expected = keras.models.load_model(run_dir / "best.keras").predict(x, verbose=0)
+    got = _runtime_predict(out / "m.onnx", x)
+    assert np.abs(got - expected).max() <= 1e-4
+
+
+def _runtime_predict(path, x):
+    """The runtime classifier when this branch has it (from `core`), else a plain session."""
+    try:
+        from fer_ros.classifier import Classifier
+    except ImportError:
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        parse_metadata(session.get_modelmeta().custom_metadata_map, str(path))
+        return session.run(None, {session.get_inputs()[0].name: x})[0]
+    return Classifier(path, providers=["CPUExecutionProvider"], intra_op_threads=1).predict(x)
+
+
+def test_int8_variant(exported, tiny):
+    result, out = exported
+    q = out / "m_int8.onnx"
+    props = {p.key: p.value for p in onnx.load(str(q)).metadata_props}
+    assert parse_metadata(props, str(q)).labels == FER2013_LABELS
+    assert float(props[KEY_ACCURACY]) == pytest.approx(result["int8"]["accuracy"], abs=1e-4)
+    assert any(n.op_type == "QuantizeLinear" for n in onnx.load(str(q)).graph.node)
+    probs = _runtime_predict(q, faces_to_input(tiny["PrivateTest"].images[:4], "grey"))
+    assert probs.shape == (4, 7) and np.allclose(probs.sum(axis=1), 1, atol=1e-2)
+
+
+def test_eval_onnx_matches_export_accuracy(exported, fer2013_csv, capsys):
+    result, out = exported
+    assert cli.main(["eval", str(out / "m.onnx"), "--data", str(fer2013_csv), "--limit", str(ROWS)]) == 0
+    assert f"accuracy {result['fp32']['accuracy']:.4f} (n={ROWS})" in capsys.readouterr().out
+
+
+def test_export_refuses_when_parity_fails(run_dir, tiny, tmp_path):
+    from fer_ros.training.export import export
+
+    target = tmp_path / "refused.onnx"
+    with pytest.raises(ModelError, match="differs from Keras"):
+        export(str(run_dir), str(target), tiny["PrivateTest"], tolerance=-1.0)
+    assert not target.exists() and not list(tmp_path.glob("*.partial"))
