@@ -48,10 +48,18 @@ def evaluate_targets(result: Dict) -> List[Dict]:
             })
     pipeline = result.get("pipeline", [])
     row = _find(pipeline, frame="640x480", faces=1)
-    if row and "fps_ratio_fer_ros_over_fer" in row:
-        ratio = row["fps_ratio_fer_ros_over_fer"]["median"]
+    if row and RATIO in row:
+        ratio = row[RATIO]["median"]
         targets.append({
-            "target": f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate (640x480, 1 face)",
+            "target": f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate (640x480, 1 face, photos)",
+            "measured": f"{ratio:.1f}x",
+            "met": ratio >= DEFAULT_TARGET_RATIO,
+        })
+    row = _find(result.get("sweep", []), scene="video", settings={}, frame="640x480", faces=1)
+    if row and RATIO in row:
+        ratio = row[RATIO]["median"]
+        targets.append({
+            "target": f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate (640x480, 1 face, video clip)",
             "measured": f"{ratio:.1f}x",
             "met": ratio >= DEFAULT_TARGET_RATIO,
         })
@@ -59,7 +67,7 @@ def evaluate_targets(result: Dict) -> List[Dict]:
     if ratios:
         worst, worst_row = min(ratios, key=lambda x: x[0])
         targets.append({
-            "target": f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate (every size and face count)",
+            "target": f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate (photos, any size and faces)",
             "measured": f"lowest {worst:.1f}x ({worst_row['frame']}, {worst_row['faces']} faces)",
             "met": worst >= DEFAULT_TARGET_RATIO,
         })
@@ -242,7 +250,9 @@ def main(argv=None) -> int:
                         help=f"replace the block between {BEGIN} and {END} in this file, not print")
     args = parser.parse_args(argv)
     with open(args.result, encoding="utf-8") as handle:
-        text = render_markdown(json.load(handle))
+        result = json.load(handle)
+    result["targets"] = evaluate_targets(result)  # with the current target definitions
+    text = render_markdown(result)
     if args.heading_offset:
         text = re.sub(r"^#", "#" * (1 + args.heading_offset), text, flags=re.M)
     if not args.into:

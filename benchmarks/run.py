@@ -139,7 +139,8 @@ def run(args: argparse.Namespace) -> dict:
     if not models:
         raise FerRosError("no fer_ros model to measure: none is shipped in fer_ros/fer_ros/models/; "
                           "pass --models PATH.onnx")
-    models = [str(resolve_model(m)) for m in models]  # fails early, naming a missing file
+    for model in models:
+        resolve_model(model)  # fails early, naming a missing file
     reason = None if args.no_peer else fer_unavailable_reason()
     if reason and not args.no_peer:
         raise FerRosError(reason + " (or pass --no-peer to measure fer_ros alone)")
