@@ -30,10 +30,10 @@ from .settings import SPECS
 
 LOG = logging.getLogger(__name__)
 
-# Chosen by measurement on FER2013 PrivateTest faces placed in 640x480 frames
-# (detection at 320 px wide): alt2 with 3 neighbours found 74% of faces with 0.02
-# false positives per frame; the "default" cascade found 75% with 0.075, "alt" 72%
-# with 0.005. A scale step of 1.05 finds ~6 points more but costs twice the time.
+# Chosen by measurement (benchmarks/face_framing.py --section cascade, FER2013 PrivateTest faces
+# placed in 640x480 frames, detection at 320 px): the default, alt and alt2 cascades find the same
+# share of faces within noise (71-74%); alt2 was the fastest, with 0.04 false positives per frame
+# at score_threshold 0.55. A scale step of 1.05 finds ~6 points more but costs twice the time.
 HAAR_CASCADE = "haarcascade_frontalface_alt2.xml"
 # Haar neighbour count n is reported as the score n / (n + HAAR_MIN_NEIGHBOURS): the
 # cascade's usual acceptance rule (n >= HAAR_MIN_NEIGHBOURS) then means score >= 0.5.

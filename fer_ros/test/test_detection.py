@@ -134,6 +134,10 @@ def test_yunet_needs_an_existing_model_file(tmp_path):
         create_detector("yunet", str(tmp_path / "yunet.onnx"))
     with pytest.raises(ModelError, match="detector_model"):
         create_detector("yunet", "")
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(ModelError, match=r"junk\.onnx.*not a YuNet model"):
+        create_detector("yunet", str(junk))
     with pytest.raises(ModelError, match="allowed: haar, yunet"):
         create_detector("mtcnn")
 

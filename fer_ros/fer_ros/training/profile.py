@@ -1,0 +1,62 @@
+"""Size and speed of an architecture without training it: parameters, MACs, ms per face.
+
+``python -m fer_ros.training.profile huo2022 alpha=1 t=6`` converts the
+(untrained) network to ONNX and times ONNX Runtime on one thread, batch 1,
+which is how the shipped models' cards measure ms per face.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, Sequence
+
+from ..model_metadata import ModelInfo
+from ..preprocess import channels_for
+
+
+def profile(name: str, arch_args: Dict[str, Any], threads: int = 1) -> Dict[str, Any]:
+    """Parameters, MACs and ONNX Runtime ms per face of architecture ``name`` with ``arch_args``."""
+    from .complexity import count_macs
+    from .evaluate import measure_latency_ms
+    from .export import _atomic_write, _set_metadata, convert_to_onnx
+    from .models import build_model, get_architecture
+
+    arch = get_architecture(name)
+    info = ModelInfo(labels=tuple(f"c{i}" for i in range(7)), preprocessing=arch.preprocessing, input_size=48)
+    model = build_model(name, 48, channels_for(arch.preprocessing), 7, arch_args)
+    proto = convert_to_onnx(model, info)
+    _set_metadata(proto, info.to_metadata())
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "m.onnx"
+        _atomic_write(proto, path)
+        ms = measure_latency_ms(path, threads=threads, repeats=50 if model.count_params() > 2e6 else 300)
+        size = path.stat().st_size
+    return {
+        "architecture": name,
+        "arch_args": arch_args,
+        "parameters": int(model.count_params()),
+        "macs": count_macs(model),
+        "onnx_bytes": size,
+        "ms_per_face": round(ms, 3),
+        "threads": threads,
+    }
+
+
+def main(argv: Sequence[str] = None) -> int:
+    from .models import get_architecture, parse_arch_args
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("arch")
+    parser.add_argument("args", nargs="*", metavar="KEY=VALUE")
+    parser.add_argument("--threads", type=int, default=1)
+    ns = parser.parse_args(argv)
+    arch_args = parse_arch_args(get_architecture(ns.arch), ns.args)
+    print(json.dumps(profile(ns.arch, arch_args, ns.threads)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
