@@ -6,7 +6,10 @@ from typing import Dict, List, Optional
 
 DEFAULT_TARGET_RATIO = 10.0
 CLASSIFIER_TARGET_MS = 1.0
+PAPERS_ACCURACY = 0.71  # above both papers' FER2013 figures (Huo 70.76%, Yengikand 65.32%)
+INT8_MAX_LOSS = 0.01
 RATIO = "fps_ratio_fer_ros_over_fer"
+BEGIN, END = "<!-- benchmark-results:begin -->", "<!-- benchmark-results:end -->"
 
 
 def _find(rows: List[Dict], **match) -> Optional[Dict]:
@@ -29,12 +32,34 @@ def evaluate_targets(result: Dict) -> List[Dict]:
             "measured": f"{ours_acc['accuracy']:.2%} vs {peer_acc['accuracy']:.2%}",
             "met": ours_acc["accuracy"] >= peer_acc["accuracy"],
         })
+    if ours_acc:
+        targets.append({
+            "target": f"{default} accuracy >= {PAPERS_ACCURACY:.0%} (above both papers)",
+            "measured": f"{ours_acc['accuracy']:.2%}",
+            "met": ours_acc["accuracy"] >= PAPERS_ACCURACY,
+        })
+        int8 = accuracy.get(default.replace(".onnx", "_int8.onnx"))
+        if int8:
+            loss = ours_acc["accuracy"] - int8["accuracy"]
+            targets.append({
+                "target": f"{int8['model']} within {INT8_MAX_LOSS * 100:g} point of the fp32 model",
+                "measured": f"{int8['accuracy']:.2%} ({-loss:+.2%})",
+                "met": loss <= INT8_MAX_LOSS,
+            })
     pipeline = result.get("pipeline", [])
     row = _find(pipeline, frame="640x480", faces=1)
-    if row and "fps_ratio_fer_ros_over_fer" in row:
-        ratio = row["fps_ratio_fer_ros_over_fer"]["median"]
+    if row and RATIO in row:
+        ratio = row[RATIO]["median"]
         targets.append({
-            "target": f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate (640x480, 1 face)",
+            "target": f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate (640x480, 1 face, photos)",
+            "measured": f"{ratio:.1f}x",
+            "met": ratio >= DEFAULT_TARGET_RATIO,
+        })
+    row = _find(result.get("sweep", []), scene="video", settings={}, frame="640x480", faces=1)
+    if row and RATIO in row:
+        ratio = row[RATIO]["median"]
+        targets.append({
+            "target": f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate (640x480, 1 face, video clip)",
             "measured": f"{ratio:.1f}x",
             "met": ratio >= DEFAULT_TARGET_RATIO,
         })
@@ -42,7 +67,7 @@ def evaluate_targets(result: Dict) -> List[Dict]:
     if ratios:
         worst, worst_row = min(ratios, key=lambda x: x[0])
         targets.append({
-            "target": f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate (every size and face count)",
+            "target": f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate (photos, any size and faces)",
             "measured": f"lowest {worst:.1f}x ({worst_row['frame']}, {worst_row['faces']} faces)",
             "met": worst >= DEFAULT_TARGET_RATIO,
         })
@@ -210,3 +235,39 @@ def render_markdown(result: Dict) -> str:
                              f"{row['frames_processed']} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    """Re-render a results JSON as Markdown, e.g. for docs: ``python -m benchmarks.report full.json``."""
+    import argparse
+    import json
+    import re
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("result", help="a results JSON written by benchmarks/run.py")
+    parser.add_argument("--heading-offset", type=int, default=0, help="add this many '#' to every heading")
+    parser.add_argument("--into", metavar="MARKDOWN",
+                        help=f"replace the block between {BEGIN} and {END} in this file, not print")
+    args = parser.parse_args(argv)
+    with open(args.result, encoding="utf-8") as handle:
+        result = json.load(handle)
+    result["targets"] = evaluate_targets(result)  # with the current target definitions
+    text = render_markdown(result)
+    if args.heading_offset:
+        text = re.sub(r"^#", "#" * (1 + args.heading_offset), text, flags=re.M)
+    if not args.into:
+        print(text)
+        return 0
+    with open(args.into, encoding="utf-8") as handle:
+        document = handle.read()
+    if BEGIN not in document or END not in document:
+        parser.error(f"{args.into} has no {BEGIN} ... {END} block to replace")
+    head, rest = document.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    with open(args.into, "w", encoding="utf-8") as handle:
+        handle.write(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -37,8 +37,8 @@ PROFILES = {
     # accuracy_limit: PrivateTest faces (None = all 3,589); speed_*: classifier timing;
     # frames_per_run x pipeline_repeats (even, so both orders occur equally): pipeline timing.
     # sweep_variants: which of sweep.VARIANTS (scene + detector settings) to run (None: all).
-    "full": dict(accuracy_limit=None, speed_repeats=7, faces_per_run=256, frames_per_run=20,
-                 pipeline_repeats=6, sweep_variants=None, sweep_frames=15, sweep_repeats=2,
+    "full": dict(accuracy_limit=None, speed_repeats=7, faces_per_run=256, frames_per_run=12,
+                 pipeline_repeats=6, sweep_variants=None, sweep_frames=10, sweep_repeats=2,
                  memory_frames=10, memory_passes=3),
     "quick": dict(accuracy_limit=1000, speed_repeats=3, faces_per_run=128, frames_per_run=6,
                   pipeline_repeats=2, sweep_variants=(0, 2, 6, 7), sweep_frames=6, sweep_repeats=2,
@@ -139,7 +139,8 @@ def run(args: argparse.Namespace) -> dict:
     if not models:
         raise FerRosError("no fer_ros model to measure: none is shipped in fer_ros/fer_ros/models/; "
                           "pass --models PATH.onnx")
-    models = [str(resolve_model(m)) for m in models]  # fails early, naming a missing file
+    for model in models:
+        resolve_model(model)  # fails early, naming a missing file
     reason = None if args.no_peer else fer_unavailable_reason()
     if reason and not args.no_peer:
         raise FerRosError(reason + " (or pass --no-peer to measure fer_ros alone)")
@@ -148,7 +149,7 @@ def run(args: argparse.Namespace) -> dict:
 
     result = {
         "profile": args.profile,
-        "command": "python benchmarks/run.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "command": " ".join(["python benchmarks/run.py"] + [shlex.quote(a) for a in sys.argv[1:]]),
         "environment": describe_environment(),
         "parameters": {k: v for k, v in profile.items()},
         "pipeline_settings": settings.to_dict(),
