@@ -68,7 +68,7 @@ def evaluate_targets(result: Dict) -> List[Dict]:
         worst, worst_row = min(ratios, key=lambda x: x[0])
         targets.append({
             "target": f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate (photos, any size and faces)",
-            "measured": f"lowest {worst:.1f}x ({worst_row['frame']}, {worst_row['faces']} faces)",
+            "measured": f"lowest {worst:.1f}x ({worst_row['frame']}, {worst_row['faces']} face(s))",
             "met": worst >= DEFAULT_TARGET_RATIO,
         })
     speed = result.get("classifier_speed", [])
