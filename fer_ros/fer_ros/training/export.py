@@ -133,6 +133,9 @@ def quantize_int8(
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
         q = Path(tmp) / "q.onnx"
+        # Keep the softmax in float: quantized probabilities (1/255 steps) would not sum to 1,
+        # and the runtime classifier checks that they do.
+        softmax = [n.name for n in onnx.load(str(pre)).graph.node if n.op_type == "Softmax"]
         quantize_static(
             str(pre),
             str(q),
@@ -146,6 +149,7 @@ def quantize_int8(
                 "entropy": CalibrationMethod.Entropy,
                 "percentile": CalibrationMethod.Percentile,
             }[method],
+            nodes_to_exclude=softmax,
         )
         proto = onnx.load(str(q))
         _set_metadata(proto, props)
