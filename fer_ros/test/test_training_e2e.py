@@ -138,7 +138,7 @@ def test_int8_variant(exported, tiny):
     assert float(props[KEY_ACCURACY]) == pytest.approx(result["int8"]["accuracy"], abs=1e-4)
     assert any(n.op_type == "QuantizeLinear" for n in onnx.load(str(q)).graph.node)
     probs = _runtime_predict(q, faces_to_input(tiny["PrivateTest"].images[:4], "grey"))
-    assert probs.shape == (4, 7) and np.allclose(probs.sum(axis=1), 1, atol=1e-2)
+    assert probs.shape == (4, 7) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)  # softmax kept in float
 
 
 def test_eval_onnx_matches_export_accuracy(exported, fer2013_csv, capsys):

@@ -29,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--calibration-size", type=int, default=1000, help="Training faces for int8 calibration"
     )
+    parser.add_argument(
+        "--calibration-method",
+        choices=("minmax", "entropy", "percentile"),
+        default="minmax",
+        help="int8 activation range calibration (default %(default)s)",
+    )
     parser.add_argument("--card", action="store_true", help="write <out>.md and <out>.json model cards")
 
 
@@ -47,6 +53,7 @@ def main(args: argparse.Namespace) -> int:
         int8_path=args.int8,
         tolerance=args.tolerance,
         calibration_size=args.calibration_size,
+        calibration_method=args.calibration_method,
     )
     brief = {"onnx": result["onnx"], "parity_max_abs_diff": result["parity_max_abs_diff"]}
     for variant in ("fp32", "int8"):

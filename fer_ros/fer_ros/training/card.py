@@ -17,6 +17,20 @@ from .evaluate import keras_run_info
 from .train import training_command
 
 
+def _commands(config: Dict[str, Any], state: Dict[str, Any]) -> str:
+    """The exact command sequence of the run, including any ``--resume --epochs`` length change."""
+    changes = state.get("epoch_changes", [])
+    if not changes:
+        return training_command(config)
+    first = dict(config, epochs=changes[0]["from"])
+    lines = [training_command(first)]
+    for change in changes:
+        lines.append(f"# stopped after epoch {change['after_epoch']}, then:")
+        resume = f"--run-dir {config['run_dir']} --resume --epochs {change['to']}"
+        lines.append(f"fer-ros train --data {config['data']} {resume}")
+    return "\n".join(lines)
+
+
 def card_data(result: Dict[str, Any], variant: str) -> Dict[str, Any]:
     """The machine-readable card of the ``fp32`` or ``int8`` model of an export result."""
     import keras
@@ -48,7 +62,7 @@ def card_data(result: Dict[str, Any], variant: str) -> Dict[str, Any]:
         "confusion": report["confusion"],
         "ms_per_face_1thread": round(r["ms_per_face_1thread"], 4),
         "parity_max_abs_diff": result["parity_max_abs_diff"],
-        "training_command": training_command(config),
+        "training_command": _commands(config, state),
         "epochs_trained": state["epochs_done"],
         "best_epoch": state["best_epoch"],
         "public_test_accuracy_best_epoch": round(state["best_val_accuracy"], 4),

@@ -93,6 +93,9 @@ class _Calibration:
     """onnxruntime.quantization CalibrationDataReader over preprocessed faces."""
 
     def __init__(self, inputs: np.ndarray, name: str, batch: int = 32):
+        # Equal batches only: the histogram calibrators stack per-batch outputs.
+        batch = min(batch, len(inputs))
+        inputs = inputs[: len(inputs) // batch * batch]
         self._batches = iter([{name: inputs[i : i + batch]} for i in range(0, len(inputs), batch)])
 
     def get_next(self) -> Optional[Dict[str, np.ndarray]]:
@@ -111,7 +114,16 @@ def calibration_faces(train: FaceDataset, n: int, seed: int = 0) -> np.ndarray:
     return train.images[np.sort(np.concatenate(picks))]
 
 
-def quantize_int8(fp32_path: Path, out_path: Path, calibration: np.ndarray, props: Dict[str, str]) -> None:
+CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
+
+
+def quantize_int8(
+    fp32_path: Path,
+    out_path: Path,
+    calibration: np.ndarray,
+    props: Dict[str, str],
+    method: str = "minmax",
+) -> None:
     """Static int8 quantization (QDQ, per-channel int8 weights, uint8 activations), calibrated on faces."""
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
@@ -121,6 +133,9 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration: np.ndarray, prop
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
         q = Path(tmp) / "q.onnx"
+        # Keep the softmax in float: quantized probabilities (1/255 steps) would not sum to 1,
+        # and the runtime classifier checks that they do.
+        softmax = [n.name for n in onnx.load(str(pre)).graph.node if n.op_type == "Softmax"]
         quantize_static(
             str(pre),
             str(q),
@@ -129,7 +144,12 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration: np.ndarray, prop
             per_channel=True,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
-            calibrate_method=CalibrationMethod.MinMax,
+            calibrate_method={
+                "minmax": CalibrationMethod.MinMax,
+                "entropy": CalibrationMethod.Entropy,
+                "percentile": CalibrationMethod.Percentile,
+            }[method],
+            nodes_to_exclude=softmax,
         )
         proto = onnx.load(str(q))
         _set_metadata(proto, props)
@@ -145,6 +165,7 @@ def export(
     dataset_name: str = "FER2013",
     tolerance: float = DEFAULT_TOLERANCE,
     calibration_size: int = 1000,
+    calibration_method: str = "minmax",
 ) -> Dict[str, Any]:
     """Export ``checkpoint`` (a .keras file or run dir) to ``out_path``; see the module docstring.
 
@@ -203,7 +224,7 @@ def export(
             raise ModelError("int8 export needs Training faces for calibration")
         q_out = Path(int8_path)
         calib = faces_to_input(calibration_faces(train, calibration_size), info.preprocessing)
-        quantize_int8(out, q_out, calib, props)
+        quantize_int8(out, q_out, calib, props, method=calibration_method)
         q_report = evaluate(load_predictor(str(q_out)), private_test)
         q_props = dict(props)
         q_props[KEY_ACCURACY] = f"{q_report['accuracy']:.4f}"
