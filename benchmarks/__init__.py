@@ -1,5 +1,5 @@
 """Benchmarks of fer_ros against the `fer` package (PyPI), measured in one run.
 
 Run ``python benchmarks/run.py`` from the repository root; see
-``docs/sections/bench.md``.
+the Benchmarks section of README.md.
 """

@@ -8,7 +8,7 @@
 Writes ``benchmarks/results/<profile>.json`` (everything, with machine,
 versions, date and git commit) and ``<profile>.md`` (the tables). Both
 libraries are imported into this process; peak memory is measured in a fresh
-subprocess per library (see ``memory_probe.py``). See docs/sections/bench.md.
+subprocess per library (see ``memory_probe.py``). See the Benchmarks section of README.md.
 """
 
 from __future__ import annotations
