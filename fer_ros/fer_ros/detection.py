@@ -17,6 +17,7 @@ user gives the path of its ONNX file.
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -70,7 +71,7 @@ def frame_box(box: Box, margin: float) -> Box:
     return (int(round(cx - s / 2.0)), int(round(cy - s / 2.0)), s, s)
 
 
-class FaceDetector:
+class FaceDetector(ABC):
     """Base class: downscaling, region search and box framing; subclasses find raw boxes.
 
     ``detect(bgr, grey)`` returns faces sorted by score (highest first), at most
@@ -160,6 +161,7 @@ class FaceDetector:
         detections.sort(key=lambda d: d.score, reverse=True)
         return detections[: self.max_faces]
 
+    @abstractmethod
     def _find(self, image: np.ndarray, min_size: int, max_size: int) -> List[Tuple[Tuple[float, ...], float]]:
         """Raw (x, y, w, h) boxes in ``image`` pixels with scores in [0, 1] (``max_size`` 0: no limit)."""
         raise NotImplementedError

@@ -10,6 +10,7 @@ public-domain ``astronaut`` photograph (``pip install "fer_ros[sample]"``).
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional, Union
@@ -59,7 +60,7 @@ def sample_image() -> np.ndarray:
     return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
 
 
-class FrameSource:
+class FrameSource(ABC):
     """An opened source: iterate it for :class:`Frame` objects, then :meth:`close` it."""
 
     def __init__(self, kind: str, description: str, total: Optional[int] = None, fps: float = 0.0) -> None:
@@ -74,10 +75,11 @@ class FrameSource:
         """True for video and camera (annotated output is a video), False for still images."""
         return self.kind in ("camera", "video")
 
+    @abstractmethod
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: still images hold nothing to release
         """Release the camera or video file."""
 
     def __enter__(self) -> FrameSource:
@@ -129,7 +131,7 @@ class _CaptureSource(FrameSource):
             yield Frame(index, f"frame_{index:06d}", frame)
             index += 1
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: still images hold nothing to release
         self._capture.release()
 
 
@@ -189,6 +191,6 @@ class VideoSink:
                 raise SourceError(f"cannot write video {self.path} (no encoder for {self.path.suffix})")
         self._writer.write(bgr)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: still images hold nothing to release
         if self._writer is not None:
             self._writer.release()
