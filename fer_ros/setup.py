@@ -62,7 +62,6 @@ setup(
     description="Facial expression recognition for ROS 2: face detection, ONNX Runtime "
     "expression classification, tracking, annotated images.",
     license="Apache-2.0",
-    tests_require=["pytest"],
     entry_points={
         "console_scripts": [
             "fer-ros = fer_ros.cli:main",
