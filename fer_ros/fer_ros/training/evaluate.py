@@ -17,8 +17,9 @@ from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..classifier import Classifier
 from ..errors import ModelError
-from ..model_metadata import ModelInfo, parse_metadata
+from ..model_metadata import ModelInfo
 from ..preprocess import faces_to_input
 from .data import FaceDataset
 
@@ -35,14 +36,9 @@ class Predictor:
     kind: str  # "onnx" or "keras"
 
 
-def onnx_session(path: Path, threads: int = 0) -> Any:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    if threads:
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+def onnx_classifier(path: Path, threads: int = 0) -> Classifier:
+    """The runtime classifier on the CPU, so evaluation measures exactly what the node runs."""
+    return Classifier(path, ["CPUExecutionProvider"], threads)
 
 
 def load_predictor(path: str, threads: int = 0) -> Predictor:
@@ -53,17 +49,8 @@ def load_predictor(path: str, threads: int = 0) -> Predictor:
     if not p.is_file():
         raise ModelError(f"model file not found: {p}")
     if p.suffix == ".onnx":
-        try:
-            session = onnx_session(p, threads)
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelError(f"{p}: cannot load ONNX model: {exc}") from None
-        info = parse_metadata(session.get_modelmeta().custom_metadata_map, str(p))
-        name = session.get_inputs()[0].name
-
-        def predict(x: np.ndarray) -> np.ndarray:
-            return session.run(None, {name: x})[0]
-
-        return Predictor(predict, info, str(p), "onnx")
+        classifier = onnx_classifier(p, threads)
+        return Predictor(classifier.predict, classifier.info, str(p), "onnx")
     if p.suffix == ".keras":
         return Predictor(*_keras_predictor(p), str(p), "keras")
     raise ModelError(f"{p}: expected a .onnx or .keras model")
@@ -195,18 +182,14 @@ def save_confusion_png(report: Dict[str, Any], path: Path) -> None:
 
 def measure_latency_ms(onnx_path: Path, threads: int = 1, batch: int = 1, repeats: int = 300) -> float:
     """Median wall time of one ONNX Runtime call on ``batch`` faces, in ms per face (``threads`` threads)."""
-    session = onnx_session(onnx_path, threads)
-    info = parse_metadata(session.get_modelmeta().custom_metadata_map, str(onnx_path))
-    name = session.get_inputs()[0].name
-    x = np.random.default_rng(0).random(
-        (batch, info.input_size, info.input_size, info.channels), dtype=np.float32
-    )
+    classifier = onnx_classifier(onnx_path, threads)
+    x = np.random.default_rng(0).random((batch,) + classifier.input_shape, dtype=np.float32)
     for _ in range(20):
-        session.run(None, {name: x})
+        classifier.predict(x)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        session.run(None, {name: x})
+        classifier.predict(x)
         times.append(time.perf_counter() - start)
     return float(np.median(times) * 1000.0 / batch)
 
