@@ -17,8 +17,23 @@ from .evaluate import keras_run_info
 from .train import training_command
 
 
+def portable_config(config: Dict[str, Any]) -> Dict[str, Any]:
+    """The run's configuration with machine paths replaced by the README's relative ones.
+
+    A card is read on other machines: it names the dataset by its file name and
+    the run directory as ``runs/<name>``, as the README's training commands do,
+    instead of the absolute paths of the machine that trained it.
+    """
+    return dict(
+        config,
+        data=Path(config["data"]).name,
+        run_dir=f"runs/{Path(config['run_dir']).name}",
+    )
+
+
 def _commands(config: Dict[str, Any], state: Dict[str, Any]) -> str:
     """The exact command sequence of the run, including any ``--resume --epochs`` length change."""
+    config = portable_config(config)
     changes = state.get("epoch_changes", [])
     if not changes:
         return training_command(config)

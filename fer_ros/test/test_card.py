@@ -1,0 +1,33 @@
+"""Model cards record commands another machine can run, not this machine's paths."""
+
+from fer_ros.training.card import _commands
+
+CONFIG = {
+    "data": "/home/someone/datasets/fer2013/fer2013.csv.gz",
+    "run_dir": "/scratch/someone/runs/default_vgg",
+    "architecture": "vgg_small",
+    "arch_args": {"width": 0.5},
+    "preprocessing": "grey",
+    "epochs": 20,
+}
+
+
+def test_card_commands_use_relative_paths():
+    text = _commands(CONFIG, {"epoch_changes": []})
+    assert "/home/someone" not in text and "/scratch" not in text
+    assert "--data fer2013.csv.gz" in text
+    assert "--run-dir runs/default_vgg" in text
+
+
+def test_card_commands_replay_length_changes_with_the_same_paths():
+    changes = [{"after_epoch": 3, "from": 10, "to": 5}, {"after_epoch": 5, "from": 5, "to": 20}]
+    state = {"epoch_changes": changes}
+    lines = _commands(CONFIG, state).splitlines()
+    assert lines[0].startswith("fer-ros train --data fer2013.csv.gz --run-dir runs/default_vgg")
+    assert "--epochs 10" in lines[0]
+    assert lines[1:] == [
+        "# stopped after epoch 3, then:",
+        "fer-ros train --data fer2013.csv.gz --run-dir runs/default_vgg --resume --epochs 5",
+        "# stopped after epoch 5, then:",
+        "fer-ros train --data fer2013.csv.gz --run-dir runs/default_vgg --resume --epochs 20",
+    ]
