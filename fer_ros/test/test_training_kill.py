@@ -1,0 +1,179 @@
+"""A training run killed at any instant resumes from its last finished epoch.
+
+``fer-ros train`` runs as a real subprocess on a few hundred FER2013 rows; once
+epoch 1 is checkpointed and epoch 2 has started it gets SIGKILL, and a second
+``fer-ros train --resume`` must continue with epoch 2 from exactly the weights
+and optimizer state the first process checkpointed (compared through the
+fingerprint both processes log: optimizer step + sha256 of every weight and
+optimizer variable), leaving intact checkpoints and each epoch once in the history.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from fer_ros.training.train import recover_checkpoints
+
+# The training subprocesses need TensorFlow; this process does not import it.
+needs_tensorflow = pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow") is None, reason="needs the train extra (TensorFlow)"
+)
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+ROWS, BATCH = 160, 8
+STEPS_PER_EPOCH = ROWS // BATCH  # 20 training steps: epoch 2 lasts long enough to be killed inside it
+CHECKPOINTED = re.compile(
+    r"epoch (\d+): val_accuracy .*checkpoint: optimizer step (\d+), state ([0-9a-f]{16})"
+)
+RESUMED = re.compile(r"resumed from .* after epoch (\d+): optimizer step (\d+), state ([0-9a-f]{16})")
+
+
+def _train(fer2013_csv: Path, run_dir: Path, log_path: Path, *extra: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "fer_ros.cli", "train", "--data", str(fer2013_csv),
+               "--run-dir", str(run_dir), *extra]  # fmt: skip
+    env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
+    log = open(log_path, "w")  # noqa: SIM115 - the child writes it; closed when the child is gone
+    try:
+        return subprocess.Popen(
+            ["nice", "-n", "10", *command], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=run_dir.parent
+        )
+    finally:
+        log.close()
+
+
+def _wait_for(predicate, process: subprocess.Popen, log_path: Path, timeout: float = 240.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if process.poll() is not None:
+            pytest.fail(f"training exited early ({process.returncode}):\n{log_path.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"timed out:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.05)
+
+
+def _epochs_done(run_dir: Path) -> int:
+    try:
+        return json.loads((run_dir / "state.json").read_text())["epochs_done"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def _assert_intact_keras(path: Path) -> None:
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None, f"{path.name} has a corrupt member"
+        assert "model.weights.h5" in archive.namelist()
+
+
+@pytest.mark.training
+@pytest.mark.slow
+@needs_tensorflow
+def test_sigkill_mid_epoch_then_resume_continues_from_the_checkpoint(fer2013_csv, tmp_path):
+    run_dir = tmp_path / "run"
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    model = ["--arch", "mini_xception", "--arch-arg", "width=0.25", "--arch-arg", "blocks=1"]
+    settings = [*model, "--limit", str(ROWS), "--batch-size", str(BATCH), "--epochs", "2", "--no-augment"]
+
+    first = _train(fer2013_csv, run_dir, first_log, *settings)
+    # Epoch 1 committed, and Keras has announced epoch 2: the process is inside epoch 2.
+    _wait_for(lambda: _epochs_done(run_dir) == 1 and "Epoch 2/2" in first_log.read_text(), first, first_log)
+    time.sleep(1.0)  # a few of epoch 2's 20 steps
+    first.send_signal(signal.SIGKILL)
+    assert first.wait(timeout=30) == -signal.SIGKILL
+    assert _epochs_done(run_dir) == 1, "epoch 2 finished before the kill: the test did not kill mid-epoch"
+    checkpointed = CHECKPOINTED.findall(first_log.read_text())
+    assert [c[0] for c in checkpointed] == ["1"]
+    _, saved_step, saved_state = checkpointed[0]
+    assert int(saved_step) == STEPS_PER_EPOCH
+    # What the kill left on disk is usable as it is.
+    _assert_intact_keras(run_dir / "last.keras")
+    _assert_intact_keras(run_dir / "best.keras")
+
+    second = _train(fer2013_csv, run_dir, second_log, "--resume")
+    assert second.wait(timeout=300) == 0, second_log.read_text()[-3000:]
+    out = second_log.read_text()
+    resumed = RESUMED.findall(out)
+    # Continues after epoch 1 with exactly the optimizer step, weights and optimizer variables saved.
+    assert resumed == [("1", saved_step, saved_state)], out[-3000:]
+    assert "Epoch 2/2" in out and "Epoch 1/2" not in out
+    assert [c[:2] for c in CHECKPOINTED.findall(out)] == [("2", str(2 * STEPS_PER_EPOCH))]
+
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["epochs_done"] == 2
+    assert [row["epoch"] for row in state["history"]] == [1, 2]
+    with open(run_dir / "log.csv") as handle:
+        assert [row["epoch"] for row in csv.DictReader(handle)] == ["1", "2"]
+    _assert_intact_keras(run_dir / "last.keras")
+    _assert_intact_keras(run_dir / "best.keras")
+    leftovers = [p.name for p in run_dir.iterdir() if "pending" in p.name or ".partial" in p.name]
+    assert leftovers == []
+
+
+# Kills at every instant of the end-of-epoch sequence, replayed on files (no TensorFlow): the
+# sequence is pending checkpoints -> state.json (commit) -> renames -> log.csv.
+
+
+def _committed_run(tmp_path: Path, epochs_done: int) -> Path:
+    run = tmp_path / "run"
+    run.mkdir()
+    history = [{"epoch": e, "val_accuracy": 0.1 * e} for e in range(1, epochs_done + 1)]
+    state = {"epochs_done": epochs_done, "best_val_accuracy": 0.1 * epochs_done, "best_epoch": epochs_done,
+             "history": history, "train_seconds": 1.0}  # fmt: skip
+    (run / "state.json").write_text(json.dumps(state))
+    (run / "last.keras").write_bytes(b"epoch %d" % epochs_done)
+    (run / "best.keras").write_bytes(b"epoch %d" % epochs_done)
+    return run
+
+
+def _log_epochs(run: Path) -> list:
+    with open(run / "log.csv") as handle:
+        return [int(row["epoch"]) for row in csv.DictReader(handle)]
+
+
+def test_kill_while_saving_epoch_checkpoint_rolls_back(tmp_path):
+    # Killed before state.json committed epoch 2: its pending files (maybe half-written) are dropped.
+    run = _committed_run(tmp_path, 1)
+    (run / "last.epoch-0002.pending.keras").write_bytes(b"half of ep")
+    (run / "best.epoch-0002.pending.keras").write_bytes(b"epoch 2")
+    (run / ".state.123-abcd.partial.json").write_text("{")
+    state = recover_checkpoints(run)
+    assert state["epochs_done"] == 1
+    assert (run / "last.keras").read_bytes() == b"epoch 1" and (run / "best.keras").read_bytes() == b"epoch 1"
+    assert sorted(p.name for p in run.iterdir()) == ["best.keras", "last.keras", "log.csv", "state.json"]
+    assert _log_epochs(run) == [1]
+
+
+def test_kill_between_commit_and_renames_rolls_forward(tmp_path):
+    # state.json already says epoch 2; last.keras was renamed, best.keras not yet; log.csv not rewritten.
+    run = _committed_run(tmp_path, 1)
+    state = json.loads((run / "state.json").read_text())
+    state["epochs_done"], state["best_epoch"] = 2, 2
+    state["history"].append({"epoch": 2, "val_accuracy": 0.3})
+    (run / "state.json").write_text(json.dumps(state))
+    (run / "last.keras").write_bytes(b"epoch 2")
+    (run / "best.epoch-0002.pending.keras").write_bytes(b"epoch 2")
+    (run / "log.csv").write_text("epoch,val_accuracy\n1,0.1\n")
+    assert recover_checkpoints(run)["epochs_done"] == 2
+    assert (run / "best.keras").read_bytes() == b"epoch 2"
+    assert not list(run.glob("*.pending.keras"))
+    assert _log_epochs(run) == [1, 2]
+
+
+def test_run_killed_in_its_first_epoch_has_nothing_to_resume(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "last.epoch-0001.pending.keras").write_bytes(b"half")
+    assert recover_checkpoints(run) is None
+    assert list(run.iterdir()) == []
