@@ -13,6 +13,7 @@ import platform
 from pathlib import Path
 from typing import Any, Dict, List
 
+from .. import atomic
 from .evaluate import keras_run_info
 from .train import training_command
 
@@ -117,17 +118,22 @@ The same figures are in `{Path(card["model"]).stem}.json` (read by the tests).
 """
 
 
-def write_cards(result: Dict[str, Any]) -> List[Path]:
-    """Write ``.md`` + ``.json`` beside each exported model; returns the written paths."""
-    written = []
+def card_texts(result: Dict[str, Any]) -> Dict[Path, str]:
+    """``{path: text}`` of the ``.json`` and ``.md`` card beside each exported model."""
+    texts: Dict[Path, str] = {}
     for variant in ("fp32", "int8"):
         if variant not in result:
             continue
         onnx_path = Path(result[variant].get("onnx", result["onnx"]))
         card = card_data(result, variant)
-        json_path = onnx_path.with_suffix(".json")
-        md_path = onnx_path.with_suffix(".md")
-        json_path.write_text(json.dumps(card, indent=2) + "\n")
-        md_path.write_text(card_markdown(card))
-        written += [json_path, md_path]
-    return written
+        texts[onnx_path.with_suffix(".json")] = json.dumps(card, indent=2) + "\n"
+        texts[onnx_path.with_suffix(".md")] = card_markdown(card)
+    return texts
+
+
+def write_cards(result: Dict[str, Any]) -> List[Path]:
+    """Write ``.md`` + ``.json`` beside each exported model (each file atomically); returns the paths."""
+    texts = card_texts(result)
+    for path, text in texts.items():
+        atomic.write_text(path, text)
+    return list(texts)
