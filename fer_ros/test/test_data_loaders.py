@@ -256,3 +256,44 @@ def test_image_folder_empty_split_or_only_unknown_classes(tmp_path):
         DatasetError, match=r"faces/test: no images of known classes \(skipped: \{'contempt': 1\}\)"
     ):
         read_image_folder(root, ["PrivateTest"])
+
+
+# The same errors through the command line: exit code 2 and one line, before any training starts.
+
+
+def _cli_error(capsys, args) -> str:
+    from fer_ros import cli
+
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+def test_train_cli_rejects_bad_rows_and_empty_splits_in_one_line(tmp_path, capsys):
+    pytest.importorskip("tensorflow", reason="fer-ros train needs the train extra")
+    bad = _write(tmp_path, HEADER + _row() + _row(value=300) + ALL_SPLITS)
+    err = _cli_error(capsys, ["train", "--data", str(bad), "--run-dir", str(tmp_path / "run")])
+    assert err.startswith("fer-ros train: error: ") and "fer.csv:3: pixel values must be within 0..255" in err
+    no_val = _write(tmp_path, HEADER + _row() + _row(usage="PrivateTest"), "no_val.csv")
+    err = _cli_error(capsys, ["train", "--data", str(no_val), "--run-dir", str(tmp_path / "run2")])
+    assert "no_val.csv: split 'PublicTest' has no rows" in err
+    assert not (tmp_path / "run" / "state.json").exists() and not (tmp_path / "run2" / "run.json").exists()
+
+
+def test_eval_cli_rejects_bad_data_in_one_line(tmp_path, capsys):
+    from fer_ros.model_metadata import FER2013_LABELS, ModelInfo
+    from tiny_models import linear_softmax_model
+
+    model = linear_softmax_model(
+        tmp_path / "m.onnx", metadata=ModelInfo(FER2013_LABELS, "grey", 48).to_metadata()
+    )
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(gzip.compress((HEADER + ALL_SPLITS * 20).encode())[:300])
+    err = _cli_error(capsys, ["eval", str(model), "--data", str(cut)])
+    assert err.startswith("fer-ros eval: error: ") and "cut.csv.gz: cannot read after line" in err
+    root = _image_tree(tmp_path)
+    for path in (root / "test").rglob("*.png"):
+        path.unlink()
+    err = _cli_error(capsys, ["eval", str(model), "--data", str(root)])
+    assert "faces/test: no images of known classes" in err
