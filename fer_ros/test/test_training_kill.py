@@ -14,10 +14,12 @@ import csv
 import importlib.util
 import json
 import os
+import pty
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -31,37 +33,68 @@ needs_tensorflow = pytest.mark.skipif(
 )
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
-ROWS, BATCH = 160, 8
-STEPS_PER_EPOCH = ROWS // BATCH  # 20 training steps: epoch 2 lasts long enough to be killed inside it
+ROWS, BATCH = 64, 4
+STEPS_PER_EPOCH = ROWS // BATCH  # 16 steps: the kill lands at an observed step inside epoch 2
 CHECKPOINTED = re.compile(
     r"epoch (\d+): val_accuracy .*checkpoint: optimizer step (\d+), state ([0-9a-f]{16})"
 )
 RESUMED = re.compile(r"resumed from .* after epoch (\d+): optimizer step (\d+), state ([0-9a-f]{16})")
 
 
-def _train(fer2013_csv: Path, run_dir: Path, log_path: Path, *extra: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "fer_ros.cli", "train", "--data", str(fer2013_csv),
-               "--run-dir", str(run_dir), *extra]  # fmt: skip
-    env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
-    log = open(log_path, "w")  # noqa: SIM115 - the child writes it; closed when the child is gone
-    try:
-        return subprocess.Popen(
-            ["nice", "-n", "10", *command], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=run_dir.parent
-        )
-    finally:
-        log.close()
+class _Training:
+    """``fer-ros train`` in a subprocess on a pseudo-terminal, so Keras prints every step's progress."""
+
+    def __init__(self, fer2013_csv: Path, run_dir: Path, *extra: str) -> None:
+        command = [sys.executable, "-m", "fer_ros.cli", "train", "--data", str(fer2013_csv),
+                   "--run-dir", str(run_dir), *extra]  # fmt: skip
+        env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
+        self._master, slave = pty.openpty()
+        self.process = subprocess.Popen(
+            ["nice", "-n", "10", *command], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env,
+            cwd=run_dir.parent,
+        )  # fmt: skip
+        os.close(slave)
+        self._chunks: list = []
+        self._reader = threading.Thread(target=self._pump, daemon=True)
+        self._reader.start()
+
+    def _pump(self) -> None:
+        while True:
+            try:
+                data = os.read(self._master, 65536)
+            except OSError:  # EIO once the child has gone
+                break
+            if not data:
+                break
+            self._chunks.append(data)
+
+    @property
+    def output(self) -> str:
+        return b"".join(self._chunks).decode("utf-8", "replace")
+
+    def wait_for(self, predicate, timeout: float = 300.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if self.process.poll() is not None:
+                pytest.fail(f"training exited ({self.process.returncode}):\n{self.output[-3000:]}")
+            if time.monotonic() > deadline:
+                self.process.kill()
+                pytest.fail(f"timed out:\n{self.output[-3000:]}")
+            time.sleep(0.01)
+
+    def finish(self, timeout: float = 300.0) -> int:
+        code = self.process.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+        os.close(self._master)
+        return code
 
 
-def _wait_for(predicate, process: subprocess.Popen, log_path: Path, timeout: float = 240.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if process.poll() is not None:
-            pytest.fail(f"training exited early ({process.returncode}):\n{log_path.read_text()[-3000:]}")
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"timed out:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.05)
+def _step_of_epoch(output: str, epoch: int, epochs: int) -> int:
+    """The last step Keras' progress bar shows for ``epoch`` (0 before its first step)."""
+    _, marker, after = output.rpartition(f"Epoch {epoch}/{epochs}")
+    steps = re.findall(rf"(\d+)/{STEPS_PER_EPOCH}\b", after) if marker else []
+    return int(steps[-1]) if steps else 0
 
 
 def _epochs_done(run_dir: Path) -> int:
@@ -82,18 +115,17 @@ def _assert_intact_keras(path: Path) -> None:
 @needs_tensorflow
 def test_sigkill_mid_epoch_then_resume_continues_from_the_checkpoint(fer2013_csv, tmp_path):
     run_dir = tmp_path / "run"
-    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     model = ["--arch", "mini_xception", "--arch-arg", "width=0.25", "--arch-arg", "blocks=1"]
     settings = [*model, "--limit", str(ROWS), "--batch-size", str(BATCH), "--epochs", "2", "--no-augment"]
 
-    first = _train(fer2013_csv, run_dir, first_log, *settings)
-    # Epoch 1 committed, and Keras has announced epoch 2: the process is inside epoch 2.
-    _wait_for(lambda: _epochs_done(run_dir) == 1 and "Epoch 2/2" in first_log.read_text(), first, first_log)
-    time.sleep(1.0)  # a few of epoch 2's 20 steps
-    first.send_signal(signal.SIGKILL)
-    assert first.wait(timeout=30) == -signal.SIGKILL
-    assert _epochs_done(run_dir) == 1, "epoch 2 finished before the kill: the test did not kill mid-epoch"
-    checkpointed = CHECKPOINTED.findall(first_log.read_text())
+    first = _Training(fer2013_csv, run_dir, *settings)
+    # Epoch 1 committed, and the progress bar shows a step of epoch 2 done but not the last one.
+    first.wait_for(lambda: _epochs_done(run_dir) == 1 and _step_of_epoch(first.output, 2, 2) >= 1)
+    first.process.send_signal(signal.SIGKILL)
+    killed_at = _step_of_epoch(first.output, 2, 2)
+    assert first.finish() == -signal.SIGKILL
+    assert _epochs_done(run_dir) == 1 and killed_at < STEPS_PER_EPOCH, "epoch 2 ended before the kill"
+    checkpointed = CHECKPOINTED.findall(first.output)
     assert [c[0] for c in checkpointed] == ["1"]
     _, saved_step, saved_state = checkpointed[0]
     assert int(saved_step) == STEPS_PER_EPOCH
@@ -101,9 +133,9 @@ def test_sigkill_mid_epoch_then_resume_continues_from_the_checkpoint(fer2013_csv
     _assert_intact_keras(run_dir / "last.keras")
     _assert_intact_keras(run_dir / "best.keras")
 
-    second = _train(fer2013_csv, run_dir, second_log, "--resume")
-    assert second.wait(timeout=300) == 0, second_log.read_text()[-3000:]
-    out = second_log.read_text()
+    second = _Training(fer2013_csv, run_dir, "--resume")
+    assert second.finish() == 0, second.output[-3000:]
+    out = second.output
     resumed = RESUMED.findall(out)
     # Continues after epoch 1 with exactly the optimizer step, weights and optimizer variables saved.
     assert resumed == [("1", saved_step, saved_state)], out[-3000:]
