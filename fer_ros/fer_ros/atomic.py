@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
+import shutil
 from pathlib import Path
 from typing import Iterator, Union
 
@@ -24,6 +26,39 @@ PARTIAL_MARK = ".partial"
 def temporary_sibling(path: Path) -> Path:
     """A fresh name beside ``path``: hidden, ending in ``.partial`` so no ``*.onnx`` glob picks it up."""
     return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{PARTIAL_MARK}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but is not ours, or the platform cannot tell: keep its files
+        return True
+    return True
+
+
+def remove_stale(path: PathLike) -> list:
+    """Delete temporary files and folders left beside ``path`` by writers that were killed.
+
+    Only names of the form ``.<name>.<pid>-<random>....partial`` whose process no
+    longer exists are removed, so a concurrent writer's files are left alone.
+    Returns the removed paths.
+    """
+    path = Path(path)
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.(\d+)-\w+.*{re.escape(PARTIAL_MARK)}$")
+    removed = []
+    if not path.parent.is_dir():
+        return removed
+    for entry in path.parent.iterdir():
+        match = pattern.match(entry.name)
+        if match and not _alive(int(match.group(1))):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
 
 
 def fsync_file(path: PathLike) -> None:

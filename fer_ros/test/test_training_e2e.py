@@ -181,6 +181,12 @@ def test_failed_export_leaves_previous_files_untouched(run_dir, tiny, tmp_path, 
     previous = {name: f"previous {name}".encode() for name in ("m.onnx", "m.json", "m.md", "m_int8.onnx")}
     for name, content in previous.items():
         (tmp_path / name).write_bytes(content)
+    import subprocess
+    import sys
+
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])  # an earlier export, long gone
+    killed.wait()
+    (tmp_path / f".m.onnx.{killed.pid}-stale.partial").mkdir()  # its scratch folder: cleaned up
 
     def boom(*args, **kwargs):
         raise RuntimeError(f"simulated failure: {failing}")

@@ -151,6 +151,9 @@ def test_sigkill_mid_epoch_then_resume_continues_from_the_checkpoint(fer2013_csv
     _assert_intact_keras(run_dir / "best.keras")
     leftovers = [p.name for p in run_dir.iterdir() if "pending" in p.name or ".partial" in p.name]
     assert leftovers == []
+    epochs = [row["epoch"] for row in state["history"]]
+    print(f"SIGKILL at step {killed_at}/{STEPS_PER_EPOCH} of epoch 2; resumed at optimizer step "
+          f"{saved_step}, state {saved_state}; history epochs {epochs}")  # fmt: skip
 
 
 # Kills at every instant of the end-of-epoch sequence, replayed on files (no TensorFlow): the

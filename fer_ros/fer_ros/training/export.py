@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import tempfile
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -55,10 +56,16 @@ def _write(model_proto: Any, path: Path) -> None:
 
 
 def _staging_dir(target: Path) -> tempfile.TemporaryDirectory:
-    """A hidden scratch folder beside ``target`` (same file system), removed on any exception."""
+    """A hidden scratch folder beside ``target`` (same file system), removed on any exception.
+
+    Scratch folders and temporary files of earlier exports to ``target`` that
+    were killed (SIGKILL, power loss) are removed first.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in atomic.remove_stale(target):
+        log.info("removed %s left by a killed export", stale)
     return tempfile.TemporaryDirectory(
-        prefix=f".{target.name}.", suffix=atomic.PARTIAL_MARK, dir=target.parent
+        prefix=f".{target.name}.{os.getpid()}-", suffix=atomic.PARTIAL_MARK, dir=target.parent
     )
 
 
@@ -214,6 +221,9 @@ def export(
     q_out = Path(int8_path) if int8_path else None
     if q_out is not None and train is None:
         raise ModelError("int8 export needs Training faces for calibration")
+    for target in (out, q_out):
+        for path in (target, target.with_suffix(".json"), target.with_suffix(".md")) if target else ():
+            atomic.remove_stale(path)  # temporary files of a killed export
     with _staging_dir(out) as tmp:
         staged = Path(tmp) / "model.onnx"
         # Accuracy goes into the metadata: evaluate a first copy, then write the final metadata.
