@@ -212,3 +212,36 @@ def test_run_killed_in_its_first_epoch_has_nothing_to_resume(tmp_path):
     (run / "last.epoch-0001.pending.keras").write_bytes(b"half")
     assert recover_checkpoints(run) is None
     assert list(run.iterdir()) == []
+
+
+def _damaged_run(tmp_path: Path, fer2013_csv: Path) -> Path:
+    from dataclasses import asdict
+
+    from fer_ros.training.train import TrainConfig
+
+    run = _committed_run(tmp_path, 1)
+    cfg = TrainConfig(data=str(fer2013_csv), run_dir=str(run), limit=16, preprocessing="grey")
+    (run / "run.json").write_text(json.dumps(asdict(cfg)))
+    (run / "labels.json").write_text(json.dumps({"labels": ["a"] * 7}))
+    return run
+
+
+@pytest.mark.training
+@needs_tensorflow
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("state.json", r"state\.json is unreadable or not JSON"),
+        ("run.json", r"run\.json is unreadable or not JSON"),
+        ("last.keras", r"last\.keras is unreadable .*must start again"),
+    ],
+)
+def test_resume_from_damaged_files_fails_in_one_line(tmp_path, fer2013_csv, capsys, damage, message):
+    from fer_ros import cli
+
+    run = _damaged_run(tmp_path, fer2013_csv)
+    path = run / damage
+    path.write_bytes(path.read_bytes()[:9] if damage.endswith(".json") else b"PK\x03\x04 not a zip")
+    assert cli.main(["train", "--data", str(fer2013_csv), "--run-dir", str(run), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and re.search(message, err), err

@@ -130,7 +130,7 @@ def recover_checkpoints(run_dir: Path) -> Optional[Dict[str, Any]]:
     (killed before the commit). ``log.csv`` is rewritten from the committed history.
     """
     state_path = run_dir / "state.json"
-    state = json.loads(state_path.read_text()) if state_path.is_file() else None
+    state = _read_json(state_path, "epochs_done", "history") if state_path.is_file() else None
     done = state["epochs_done"] if state else 0
     for path in sorted(run_dir.glob("*.pending.keras")):
         match = _PENDING.match(path.name)
@@ -146,6 +146,18 @@ def recover_checkpoints(run_dir: Path) -> Optional[Dict[str, Any]]:
     if state is not None:
         _write_log_csv(run_dir, state["history"])
     return state
+
+
+def _read_json(path: Path, *required: str) -> Dict[str, Any]:
+    """A run file (``state.json``, ``run.json``) with its ``required`` keys, or a SettingsError naming it."""
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"cannot resume: {path} is unreadable or not JSON ({exc})") from None
+    missing = [key for key in required if not isinstance(payload, dict) or key not in payload]
+    if missing:
+        raise SettingsError(f"cannot resume: {path} lacks {', '.join(missing)}")
+    return payload
 
 
 def checkpoint_fingerprint(model: Any) -> Tuple[int, str]:
@@ -284,9 +296,12 @@ def train_one(
                 f"cannot resume: {run_dir} has no finished epoch (run.json, state.json, last.keras); "
                 "start it without --resume"
             )
-        saved = json.loads(config_path.read_text())
-        cfg = TrainConfig(**saved)
-        state = json.loads(state_path.read_text())
+        saved = _read_json(config_path, "data", "run_dir")
+        try:
+            cfg = TrainConfig(**saved)
+        except TypeError as exc:
+            raise SettingsError(f"cannot resume: {config_path} is not a run's settings ({exc})") from None
+        state = _read_json(state_path, "epochs_done", "history")
         rescheduled = resume_epochs is not None and resume_epochs != cfg.epochs
         if rescheduled:
             if resume_epochs <= state["epochs_done"]:
@@ -333,7 +348,15 @@ def train_one(
     batches = _batches(train, cfg, weights)
     val_batches = _batches(val, cfg, None, training=False)
     if resume:
-        model = keras.models.load_model(last_path)
+        try:
+            model = keras.models.load_model(last_path)
+        except Exception as exc:  # Keras raises many types for a damaged archive
+            reason = " ".join(str(exc).split())[:300]
+            raise SettingsError(
+                f"cannot resume: {last_path} is unreadable ({type(exc).__name__}: {reason}); "
+                f"best.keras holds epoch {state['best_epoch']}, but without a readable last.keras "
+                "the run must start again"
+            ) from None
         if rescheduled and cfg.lr_schedule == "cosine":
             model.optimizer.learning_rate = _learning_rate(cfg, len(batches))
         step, fingerprint = checkpoint_fingerprint(model)
