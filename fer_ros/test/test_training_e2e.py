@@ -214,3 +214,20 @@ def test_export_publishes_cards_with_the_models(exported):
         ["m.onnx", "m_int8.onnx", *(Path(c).name for c in result["cards"])]
     )
     assert json.loads((out / "m_int8.json").read_text())["model"] == "m_int8.onnx"
+
+
+def test_damaged_checkpoint_fails_export_and_eval_in_one_line(run_dir, tiny, fer2013_csv, tmp_path, capsys):
+    from fer_ros.training.export import export
+
+    damaged = tmp_path / "run"
+    damaged.mkdir()
+    for name in ("run.json", "labels.json", "state.json"):
+        (damaged / name).write_bytes((run_dir / name).read_bytes())
+    whole = (run_dir / "best.keras").read_bytes()
+    (damaged / "best.keras").write_bytes(whole[: len(whole) // 2])  # cut in half
+    with pytest.raises(ModelError, match=r"best\.keras: cannot load this Keras checkpoint"):
+        export(str(damaged), str(tmp_path / "m.onnx"), tiny["PrivateTest"])
+    assert not (tmp_path / "m.onnx").exists()
+    assert cli.main(["eval", str(damaged), "--data", str(fer2013_csv), "--limit", "8"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fer-ros eval: error: ") and err.count("\n") == 1 and "best.keras" in err

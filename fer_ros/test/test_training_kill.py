@@ -234,7 +234,7 @@ def _damaged_run(tmp_path: Path, fer2013_csv: Path) -> Path:
     [
         ("state.json", r"state\.json is unreadable or not JSON"),
         ("run.json", r"run\.json is unreadable or not JSON"),
-        ("last.keras", r"last\.keras is unreadable .*must start again"),
+        ("last.keras", r"last\.keras: cannot load this Keras checkpoint .*must start again"),
     ],
 )
 def test_resume_from_damaged_files_fails_in_one_line(tmp_path, fer2013_csv, capsys, damage, message):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from .. import atomic
-from .evaluate import keras_run_info
+from .evaluate import keras_run_info, load_checkpoint
 from .train import training_command
 
 
@@ -34,14 +34,12 @@ def _commands(config: Dict[str, Any], state: Dict[str, Any]) -> str:
 
 def card_data(result: Dict[str, Any], variant: str) -> Dict[str, Any]:
     """The machine-readable card of the ``fp32`` or ``int8`` model of an export result."""
-    import keras
-
     from .complexity import count_macs
 
     ckpt = Path(result["checkpoint"])
     info, config = keras_run_info(ckpt)
     state = json.loads((ckpt.parent / "state.json").read_text())
-    model = keras.models.load_model(ckpt)
+    model = load_checkpoint(ckpt)
     r = result[variant]
     report = r["report"]
     return {

@@ -36,7 +36,7 @@ from ..model_metadata import (
 )
 from ..preprocess import faces_to_input
 from .data import FaceDataset
-from .evaluate import evaluate, keras_run_info, load_predictor, measure_latency_ms
+from .evaluate import evaluate, keras_run_info, load_checkpoint, load_predictor, measure_latency_ms
 
 log = logging.getLogger(__name__)
 
@@ -190,15 +190,13 @@ def export(
     and moved into place with the models. Returns a report: parity, fp32 (and
     int8) PrivateTest accuracy and ms per face, and the card paths.
     """
-    import keras
-
     ckpt = Path(checkpoint)
     if ckpt.is_dir():
         ckpt = ckpt / "best.keras"
     if not ckpt.is_file():
         raise ModelError(f"checkpoint not found: {ckpt}")
     info, config = keras_run_info(ckpt)
-    model = keras.models.load_model(ckpt)
+    model = load_checkpoint(ckpt)
     proto = convert_to_onnx(model, info)
     inputs = faces_to_input(private_test.images, info.preprocessing)
     diff = parity(model, proto, inputs)

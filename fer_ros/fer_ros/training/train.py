@@ -39,10 +39,11 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from .. import atomic
-from ..errors import SettingsError
+from ..errors import ModelError, SettingsError
 from ..preprocess import channels_for
 from .augment import AugmentSettings
 from .data import FaceDataset, kfold_indices, load_dataset
+from .evaluate import load_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -349,13 +350,11 @@ def train_one(
     val_batches = _batches(val, cfg, None, training=False)
     if resume:
         try:
-            model = keras.models.load_model(last_path)
-        except Exception as exc:  # Keras raises many types for a damaged archive
-            reason = " ".join(str(exc).split())[:300]
+            model = load_checkpoint(last_path)
+        except ModelError as exc:
             raise SettingsError(
-                f"cannot resume: {last_path} is unreadable ({type(exc).__name__}: {reason}); "
-                f"best.keras holds epoch {state['best_epoch']}, but without a readable last.keras "
-                "the run must start again"
+                f"cannot resume: {exc}; best.keras holds epoch {state['best_epoch']}, but without a "
+                "readable last.keras the run must start again"
             ) from None
         if rescheduled and cfg.lr_schedule == "cosine":
             model.optimizer.learning_rate = _learning_rate(cfg, len(batches))
