@@ -356,9 +356,9 @@ def train_one(
                 f"cannot resume: {exc}; best.keras holds epoch {state['best_epoch']}, but without a "
                 "readable last.keras the run must start again"
             ) from None
+        step, fingerprint = checkpoint_fingerprint(model)  # as loaded, before any rescheduling
         if rescheduled and cfg.lr_schedule == "cosine":
             model.optimizer.learning_rate = _learning_rate(cfg, len(batches))
-        step, fingerprint = checkpoint_fingerprint(model)
         log.info(
             "resumed from %s after epoch %d: optimizer step %d, state %s",
             last_path,
