@@ -32,13 +32,15 @@ TRT_CACHE_DIR = Path(os.environ.get("FER_ROS_TRT_CACHE", Path.home() / ".cache" 
 def choose_providers(requested: Sequence[str]) -> list:
     """Keep the requested providers the installed onnxruntime has, in order; CPU if none.
 
-    Returns ONNX Runtime's ``providers`` argument (names, or (name, options) for TensorRT).
+    Each requested provider that is missing gets a warning naming it and the
+    provider used instead. Returns ONNX Runtime's ``providers`` argument
+    (names, or (name, options) for TensorRT).
     """
-    available = set(ort.get_available_providers())
-    chosen = []
+    available = ort.get_available_providers()
+    chosen, skipped = [], []
     for name in requested:
         if name not in available:
-            LOG.info("execution provider %s is not available in this onnxruntime; skipping it", name)
+            skipped.append(name)
             continue
         if name == TENSORRT:
             options = {"trt_engine_cache_enable": True, "trt_engine_cache_path": str(TRT_CACHE_DIR)}
@@ -46,9 +48,21 @@ def choose_providers(requested: Sequence[str]) -> list:
         else:
             chosen.append(name)
     if not chosen:
-        LOG.warning("none of the execution providers %s is available; using %s", list(requested), CPU)
         chosen.append(CPU)
+    first = chosen[0][0] if isinstance(chosen[0], tuple) else chosen[0]
+    for name in skipped:
+        LOG.warning(
+            "execution provider %s is not available in this onnxruntime (it has %s); falling back to %s",
+            name,
+            ", ".join(available),
+            first,
+        )
     return chosen
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's text on one line (ONNX Runtime's messages can span several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class Classifier:
@@ -66,8 +80,12 @@ class Classifier:
     ) -> None:
         path = Path(model_path)
         self.path = path
+        if path.is_dir():
+            raise ModelError(f"{path}: is a directory, not an .onnx model file")
         if not path.is_file():
             raise ModelError(f"model file not found: {path}")
+        if path.stat().st_size == 0:
+            raise ModelError(f"{path}: file is empty (0 bytes), not an ONNX model")
         options = ort.SessionOptions()
         options.intra_op_num_threads = int(intra_op_threads)
         options.inter_op_num_threads = 1
@@ -79,10 +97,16 @@ class Classifier:
         try:
             self._session = ort.InferenceSession(str(path), sess_options=options, providers=chosen)
         except Exception as exc:  # onnxruntime raises several private exception types
-            raise ModelError(f"{path}: ONNX Runtime cannot load this model: {exc}") from None
+            raise ModelError(
+                f"{path}: ONNX Runtime cannot load this model (truncated, corrupt or not ONNX?): "
+                f"{_one_line(exc)}"
+            ) from None
         meta = self._session.get_modelmeta().custom_metadata_map
         self.info: ModelInfo = parse_metadata(meta, str(path))
         self.provider: str = self._session.get_providers()[0]
+        wanted = chosen[0][0] if isinstance(chosen[0], tuple) else chosen[0]
+        if self.provider != wanted:
+            LOG.warning("execution provider %s failed to start; falling back to %s", wanted, self.provider)
         self._check_signature()
         self._fixed_batch = self._inputs_batch_dim()
         self._check_outputs()
@@ -141,7 +165,10 @@ class Classifier:
     def _check_outputs(self) -> None:
         """Run one neutral input (this also warms the session up) and check the output is probabilities."""
         probe = np.full((1,) + self.input_shape, 0.5, dtype=np.float32)
-        out = self._run(probe)
+        try:
+            out = np.asarray(self._run(probe))
+        except Exception as exc:  # onnxruntime's private exception types
+            raise ModelError(f"{self.path}: the model fails on a test input: {_one_line(exc)}") from None
         if out.shape != (1, len(self.labels)):
             raise ModelError(
                 f"{self.path}: output has {out.shape[-1]} values per face but the metadata lists "

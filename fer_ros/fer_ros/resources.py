@@ -33,6 +33,8 @@ def resolve_model(name_or_path: str = DEFAULT_MODEL) -> Path:
     candidate = Path(name_or_path).expanduser()
     if candidate.is_file():
         return candidate
+    if candidate.is_dir():
+        raise ModelError(f"{name_or_path}: is a directory, not an .onnx model file")
     if candidate.parent == Path("."):
         for name in (candidate.name, candidate.name + ".onnx"):
             shipped = MODELS_DIR / name

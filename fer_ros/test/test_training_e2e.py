@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -89,7 +90,7 @@ def exported(run_dir, tiny, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("export")
     result = export(str(run_dir), str(out / "m.onnx"), tiny["PrivateTest"], train=tiny["Training"],
-                    int8_path=str(out / "m_int8.onnx"), calibration_size=70)  # fmt: skip
+                    int8_path=str(out / "m_int8.onnx"), calibration_size=70, cards=True)  # fmt: skip
     return result, out
 
 
@@ -160,4 +161,80 @@ def test_export_refuses_when_parity_fails(run_dir, tiny, tmp_path):
     target = tmp_path / "refused.onnx"
     with pytest.raises(ModelError, match="differs from Keras"):
         export(str(run_dir), str(target), tiny["PrivateTest"], tolerance=-1.0)
-    assert not target.exists() and not list(tmp_path.glob("*.partial"))
+    assert list(tmp_path.iterdir()) == []  # no model, no temporary file
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_exported_model_is_readable_by_other_users(exported):
+    import stat
+
+    _, out = exported
+    for name in ("m.onnx", "m_int8.onnx"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o666 & ~_umask()  # not mkstemp's 0600
+
+
+@pytest.mark.parametrize("failing", ["int8_evaluation", "card"])
+def test_failed_export_leaves_previous_files_untouched(run_dir, tiny, tmp_path, monkeypatch, failing):
+    """A failure after the fp32 and int8 models are fully built (the latest points) publishes nothing."""
+    from fer_ros.training import card, export
+
+    previous = {name: f"previous {name}".encode() for name in ("m.onnx", "m.json", "m.md", "m_int8.onnx")}
+    for name, content in previous.items():
+        (tmp_path / name).write_bytes(content)
+    import subprocess
+    import sys
+
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])  # an earlier export, long gone
+    killed.wait()
+    (tmp_path / f".m.onnx.{killed.pid}-stale.partial").mkdir()  # its scratch folder: cleaned up
+
+    def boom(*args, **kwargs):
+        raise RuntimeError(f"simulated failure: {failing}")
+
+    if failing == "int8_evaluation":
+        real_evaluate, calls = export.evaluate, []
+
+        def evaluate_then_fail(*args, **kwargs):  # the fp32 evaluation passes, the int8 one fails
+            calls.append(1)
+            return real_evaluate(*args, **kwargs) if len(calls) == 1 else boom()
+
+        monkeypatch.setattr(export, "evaluate", evaluate_then_fail)
+    else:
+        monkeypatch.setattr(card, "card_data", boom)
+    with pytest.raises(RuntimeError, match="simulated failure"):
+        export.export(str(run_dir), str(tmp_path / "m.onnx"), tiny["PrivateTest"], train=tiny["Training"],
+                      int8_path=str(tmp_path / "m_int8.onnx"), calibration_size=70, cards=True)  # fmt: skip
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == previous  # byte for byte, no temp files
+
+
+def test_export_publishes_cards_with_the_models(exported):
+    result, out = exported
+    assert result["cards"] == [str(out / n) for n in ("m.json", "m.md", "m_int8.json", "m_int8.md")]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["m.onnx", "m_int8.onnx", *(Path(c).name for c in result["cards"])]
+    )
+    assert json.loads((out / "m_int8.json").read_text())["model"] == "m_int8.onnx"
+
+
+def test_damaged_checkpoint_fails_export_and_eval_in_one_line(run_dir, tiny, fer2013_csv, tmp_path, capsys):
+    from fer_ros.training.export import export
+
+    damaged = tmp_path / "run"
+    damaged.mkdir()
+    for name in ("run.json", "labels.json", "state.json"):
+        (damaged / name).write_bytes((run_dir / name).read_bytes())
+    whole = (run_dir / "best.keras").read_bytes()
+    (damaged / "best.keras").write_bytes(whole[: len(whole) // 2])  # cut in half
+    with pytest.raises(ModelError, match=r"best\.keras: cannot load this Keras checkpoint"):
+        export(str(damaged), str(tmp_path / "m.onnx"), tiny["PrivateTest"])
+    assert not (tmp_path / "m.onnx").exists()
+    assert cli.main(["eval", str(damaged), "--data", str(fer2013_csv), "--limit", "8"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fer-ros eval: error: ") and err.count("\n") == 1 and "best.keras" in err

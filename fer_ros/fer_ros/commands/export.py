@@ -54,6 +54,7 @@ def main(args: argparse.Namespace) -> int:
         tolerance=args.tolerance,
         calibration_size=args.calibration_size,
         calibration_method=args.calibration_method,
+        cards=args.card,
     )
     brief = {"onnx": result["onnx"], "parity_max_abs_diff": result["parity_max_abs_diff"]}
     for variant in ("fp32", "int8"):
@@ -65,9 +66,6 @@ def main(args: argparse.Namespace) -> int:
                 "bytes": r["bytes"],
             }
     print(json.dumps(brief, indent=2))
-    if args.card:
-        from ..training.card import write_cards
-
-        for path in write_cards(result):
-            print(f"wrote {path}")
+    for path in result["cards"]:
+        print(f"wrote {path}")
     return 0

@@ -13,7 +13,8 @@ import platform
 from pathlib import Path
 from typing import Any, Dict, List
 
-from .evaluate import keras_run_info
+from .. import atomic
+from .evaluate import keras_run_info, load_checkpoint
 from .train import training_command
 
 
@@ -48,14 +49,12 @@ def _commands(config: Dict[str, Any], state: Dict[str, Any]) -> str:
 
 def card_data(result: Dict[str, Any], variant: str) -> Dict[str, Any]:
     """The machine-readable card of the ``fp32`` or ``int8`` model of an export result."""
-    import keras
-
     from .complexity import count_macs
 
     ckpt = Path(result["checkpoint"])
     info, config = keras_run_info(ckpt)
     state = json.loads((ckpt.parent / "state.json").read_text())
-    model = keras.models.load_model(ckpt)
+    model = load_checkpoint(ckpt)
     r = result[variant]
     report = r["report"]
     return {
@@ -132,17 +131,22 @@ The same figures are in `{Path(card["model"]).stem}.json` (read by the tests).
 """
 
 
-def write_cards(result: Dict[str, Any]) -> List[Path]:
-    """Write ``.md`` + ``.json`` beside each exported model; returns the written paths."""
-    written = []
+def card_texts(result: Dict[str, Any]) -> Dict[Path, str]:
+    """``{path: text}`` of the ``.json`` and ``.md`` card beside each exported model."""
+    texts: Dict[Path, str] = {}
     for variant in ("fp32", "int8"):
         if variant not in result:
             continue
         onnx_path = Path(result[variant].get("onnx", result["onnx"]))
         card = card_data(result, variant)
-        json_path = onnx_path.with_suffix(".json")
-        md_path = onnx_path.with_suffix(".md")
-        json_path.write_text(json.dumps(card, indent=2) + "\n")
-        md_path.write_text(card_markdown(card))
-        written += [json_path, md_path]
-    return written
+        texts[onnx_path.with_suffix(".json")] = json.dumps(card, indent=2) + "\n"
+        texts[onnx_path.with_suffix(".md")] = card_markdown(card)
+    return texts
+
+
+def write_cards(result: Dict[str, Any]) -> List[Path]:
+    """Write ``.md`` + ``.json`` beside each exported model (each file atomically); returns the paths."""
+    texts = card_texts(result)
+    for path, text in texts.items():
+        atomic.write_text(path, text)
+    return list(texts)

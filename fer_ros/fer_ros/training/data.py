@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
@@ -48,9 +49,16 @@ class FaceDataset:
 
 
 def _open_text(path: Path) -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+    """Text of a CSV, gzip-compressed or not (decided by the content, not the name).
+
+    ``utf-8-sig`` drops the byte-order mark spreadsheet programs put first;
+    ``newline=""`` lets the csv module handle Windows line endings.
+    """
+    with open(path, "rb") as handle:
+        compressed = handle.read(2) == b"\x1f\x8b"
+    if compressed:
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def read_fer2013(
@@ -62,8 +70,12 @@ def read_fer2013(
 
     Returns ``{split: FaceDataset}`` for the requested ``splits`` (all three by
     default), keeping file order. ``limit`` stops after that many rows per
-    split (for quick runs). Raises :class:`DatasetError` for a missing file, a
-    wrong header or any malformed row, naming the line.
+    split (for quick runs). Blank lines are ignored; a byte-order mark and
+    Windows line endings are accepted. Raises :class:`DatasetError` for a
+    missing file, a wrong header, any malformed row (naming the line: field
+    count, emotion, pixel count or values, Usage), a file that ends in the
+    middle (truncated gzip, naming the last line read) and a requested split
+    without rows.
     """
     path = Path(path)
     wanted = tuple(splits) if splits is not None else FER2013_SPLITS
@@ -75,19 +87,25 @@ def read_fer2013(
     n_pixels = FER2013_SIZE * FER2013_SIZE
     images = {s: [] for s in wanted}
     targets = {s: [] for s in wanted}
+    reader = None
     try:
         with _open_text(path) as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
             if header is None or [h.strip() for h in header[:3]] != ["emotion", "pixels", "Usage"]:
                 raise DatasetError(f"{path}:1: expected header 'emotion,pixels,Usage', got {header!r}")
+            n_fields = len(header)
+            end = reader.line_num
             for row in reader:
-                line = reader.line_num
+                # A quoted field can span lines: name where the record starts (and ends).
+                start, end = end + 1, reader.line_num
+                line = str(end) if start == end else f"{start}-{end}"
                 if not row:
                     continue
-                if len(row) < 3:
+                if len(row) != n_fields:
                     raise DatasetError(
-                        f"{path}:{line}: expected 3 fields (emotion,pixels,Usage), got {len(row)}"
+                        f"{path}:{line}: expected {n_fields} fields like the header "
+                        f"({','.join(header)}), got {len(row)}"
                     )
                 usage = row[2].strip()
                 if usage not in FER2013_SPLITS:
@@ -108,6 +126,8 @@ def read_fer2013(
                     pixels = np.array(row[1].split(), dtype=np.int32)
                 except ValueError:
                     raise DatasetError(f"{path}:{line}: pixels contain a non-integer value") from None
+                if pixels.size == 0:
+                    raise DatasetError(f"{path}:{line}: pixels field is empty")
                 if pixels.size != n_pixels:
                     raise DatasetError(
                         f"{path}:{line}: expected {n_pixels} pixels ({FER2013_SIZE}x{FER2013_SIZE}), "
@@ -117,12 +137,16 @@ def read_fer2013(
                     raise DatasetError(f"{path}:{line}: pixel values must be within 0..255")
                 images[usage].append(pixels.astype(np.uint8).reshape(FER2013_SIZE, FER2013_SIZE))
                 targets[usage].append(label)
-    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
-        raise DatasetError(f"{path}: cannot read: {exc}") from None
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error) as exc:
+        where = f" after line {reader.line_num}" if reader is not None and reader.line_num else ""
+        raise DatasetError(f"{path}: cannot read{where}: {exc} (truncated or corrupt file?)") from None
     result = {}
     for split in wanted:
         if not targets[split]:
-            raise DatasetError(f"{path}: split {split!r} has no rows")
+            found = ", ".join(f"{s} ({len(targets[s])})" for s in wanted if targets[s]) or "none of them"
+            raise DatasetError(
+                f"{path}: split {split!r} has no rows (Usage column); rows found for {found}"
+            )
         result[split] = FaceDataset(
             images=np.stack(images[split]),
             targets=np.asarray(targets[split], dtype=np.int64),
@@ -197,8 +221,11 @@ def read_image_folder(
     ``PrivateTest``) or ``train``/``val``/``test``. Class folders are mapped to
     our seven labels through :data:`CLASS_ALIASES`; other classes (``contempt``
     ...) are skipped and counted in the dataset's ``skipped`` dict. Images are
-    read as grey and resized to ``size`` x ``size``. An unreadable image stops
-    loading with a :class:`DatasetError` naming the file.
+    read as grey and resized to ``size`` x ``size``. Files with other suffixes
+    and hidden files (``.DS_Store``, macOS ``._name.png`` resource forks) are
+    ignored. An unreadable image (corrupt, empty, not an image) stops loading
+    with a :class:`DatasetError` naming the file: a training set must not
+    shrink silently. A split folder without images of known classes is an error too.
     """
     import cv2
 
@@ -222,7 +249,11 @@ def read_image_folder(
         images, targets, skipped = [], [], {}
         for class_dir in sorted(p for p in found[split].iterdir() if p.is_dir()):
             label = canonical_class(class_dir.name)
-            files = sorted(p for p in class_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            files = sorted(
+                p
+                for p in class_dir.iterdir()
+                if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file()
+            )
             if label is None:
                 skipped[class_dir.name] = len(files)
                 continue

@@ -69,11 +69,21 @@ def keras_run_info(checkpoint: Path) -> Tuple[ModelInfo, Dict[str, Any]]:
     return ModelInfo(labels=tuple(labels), preprocessing=config["preprocessing"], input_size=48), config
 
 
-def _keras_predictor(path: Path) -> Tuple[Callable[[np.ndarray], np.ndarray], ModelInfo]:
+def load_checkpoint(path: Path) -> Any:
+    """``keras.models.load_model`` with a one-line :class:`ModelError` naming a damaged file."""
     import keras
 
+    try:
+        return keras.models.load_model(path)
+    except Exception as exc:  # Keras raises many types for a damaged archive
+        reason = " ".join(str(exc).split())[:300]
+        message = f"{path}: cannot load this Keras checkpoint ({type(exc).__name__}: {reason})"
+        raise ModelError(message) from None
+
+
+def _keras_predictor(path: Path) -> Tuple[Callable[[np.ndarray], np.ndarray], ModelInfo]:
     info, _ = keras_run_info(path)
-    model = keras.models.load_model(path)
+    model = load_checkpoint(path)
 
     def predict(x: np.ndarray) -> np.ndarray:
         return np.asarray(model.predict(x, batch_size=256, verbose=0))

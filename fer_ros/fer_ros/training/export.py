@@ -3,10 +3,13 @@
 Steps: convert with tf2onnx (dynamic batch), attach the metadata keys of
 :mod:`fer_ros.model_metadata`, run ONNX Runtime and Keras on real PrivateTest
 faces and refuse to write if they differ by more than ``tolerance``, evaluate
-PrivateTest accuracy with ONNX Runtime (stored in the metadata), then write to a
-temporary file beside the target and rename it, so an interrupted export never
-leaves a half-written model. The int8 variant is quantized statically
-(onnxruntime.quantization, QDQ, per-channel) with Training faces as calibration data.
+PrivateTest accuracy with ONNX Runtime (stored in the metadata). Everything is
+staged in a hidden scratch folder beside the target; only finished, evaluated
+models are moved into place, each with an atomic rename (:mod:`fer_ros.atomic`),
+so an interrupted or failed export leaves the previous model byte for byte
+(or no file), never a half-written one or one whose metadata is not yet final.
+The int8 variant is quantized statically (onnxruntime.quantization, QDQ,
+per-channel) with Training faces as calibration data.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
+from .. import atomic
 from ..errors import ModelError
 from ..model_metadata import (
     KEY_ACCURACY,
@@ -32,7 +36,7 @@ from ..model_metadata import (
 )
 from ..preprocess import faces_to_input
 from .data import FaceDataset
-from .evaluate import evaluate, keras_run_info, load_predictor, measure_latency_ms
+from .evaluate import evaluate, keras_run_info, load_checkpoint, load_predictor, measure_latency_ms
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +51,30 @@ def _set_metadata(model_proto: Any, props: Dict[str, str]) -> None:
         entry.key, entry.value = key, value
 
 
-def _atomic_write(model_proto: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(model_proto.SerializeToString())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _write(model_proto: Any, path: Path) -> None:
+    atomic.write_bytes(path, model_proto.SerializeToString())
+
+
+def _staging_dir(target: Path) -> tempfile.TemporaryDirectory:
+    """A hidden scratch folder beside ``target`` (same file system), removed on any exception.
+
+    Scratch folders and temporary files of earlier exports to ``target`` that
+    were killed (SIGKILL, power loss) are removed first.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in atomic.remove_stale(target):
+        log.info("removed %s left by a killed export", stale)
+    return tempfile.TemporaryDirectory(
+        prefix=f".{target.name}.{os.getpid()}-", suffix=atomic.PARTIAL_MARK, dir=target.parent
+    )
+
+
+def _publish(staged: Path, target: Path) -> None:
+    """Move a finished model from the scratch folder to ``target``, atomically."""
+    if staged.parent.parent.resolve() == target.parent.resolve():
+        atomic.commit(staged, target)  # scratch folder beside the target: a plain rename
+    else:  # e.g. the int8 model goes to another folder (maybe another file system)
+        atomic.write_bytes(target, staged.read_bytes())
 
 
 def convert_to_onnx(model: Any, info: ModelInfo) -> Any:
@@ -132,7 +148,7 @@ def quantize_int8(
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    with tempfile.TemporaryDirectory(dir=out_path.parent) as tmp:
+    with _staging_dir(out_path) as tmp:
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
         q = Path(tmp) / "q.onnx"
@@ -161,7 +177,7 @@ def quantize_int8(
         )
         proto = onnx.load(str(q))
         _set_metadata(proto, props)
-        _atomic_write(proto, out_path)
+        _write(proto, out_path)
 
 
 def export(
@@ -174,20 +190,21 @@ def export(
     tolerance: float = DEFAULT_TOLERANCE,
     calibration_size: int = 1000,
     calibration_method: str = "minmax",
+    cards: bool = False,
 ) -> Dict[str, Any]:
     """Export ``checkpoint`` (a .keras file or run dir) to ``out_path``; see the module docstring.
 
-    Returns a report: parity, fp32 (and int8) PrivateTest accuracy and ms per face.
+    ``cards``: also write each model's card (``.json`` + ``.md`` beside it), staged
+    and moved into place with the models. Returns a report: parity, fp32 (and
+    int8) PrivateTest accuracy and ms per face, and the card paths.
     """
-    import keras
-
     ckpt = Path(checkpoint)
     if ckpt.is_dir():
         ckpt = ckpt / "best.keras"
     if not ckpt.is_file():
         raise ModelError(f"checkpoint not found: {ckpt}")
     info, config = keras_run_info(ckpt)
-    model = keras.models.load_model(ckpt)
+    model = load_checkpoint(ckpt)
     proto = convert_to_onnx(model, info)
     inputs = faces_to_input(private_test.images, info.preprocessing)
     diff = parity(model, proto, inputs)
@@ -207,45 +224,63 @@ def export(
         }
     )
     out = Path(out_path)
-    # Accuracy goes into the metadata, so evaluate a first in-memory copy with ONNX Runtime.
-    with tempfile.TemporaryDirectory(dir=out.parent if out.parent.exists() else None) as tmp:
+    q_out = Path(int8_path) if int8_path else None
+    if q_out is not None and train is None:
+        raise ModelError("int8 export needs Training faces for calibration")
+    for target in (out, q_out):
+        for path in (target, target.with_suffix(".json"), target.with_suffix(".md")) if target else ():
+            atomic.remove_stale(path)  # temporary files of a killed export
+    with _staging_dir(out) as tmp:
         staged = Path(tmp) / "model.onnx"
+        # Accuracy goes into the metadata: evaluate a first copy, then write the final metadata.
         _set_metadata(proto, props)
-        _atomic_write(proto, staged)
+        _write(proto, staged)
         report = evaluate(load_predictor(str(staged)), private_test)
         props[KEY_ACCURACY] = f"{report['accuracy']:.4f}"
         _set_metadata(proto, props)
-        _atomic_write(proto, out)
-    result: Dict[str, Any] = {
-        "checkpoint": str(ckpt),
-        "onnx": str(out),
-        "parity_max_abs_diff": diff,
-        "fp32": {
-            "accuracy": report["accuracy"],
-            "ms_per_face_1thread": measure_latency_ms(out),
-            "bytes": out.stat().st_size,
-            "report": report,
-        },
-    }
-    if int8_path:
-        if train is None:
-            raise ModelError("int8 export needs Training faces for calibration")
-        q_out = Path(int8_path)
-        calib = faces_to_input(calibration_faces(train, calibration_size), info.preprocessing)
-        quantize_int8(out, q_out, calib, props, method=calibration_method)
-        q_report = evaluate(load_predictor(str(q_out)), private_test)
-        q_props = dict(props)
-        q_props[KEY_ACCURACY] = f"{q_report['accuracy']:.4f}"
-        import onnx
-
-        q_proto = onnx.load(str(q_out))
-        _set_metadata(q_proto, q_props)
-        _atomic_write(q_proto, q_out)
-        result["int8"] = {
-            "onnx": str(q_out),
-            "accuracy": q_report["accuracy"],
-            "ms_per_face_1thread": measure_latency_ms(q_out),
-            "bytes": q_out.stat().st_size,
-            "report": q_report,
+        _write(proto, staged)
+        result: Dict[str, Any] = {
+            "checkpoint": str(ckpt),
+            "onnx": str(out),
+            "parity_max_abs_diff": diff,
+            "fp32": {
+                "accuracy": report["accuracy"],
+                "ms_per_face_1thread": measure_latency_ms(staged),
+                "bytes": staged.stat().st_size,
+                "report": report,
+            },
         }
+        if q_out is not None:
+            q_staged = Path(tmp) / "model_int8.onnx"
+            calib = faces_to_input(calibration_faces(train, calibration_size), info.preprocessing)
+            quantize_int8(staged, q_staged, calib, props, method=calibration_method)
+            q_report = evaluate(load_predictor(str(q_staged)), private_test)
+            q_props = dict(props)
+            q_props[KEY_ACCURACY] = f"{q_report['accuracy']:.4f}"
+            import onnx
+
+            q_proto = onnx.load(str(q_staged))
+            _set_metadata(q_proto, q_props)
+            _write(q_proto, q_staged)
+            result["int8"] = {
+                "onnx": str(q_out),
+                "accuracy": q_report["accuracy"],
+                "ms_per_face_1thread": measure_latency_ms(q_staged),
+                "bytes": q_staged.stat().st_size,
+                "report": q_report,
+            }
+        staged_cards = {}
+        if cards:
+            from .card import card_texts
+
+            for i, (path, text) in enumerate(card_texts(result).items()):
+                staged_cards[path] = Path(tmp) / f"card{i}{path.suffix}"
+                staged_cards[path].write_text(text)
+        # Everything is final: move it into place, back to back (each rename is atomic).
+        _publish(staged, out)
+        if q_out is not None:
+            _publish(q_staged, q_out)
+        for path, staged_card in staged_cards.items():
+            _publish(staged_card, path)
+        result["cards"] = [str(p) for p in staged_cards]
     return result

@@ -21,7 +21,7 @@ def profile(name: str, arch_args: Dict[str, Any], threads: int = 1) -> Dict[str,
     """Parameters, MACs and ONNX Runtime ms per face of architecture ``name`` with ``arch_args``."""
     from .complexity import count_macs
     from .evaluate import measure_latency_ms
-    from .export import _atomic_write, _set_metadata, convert_to_onnx
+    from .export import _set_metadata, _write, convert_to_onnx
     from .models import build_model, get_architecture
 
     arch = get_architecture(name)
@@ -31,7 +31,7 @@ def profile(name: str, arch_args: Dict[str, Any], threads: int = 1) -> Dict[str,
     _set_metadata(proto, info.to_metadata())
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "m.onnx"
-        _atomic_write(proto, path)
+        _write(proto, path)
         ms = measure_latency_ms(path, threads=threads, repeats=50 if model.count_params() > 2e6 else 300)
         size = path.stat().st_size
     return {

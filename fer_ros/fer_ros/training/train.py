@@ -5,21 +5,32 @@ Everything a run produces lives in its run directory::
     run.json        the settings (architecture, arguments, preprocessing, labels ...)
     last.keras      model + optimizer state after the last finished epoch (resume point)
     best.keras      the epoch with the best validation (PublicTest) accuracy
-    state.json      last finished epoch, best accuracy and epoch
-    log.csv         per-epoch metrics (appended across resumes)
+    state.json      last finished epoch, best accuracy and epoch, per-epoch history
+    log.csv         per-epoch metrics, one row per finished epoch (rewritten from state.json)
     tensorboard/    TensorBoard logs
 
 ``--resume`` reloads ``last.keras`` (weights AND optimizer state, so Adam's
 moments and the learning-rate schedule's step continue) and carries on with
 the next epoch: a killed run loses at most the epoch in progress.
+
+Checkpoints survive SIGKILL and power loss at any instant. At the end of
+epoch ``e`` the model is saved to ``last.epoch-<e>.pending.keras`` (and copied
+to ``best.epoch-<e>.pending.keras`` when it is the best so far) and flushed to
+disk; then ``state.json`` is replaced atomically, which is the commit point;
+then the pending files are renamed over ``last.keras``/``best.keras``. On
+resume, :func:`recover_checkpoints` finishes the renames of the committed
+epoch and deletes anything newer or half-written, so ``last.keras``,
+``best.keras``, ``state.json`` and ``log.csv`` always describe the same epoch.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
-import os
+import re
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,10 +38,12 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ..errors import SettingsError
+from .. import atomic
+from ..errors import ModelError, SettingsError
 from ..preprocess import channels_for
 from .augment import AugmentSettings
 from .data import FaceDataset, kfold_indices, load_dataset
+from .evaluate import load_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -91,41 +104,113 @@ def class_weights(counts: np.ndarray, mode: str) -> Optional[np.ndarray]:
 
 
 def _save_json(path: Path, payload: Dict[str, Any]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n")
-    os.replace(tmp, path)
+    atomic.write_text(path, json.dumps(payload, indent=2) + "\n")
 
 
-def _save_model_atomic(model: Any, path: Path) -> None:
-    tmp = path.with_name(path.stem + ".tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
+_PENDING = re.compile(r"^(last|best)\.epoch-(\d+)\.pending\.keras$")
+
+
+def _pending_path(run_dir: Path, kind: str, epoch: int) -> Path:
+    return run_dir / f"{kind}.epoch-{epoch:04d}.pending.keras"
+
+
+def _write_log_csv(run_dir: Path, history: List[Dict[str, Any]]) -> None:
+    """``log.csv``: one row per finished epoch (1-based), derived from ``state.json``'s history."""
+    keys = sorted({k for row in history for k in row} - {"epoch"})
+    lines = [",".join(["epoch", *keys])]
+    lines += [",".join(str(row.get(k, "")) for k in ["epoch", *keys]) for row in history]
+    atomic.write_text(run_dir / "log.csv", "\n".join(lines) + "\n")
+
+
+def recover_checkpoints(run_dir: Path) -> Optional[Dict[str, Any]]:
+    """Bring a run directory back to its last committed epoch; returns its state (None: no epoch yet).
+
+    Pending checkpoints of the epoch ``state.json`` commits are renamed into
+    place (the run was killed between the commit and the renames); pending
+    checkpoints of a later epoch and half-written temporary files are deleted
+    (killed before the commit). ``log.csv`` is rewritten from the committed history.
+    """
+    state_path = run_dir / "state.json"
+    state = _read_json(state_path, "epochs_done", "history") if state_path.is_file() else None
+    done = state["epochs_done"] if state else 0
+    for path in sorted(run_dir.glob("*.pending.keras")):
+        match = _PENDING.match(path.name)
+        if match and int(match.group(2)) == done:
+            log.info("completing checkpoint of epoch %d: %s -> %s.keras", done, path.name, match.group(1))
+            atomic.commit(path, run_dir / f"{match.group(1)}.keras")
+        else:
+            log.info("removing uncommitted checkpoint %s", path.name)
+            path.unlink()
+    for path in run_dir.glob(f".*{atomic.PARTIAL_MARK}*"):
+        log.info("removing half-written %s", path.name)
+        path.unlink()
+    if state is not None:
+        _write_log_csv(run_dir, state["history"])
+    return state
+
+
+def _read_json(path: Path, *required: str) -> Dict[str, Any]:
+    """A run file (``state.json``, ``run.json``) with its ``required`` keys, or a SettingsError naming it."""
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"cannot resume: {path} is unreadable or not JSON ({exc})") from None
+    missing = [key for key in required if not isinstance(payload, dict) or key not in payload]
+    if missing:
+        raise SettingsError(f"cannot resume: {path} lacks {', '.join(missing)}")
+    return payload
+
+
+def checkpoint_fingerprint(model: Any) -> Tuple[int, str]:
+    """(optimizer step, sha256 of every weight and optimizer variable): what a checkpoint must restore."""
+    import keras
+
+    digest = hashlib.sha256()
+    for variable in [*model.weights, *model.optimizer.variables]:
+        digest.update(np.ascontiguousarray(keras.ops.convert_to_numpy(variable)).tobytes())
+    return int(keras.ops.convert_to_numpy(model.optimizer.iterations)), digest.hexdigest()[:16]
 
 
 def _make_callbacks(run_dir: Path, state: Dict[str, Any], batches: Any) -> List[Any]:
     import keras
 
     class EpochCheckpoint(keras.callbacks.Callback):
-        """After each epoch: save last.keras (resume point), best.keras when val accuracy improves."""
+        """After each epoch: commit last.keras (resume point), best.keras when val accuracy improves.
+
+        The order (pending files on disk, then state.json, then renames) is what
+        makes a kill at any instant recoverable; see the module docstring.
+        """
 
         def on_epoch_end(self, epoch: int, logs: Optional[Dict[str, float]] = None) -> None:
             logs = logs or {}
+            done = epoch + 1
             val_acc = float(logs.get("val_accuracy", float("nan")))
+            pending = {"last": _pending_path(run_dir, "last", done)}
+            self.model.save(pending["last"])
+            atomic.fsync_file(pending["last"])
             if val_acc > state["best_val_accuracy"]:
+                pending["best"] = _pending_path(run_dir, "best", done)
+                shutil.copyfile(pending["last"], pending["best"])
+                atomic.fsync_file(pending["best"])
                 state["best_val_accuracy"] = val_acc
-                state["best_epoch"] = epoch + 1
-                _save_model_atomic(self.model, run_dir / "best.keras")
-            _save_model_atomic(self.model, run_dir / "last.keras")
-            state["epochs_done"] = epoch + 1
-            state["history"].append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}})
+                state["best_epoch"] = done
+            state["epochs_done"] = done
+            state["history"].append({"epoch": done, **{k: float(v) for k, v in logs.items()}})
             state["train_seconds"] = state.get("train_seconds", 0.0) + (time.time() - self._start)
-            _save_json(run_dir / "state.json", state)
+            _save_json(run_dir / "state.json", state)  # the commit point
+            for kind, path in pending.items():
+                atomic.commit(path, run_dir / f"{kind}.keras")
+            _write_log_csv(run_dir, state["history"])
+            step, fingerprint = checkpoint_fingerprint(self.model)
             log.info(
-                "epoch %d: val_accuracy %.4f (best %.4f at epoch %d)",
-                epoch + 1,
+                "epoch %d: val_accuracy %.4f (best %.4f at epoch %d); checkpoint: optimizer step %d, "
+                "state %s",
+                done,
                 val_acc,
                 state["best_val_accuracy"],
                 state["best_epoch"],
+                step,
+                fingerprint,
             )
 
         def on_epoch_begin(self, epoch: int, logs: Optional[Dict[str, float]] = None) -> None:
@@ -134,7 +219,6 @@ def _make_callbacks(run_dir: Path, state: Dict[str, Any], batches: Any) -> List[
 
     return [
         EpochCheckpoint(),
-        keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True),
         keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False, profile_batch=0),
     ]
 
@@ -206,13 +290,19 @@ def train_one(
     config_path, state_path, last_path = run_dir / "run.json", run_dir / "state.json", run_dir / "last.keras"
 
     if resume:
-        if not config_path.is_file() or not last_path.is_file():
+        if run_dir.is_dir():
+            recover_checkpoints(run_dir)
+        if not config_path.is_file() or not last_path.is_file() or not state_path.is_file():
             raise SettingsError(
-                f"cannot resume: {run_dir} has no run.json/last.keras (start it without --resume)"
+                f"cannot resume: {run_dir} has no finished epoch (run.json, state.json, last.keras); "
+                "start it without --resume"
             )
-        saved = json.loads(config_path.read_text())
-        cfg = TrainConfig(**saved)
-        state = json.loads(state_path.read_text())
+        saved = _read_json(config_path, "data", "run_dir")
+        try:
+            cfg = TrainConfig(**saved)
+        except TypeError as exc:
+            raise SettingsError(f"cannot resume: {config_path} is not a run's settings ({exc})") from None
+        state = _read_json(state_path, "epochs_done", "history")
         rescheduled = resume_epochs is not None and resume_epochs != cfg.epochs
         if rescheduled:
             if resume_epochs <= state["epochs_done"]:
@@ -228,7 +318,7 @@ def train_one(
             log.info("%s already finished %d epochs", run_dir, cfg.epochs)
             return state
     else:
-        if last_path.exists():
+        if last_path.exists() or state_path.exists():
             raise SettingsError(
                 f"{run_dir} already holds a run; use --resume to continue it or pick a new --run-dir"
             )
@@ -259,14 +349,22 @@ def train_one(
     batches = _batches(train, cfg, weights)
     val_batches = _batches(val, cfg, None, training=False)
     if resume:
-        model = keras.models.load_model(last_path)
+        try:
+            model = load_checkpoint(last_path)
+        except ModelError as exc:
+            raise SettingsError(
+                f"cannot resume: {exc}; best.keras holds epoch {state['best_epoch']}, but without a "
+                "readable last.keras the run must start again"
+            ) from None
+        step, fingerprint = checkpoint_fingerprint(model)  # as loaded, before any rescheduling
         if rescheduled and cfg.lr_schedule == "cosine":
             model.optimizer.learning_rate = _learning_rate(cfg, len(batches))
         log.info(
-            "resumed from %s after epoch %d (optimizer step %d)",
+            "resumed from %s after epoch %d: optimizer step %d, state %s",
             last_path,
             state["epochs_done"],
-            int(model.optimizer.iterations.numpy()),
+            step,
+            fingerprint,
         )
     else:
         model = _build_and_compile(cfg, labels, len(batches))
@@ -312,7 +410,8 @@ def train(
     results = []
     for fold in range(cfg.kfold):
         fold_cfg = TrainConfig(**{**asdict(cfg), "run_dir": str(root / f"fold_{fold}"), "fold": fold})
-        fold_resume = resume and (root / f"fold_{fold}" / "last.keras").is_file()
+        fold_dir = root / f"fold_{fold}"
+        fold_resume = resume and fold_dir.is_dir() and recover_checkpoints(fold_dir) is not None
         state = train_one(fold_cfg, resume=fold_resume, verbose=verbose)
         results.append(state["best_val_accuracy"])
     summary = {
