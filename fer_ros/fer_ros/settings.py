@@ -80,8 +80,8 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         "providers",
         list,
         ("CPUExecutionProvider",),
-        "ONNX Runtime execution providers in order of preference; unavailable ones are skipped and "
-        "the log says which one runs (e.g. TensorrtExecutionProvider,CUDAExecutionProvider,"
+        "ONNX Runtime execution providers in order of preference; unavailable ones are skipped with "
+        "a warning naming them and the provider used instead (e.g. TensorrtExecutionProvider,CUDAExecutionProvider,"
         "CPUExecutionProvider on a Jetson).",
         choices=KNOWN_PROVIDERS,
         reload=True,
