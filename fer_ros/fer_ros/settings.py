@@ -81,8 +81,8 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         list,
         ("CPUExecutionProvider",),
         "ONNX Runtime execution providers in order of preference; unavailable ones are skipped with "
-        "a warning naming them and the provider used instead (e.g. TensorrtExecutionProvider,CUDAExecutionProvider,"
-        "CPUExecutionProvider on a Jetson).",
+        "a warning naming them and the provider used instead (e.g. TensorrtExecutionProvider,"
+        "CUDAExecutionProvider,CPUExecutionProvider on a Jetson).",
         choices=KNOWN_PROVIDERS,
         reload=True,
     ),
