@@ -3,6 +3,14 @@
 With no ``--source`` it runs on the built-in sample photograph and writes the
 annotated image and a JSON line to ``fer_ros_output/``: the quickest way to see
 fer_ros work on a fresh machine.
+
+However a run ends, its outputs hold exactly the frames processed: the JSON
+lines are flushed frame by frame and the annotated video is closed (playable).
+Exit codes: 0 when the source is done (end of video, ``--max-frames``, ``q``;
+also a video that ends before its announced length, with a warning); 1 when a
+camera stops delivering frames mid-run (one ``error:`` line); 130 / 143 after
+Ctrl-C / SIGTERM, which stop the run after the frame in hand (a second one stops
+at once); 2 for bad input found before the run (as every ``fer-ros`` command).
 """
 
 from __future__ import annotations
@@ -71,6 +79,7 @@ def main(args: argparse.Namespace) -> int:
     from ..pipeline import Pipeline
     from ..settings_cli import settings_from_args
     from ..sources import VideoSink, open_source
+    from ..stop_signals import StopSignals
 
     if args.max_frames < 0:
         raise SourceError("--max-frames must be >= 0")
@@ -112,7 +121,7 @@ def main(args: argparse.Namespace) -> int:
         json_handle = sys.stdout
     elif jsonl:
         Path(jsonl).parent.mkdir(parents=True, exist_ok=True)
-        json_handle = open(jsonl, "w", encoding="utf-8")
+        json_handle = open(jsonl, "w", encoding="utf-8", buffering=1)  # line-buffered: one write a frame
 
     need_drawing = bool(video_sink or image_dir or image_file or args.show)
     canvas = None
@@ -122,8 +131,9 @@ def main(args: argparse.Namespace) -> int:
     limit = args.max_frames or None
     total = min(source.total, limit) if source.total and limit else (source.total or limit)
     start = time.perf_counter()
+    stop = StopSignals()
     try:
-        with source, tqdm(total=total, unit="frame", disable=total == 1, file=sys.stderr) as bar:
+        with stop, source, tqdm(total=total, unit="frame", disable=total == 1, file=sys.stderr) as bar:
             for frame in source:
                 if limit and frames >= limit:
                     break
@@ -134,6 +144,8 @@ def main(args: argparse.Namespace) -> int:
                 if json_handle is not None:
                     record = {"frame": frame.index, "name": frame.name, **result.to_dict()}
                     json_handle.write(json.dumps(record) + "\n")
+                    if json_handle is sys.stdout:
+                        json_handle.flush()  # a reader of the pipe gets each frame as it is done
                 if need_drawing:
                     if canvas is None or canvas.shape != frame.bgr.shape:
                         canvas = frame.bgr.copy()
@@ -152,6 +164,8 @@ def main(args: argparse.Namespace) -> int:
                         if cv2.waitKey(1) & 0xFF == ord("q"):
                             break
                 bar.update(1)
+                if stop.requested:
+                    break
     finally:
         if video_sink is not None:
             video_sink.close()
@@ -177,6 +191,16 @@ def main(args: argparse.Namespace) -> int:
         print(f"annotated images: {len(written)} in {image_dir}", file=sys.stderr)
     if jsonl and jsonl != "-":
         print(f"results: {jsonl}", file=sys.stderr)
+    if stop.requested:
+        print(f"fer-ros run: stopped by {stop.name} after {frames} frame(s); outputs are complete",
+              file=sys.stderr)
+        return stop.exit_code
+    if source.lost:
+        print(f"fer-ros run: error: {source.lost}; outputs are complete up to the last frame",
+              file=sys.stderr)
+        return 1
     if frames == 0:
         raise SourceError(f"no frame could be read from {source.description}")
+    if source.ended_early:
+        print(f"warning: {source.ended_early}", file=sys.stderr)
     return 0
