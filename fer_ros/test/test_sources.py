@@ -212,24 +212,29 @@ def test_a_second_ctrl_c_stops_at_once_and_still_closes_the_outputs(tmp_path, mo
     assert count_frames(out) == 7
 
 
+def _long_video(folder):
+    """3,000 small frames with a face: far more work than a test waits for."""
+    from skimage import data
+
+    face = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (120, 120))
+    path = folder / "long.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (160, 120))
+    frame = np.full((120, 160, 3), 90, dtype=np.uint8)
+    frame[:, 20:140] = face
+    for _ in range(3000):
+        writer.write(frame)
+    writer.release()
+    return path
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_real_process_stopped_by_a_signal_leaves_complete_outputs(tmp_path, signum, code):
     """``fer-ros run`` in its own process, signalled once its JSON lines show it is processing."""
-    from skimage import data
-
-    face = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (120, 120))
-    long_video = tmp_path / "long.avi"
-    writer = cv2.VideoWriter(str(long_video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (160, 120))
-    frame = np.full((120, 160, 3), 90, dtype=np.uint8)
-    frame[:, 20:140] = face
-    for _ in range(3000):  # minutes of work: it must not end before the signal
-        writer.write(frame)
-    writer.release()
     out, jsonl = tmp_path / "out.mp4", tmp_path / "r.jsonl"
     process = subprocess.Popen(
-        [sys.executable, "-m", "fer_ros.cli", "run", "--source", str(long_video), "--output", str(out),
-         "--jsonl", str(jsonl)],
+        [sys.executable, "-m", "fer_ros.cli", "run", "--source", str(_long_video(tmp_path)), "--output",
+         str(out), "--jsonl", str(jsonl)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
@@ -249,3 +254,26 @@ def test_a_real_process_stopped_by_a_signal_leaves_complete_outputs(tmp_path, si
     assert 3 <= n < 3000
     assert f"after {n} frame(s)" in err
     assert count_frames(out) == n
+
+
+@pytest.mark.slow
+def test_jsonl_reader_closing_the_pipe_ends_the_run_quietly(tmp_path):
+    """``fer-ros run --jsonl - | head -n 3``: no traceback, the video is still closed, exit 0."""
+    out = tmp_path / "out.mp4"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fer_ros.cli", "run", "--source", str(_long_video(tmp_path)), "--output",
+         str(out), "--jsonl", "-"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+    )
+    try:
+        lines = [json.loads(process.stdout.readline()) for _ in range(3)]
+        process.stdout.close()  # the reader goes away, as `head` does
+        _, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert [r["frame"] for r in lines] == [0, 1, 2]
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "closed the pipe" in err
+    n = int(err.split("stopped after ")[1].split()[0])
+    assert n >= 3 and count_frames(out) == n

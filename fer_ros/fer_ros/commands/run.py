@@ -7,7 +7,8 @@ fer_ros work on a fresh machine.
 However a run ends, its outputs hold exactly the frames processed: the JSON
 lines are flushed frame by frame and the annotated video is closed (playable).
 Exit codes: 0 when the source is done (end of video, ``--max-frames``, ``q``;
-also a video that ends before its announced length, with a warning); 1 when a
+also a video that ends before its announced length, with a warning; or the
+reader of ``--jsonl -`` closed the pipe, as ``| head`` does); 1 when a
 camera stops delivering frames mid-run (one ``error:`` line); 130 / 143 after
 Ctrl-C / SIGTERM, which stop the run after the frame in hand (a second one stops
 at once); 2 for bad input found before the run (as every ``fer-ros`` command).
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections import Counter
@@ -68,6 +70,13 @@ def _check_show() -> None:
             "--show needs an OpenCV build with a GUI (pip install opencv-python instead of "
             "opencv-python-headless); use --output to write annotated frames instead"
         ) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null once its reader is gone, so the exit's flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -132,6 +141,7 @@ def main(args: argparse.Namespace) -> int:
     total = min(source.total, limit) if source.total and limit else (source.total or limit)
     start = time.perf_counter()
     stop = StopSignals()
+    reader_gone = False
     try:
         with stop, source, tqdm(total=total, unit="frame", disable=total == 1, file=sys.stderr) as bar:
             for frame in source:
@@ -143,9 +153,14 @@ def main(args: argparse.Namespace) -> int:
                 expressions.update(f.label for f in result.faces)
                 if json_handle is not None:
                     record = {"frame": frame.index, "name": frame.name, **result.to_dict()}
-                    json_handle.write(json.dumps(record) + "\n")
-                    if json_handle is sys.stdout:
-                        json_handle.flush()  # a reader of the pipe gets each frame as it is done
+                    try:
+                        json_handle.write(json.dumps(record) + "\n")
+                        if json_handle is sys.stdout:
+                            json_handle.flush()  # a reader of the pipe gets each frame as it is done
+                    except BrokenPipeError:  # `fer-ros run --jsonl - | head`: the reader is gone
+                        reader_gone = True  # finish this frame's other outputs, then stop
+                        json_handle = None
+                        _silence_stdout()
                 if need_drawing:
                     if canvas is None or canvas.shape != frame.bgr.shape:
                         canvas = frame.bgr.copy()
@@ -164,7 +179,7 @@ def main(args: argparse.Namespace) -> int:
                         if cv2.waitKey(1) & 0xFF == ord("q"):
                             break
                 bar.update(1)
-                if stop.requested:
+                if stop.requested or reader_gone:
                     break
     finally:
         if video_sink is not None:
@@ -191,6 +206,10 @@ def main(args: argparse.Namespace) -> int:
         print(f"annotated images: {len(written)} in {image_dir}", file=sys.stderr)
     if jsonl and jsonl != "-":
         print(f"results: {jsonl}", file=sys.stderr)
+    if reader_gone:
+        print(f"fer-ros run: stopped after {frames} frame(s): the reader of --jsonl - closed the pipe",
+              file=sys.stderr)
+        return 0
     if stop.requested:
         print(f"fer-ros run: stopped by {stop.name} after {frames} frame(s); outputs are complete",
               file=sys.stderr)
