@@ -277,3 +277,13 @@ def test_jsonl_reader_closing_the_pipe_ends_the_run_quietly(tmp_path):
     assert "Traceback" not in err and "closed the pipe" in err
     n = int(err.split("stopped after ")[1].split()[0])
     assert n >= 3 and count_frames(out) == n
+
+
+def test_video_sink_keeps_frames_of_another_size(tmp_path):
+    """A camera that changes resolution mid-run: OpenCV's writer would drop those frames silently."""
+    sink = sources.VideoSink(tmp_path / "out.mp4", fps=10)
+    for size in [(240, 320)] * 5 + [(480, 640)] * 5 + [(120, 160)] * 2:
+        sink.write(np.full((*size, 3), 120, dtype=np.uint8))
+    sink.close()
+    sink.close()  # twice is harmless
+    assert count_frames(tmp_path / "out.mp4") == 12
