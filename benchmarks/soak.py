@@ -138,8 +138,8 @@ def soak(
             progress(done)
     wall_s = time.perf_counter() - start
     if len(samples) < 2:
-        raise ValueError(f"no memory reference: the first crowd ended at frame {warm_at} of {frames}; "
-                         "give more frames or another seed")
+        raise ValueError(f"no memory reference: warm-up (>= {warmup} frames and the first crowd gone) "
+                         f"not over before the last of {frames} frames; give more frames or another seed")
     limits = {"rss_drift_pct": max_rss_drift_pct, "object_growth": max_object_growth}
     return _report(pipeline, stream, frames, samples, violations, examples, limits, {
         "fps_pipeline": frames / process_s if process_s else 0.0,
@@ -250,14 +250,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     from fer_ros.training.data import read_fer2013
     from tqdm import tqdm
 
+    from benchmarks.environment import describe_environment
+
+    environment = describe_environment()
     faces = read_fer2013(args.data, splits=["PrivateTest"])["PrivateTest"].images
     pipeline = Pipeline(PipelineSettings(max_faces=args.max_faces))
     stream = MovingFaces(faces, width, height, seed=args.seed, crowd=args.crowd)
     del faces  # the stream keeps the array; nothing else should
-    with tqdm(total=args.frames, unit="frame", file=sys.stderr, mininterval=5) as bar:
-        report = soak(pipeline, stream, args.frames, warmup, args.sample_every,
-                      progress=lambda done: bar.update(1))
+    try:
+        with tqdm(total=args.frames, unit="frame", file=sys.stderr, mininterval=5) as bar:
+            report = soak(pipeline, stream, args.frames, warmup, args.sample_every,
+                          progress=lambda done: bar.update(1))
+    except ValueError as exc:
+        print(f"soak: {exc}", file=sys.stderr)
+        return 2
     report["command"] = "python benchmarks/soak.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    report["environment"] = environment
     print_table(report)
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
