@@ -176,6 +176,19 @@ def test_truncated_video_ends_cleanly_with_what_was_readable(tmp_path, monkeypat
     assert count_frames(out) == readable
 
 
+def test_bench_on_a_truncated_video_times_the_frames_there_are(tmp_path, monkeypatch, caplog, video):
+    data = video.read_bytes()
+    truncated = tmp_path / "truncated.avi"
+    truncated.write_bytes(data[: len(data) * 6 // 10])
+    readable = count_frames(truncated)
+    monkeypatch.chdir(tmp_path)
+    report = tmp_path / "bench.json"
+    args = ["bench", "--source", str(truncated), "--frames", "30", "--warmup", "0", "--json", str(report)]
+    assert cli.main(args) == 0
+    assert json.loads(report.read_text())["frames"] == 30  # the readable frames, cycled
+    assert f"ended after {readable} of {N_FRAMES} frames" in caplog.text
+
+
 def _signal_at(frame, *signums):
     """A camera script that sends ``signums`` to this process when ``frame`` frames were delivered."""
 
