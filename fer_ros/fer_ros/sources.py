@@ -8,8 +8,8 @@ public-domain ``astronaut`` photograph (``pip install "fer_ros[sample]"``).
 
 Once open, a source never raises mid-run: a video that ends before the frame
 count its header announced (truncated, corrupt) simply ends, with a note in
-:attr:`FrameSource.ended_early`; a camera that stops delivering frames (read
-fails ``CAMERA_RETRIES`` + 1 times in a row, about a second: unplugged, driver
+:attr:`FrameSource.ended_early`; a camera that stops delivering frames (reads
+fail and no frame came for ``CAMERA_TIMEOUT_S``, 5 s: unplugged, driver
 crash) ends the iteration with the reason in :attr:`FrameSource.lost`. The
 caller then closes its outputs as on a normal end and decides what to report.
 """
@@ -33,9 +33,11 @@ LOG = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".jp2")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 SAMPLE_NAME = "astronaut"
-# A camera read can fail once in a while (USB hiccup, V4L2 select timeout) and recover; after
-# this many failed reads in a row, RETRY_DELAY_S apart, the camera counts as lost.
-CAMERA_RETRIES = 10
+# A camera read can fail once in a while (USB hiccup) and recover: failed reads are retried
+# CAMERA_RETRY_DELAY_S apart, and the camera counts as lost once no frame came for CAMERA_TIMEOUT_S.
+# On Linux one read of a stalled camera itself waits up to OpenCV's V4L2 select timeout
+# (OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT, 10 s by default), so there it is lost after that long.
+CAMERA_TIMEOUT_S = 5.0
 CAMERA_RETRY_DELAY_S = 0.1
 
 
@@ -149,12 +151,14 @@ class _CaptureSource(FrameSource):
     def __iter__(self) -> Iterator[Frame]:
         index = 0
         failures = 0
+        last_frame_at = time.monotonic()
         while True:
             frame, why = self._read()
             if frame is not None:
                 failures = 0
                 yield Frame(index, f"frame_{index:06d}", frame)
                 index += 1
+                last_frame_at = time.monotonic()
                 continue
             if self.kind == "video":
                 if self.total and index < self.total:
@@ -164,10 +168,11 @@ class _CaptureSource(FrameSource):
                     )
                 return
             failures += 1
-            if failures > CAMERA_RETRIES:
+            waited = time.monotonic() - last_frame_at
+            if waited >= CAMERA_TIMEOUT_S:
                 self.lost = (
                     f"{self.description} stopped delivering frames after {index} frame(s) "
-                    f"({failures} failed reads in a row, last: {why}; unplugged?)"
+                    f"(none for {waited:.1f} s, {failures} failed read(s), last: {why}; unplugged?)"
                 )
                 return
             time.sleep(CAMERA_RETRY_DELAY_S)
