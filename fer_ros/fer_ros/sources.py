@@ -143,7 +143,7 @@ class _CaptureSource(FrameSource):
         try:
             ok, frame = self._capture.read()
         except cv2.error as exc:  # some backends raise instead of returning False
-            return None, f"read error: {str(exc).strip().splitlines()[-1]}"
+            return None, f"read error: {(str(exc).strip().splitlines() or ['cv2.error'])[-1]}"
         if not ok or frame is None or frame.size == 0:
             return None, "read returned no frame"
         return frame, ""

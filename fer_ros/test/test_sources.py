@@ -88,6 +88,8 @@ class FakeCamera:
         action = self._script(self.delivered)
         if action == "raise":
             raise cv2.error("OpenCV(4.x) videoio: can't dequeue buffer: No such device")
+        if action == "raise empty":
+            raise cv2.error()
         if action == "fail":
             return False, None
         ok, frame = self._video.read()
@@ -131,7 +133,7 @@ def run(tmp_path, monkeypatch, *args):
     return code, out, jsonl
 
 
-@pytest.mark.parametrize("failure", ["fail", "raise"])
+@pytest.mark.parametrize("failure", ["fail", "raise", "raise empty"])
 def test_lost_camera_ends_the_run_with_every_frame_saved(tmp_path, monkeypatch, capsys, camera, failure):
     monkeypatch.setattr(sources, "CAMERA_TIMEOUT_S", 0.3)
     made = camera(lambda i: "frame" if i < 15 else failure)
