@@ -1,7 +1,7 @@
 """Measure how the face crop's framing (``face_margin``) and region re-detection affect fer_ros.
 
 Two measurements on FER2013 PrivateTest faces placed into 640x480 frames at
-known positions and sizes (``fer_ros/test/placed_faces.py``):
+known positions and sizes (``benchmarks/frames.py``, ``place_faces``):
 
 ``margin``
     Detect every frame once, then crop each detected face with every candidate
@@ -19,7 +19,7 @@ known positions and sizes (``fer_ros/test/placed_faces.py``):
     python benchmarks/face_framing.py --section margin --faces 900
     python benchmarks/face_framing.py --section interval
 
-Runs from a checkout (puts ``fer_ros/`` and ``fer_ros/test/`` on ``sys.path``).
+Runs from a checkout (puts the repository root and ``fer_ros/`` on ``sys.path``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "fer_ros"), str(ROOT / "fer_ros" / "test")]
+sys.path[:0] = [str(ROOT), str(ROOT / "fer_ros")]
 
 from fer_ros.detection import HaarFaceDetector, frame_box  # noqa: E402
 from fer_ros.pipeline import Pipeline  # noqa: E402
@@ -43,7 +43,8 @@ from fer_ros.preprocess import crop_face, faces_to_input  # noqa: E402
 from fer_ros.settings import PipelineSettings  # noqa: E402
 from fer_ros.tracking import iou  # noqa: E402
 from fer_ros.training.data import read_fer2013  # noqa: E402
-from placed_faces import place_faces  # noqa: E402
+
+from benchmarks.frames import place_faces  # noqa: E402
 
 CASCADES = (
     "haarcascade_frontalface_default.xml",

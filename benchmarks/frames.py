@@ -1,18 +1,31 @@
-"""Synthetic camera frames with real faces: FER2013 faces enlarged and placed on a room-like background.
+"""Synthetic camera frames with real faces: the one scene builder of the tests, benchmarks and soak.
 
-The benchmarks need identical, reproducible frames for every library, with a
-known number of real faces at known places (so detection recall can be
-measured too). FER2013's 48x48 crops are enlarged to a plausible on-camera
-size and pasted, with a slightly feathered edge, into a synthetic indoor scene
-(wall, floor, window, furniture, lighting gradient, sensor noise). Everything
-is drawn from a seeded generator, so a seed gives the same frames on any
-machine.
+FER2013's 48x48 crops are enlarged and placed into frames at known positions,
+so detection recall and box accuracy can be measured against exact ground
+truth, and every library sees identical, reproducible frames. Everything is
+drawn from a seeded generator, so a seed gives the same frames on any machine.
+Three kinds of scene, sharing the placement and pasting helpers below:
+
+``place_faces``
+    Faces pasted as they are (grey, hard edge) at random non-overlapping
+    places on smooth texture: the true box of each face is exactly the FER2013
+    crop the model was trained on (detection and framing tests).
+``synthesize_frames`` / ``synthesize_clip``
+    Faces with a skin tint and a feathered edge in a room-like scene (wall,
+    floor, window, furniture, lighting gradient, sensor noise): unrelated
+    photos, or a static camera watching people who move a little (benchmarks).
+``MovingFaces``
+    An endless static-camera stream in which faces enter, move, leave, are
+    absent for a while, and sometimes crowd in (the soak test).
+
+The module lives in ``benchmarks/`` (importable from the repository root, where
+pytest runs) and needs only numpy, OpenCV and ``fer_ros.tracking.iou``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import List, Sequence, Tuple
 
 import cv2
@@ -33,6 +46,71 @@ class SyntheticFrame:
     image: np.ndarray  # uint8 H x W x 3 (BGR)
     boxes: List[Box]  # where each face was placed, full-frame pixels
     face_indices: List[int]  # index of each face in the source face array
+    people: List[int] = field(default_factory=list)  # MovingFaces: who each box is (same person, same number)
+
+
+# -- shared helpers ------------------------------------------------------------------------------
+
+
+def enlarge(grey_face: np.ndarray, side: int) -> np.ndarray:
+    """A face crop resized to ``side`` x ``side`` pixels (bicubic: a camera nearer the face)."""
+    return cv2.resize(grey_face, (side, side), interpolation=cv2.INTER_CUBIC)
+
+
+def boxes_overlap(a: Box, b: Box) -> bool:
+    """True when two (x, y, w, h) boxes share at least one pixel."""
+    return not (a[0] + a[2] <= b[0] or b[0] + b[2] <= a[0] or a[1] + a[3] <= b[1] or b[1] + b[3] <= a[1])
+
+
+# -- plain scenes: the exact FER2013 crop as ground truth (tests) -------------------------------
+
+
+@dataclass
+class PlacedFace:
+    """A face placed by :func:`place_faces`."""
+
+    index: int  # row in the dataset
+    box: Box  # x, y, side, side in frame pixels
+    target: int  # true class index
+
+
+def plain_background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
+    """Smooth grey texture: low-frequency noise, mid-grey, no edges a detector could mistake for a face."""
+    small = rng.integers(60, 200, size=(max(2, height // 40), max(2, width // 40)), dtype=np.uint8)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
+
+
+def place_faces(
+    images: np.ndarray,
+    targets: np.ndarray,
+    indices: Sequence[int],
+    rng: np.random.Generator,
+    frame_size: Tuple[int, int] = (640, 480),
+    side_range: Tuple[int, int] = (96, 200),
+) -> Tuple[np.ndarray, List[PlacedFace]]:
+    """One BGR frame with the given grey faces enlarged and placed without overlap on smooth texture.
+
+    A face that finds no free place in 100 tries is left out (``placed`` says which were placed).
+    """
+    width, height = frame_size
+    frame = plain_background(rng, width, height)
+    placed: List[PlacedFace] = []
+    for index in indices:
+        for _ in range(100):
+            side = int(rng.integers(side_range[0], side_range[1] + 1))
+            x = int(rng.integers(0, width - side + 1))
+            box = (x, int(rng.integers(0, height - side + 1)), side, side)
+            if not any(boxes_overlap(box, p.box) for p in placed):
+                break
+        else:
+            continue
+        x, y = box[:2]
+        frame[y : y + side, x : x + side] = enlarge(images[index], side)
+        placed.append(PlacedFace(int(index), box, int(targets[index])))
+    return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR), placed
+
+
+# -- room scenes: tinted, feathered faces in an indoor scene (benchmarks, soak) ----------------
 
 
 def room_background(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
@@ -71,8 +149,14 @@ def _feather_mask(side: int) -> np.ndarray:
 
 def face_to_bgr(grey_face: np.ndarray, side: int, tint: np.ndarray) -> np.ndarray:
     """Enlarge a grey face to ``side`` pixels and give it a skin tint (BGR float32)."""
-    big = cv2.resize(grey_face, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+    big = enlarge(grey_face, side).astype(np.float32)
     return np.clip(big[:, :, None] * tint, 0, 255)
+
+
+def face_patch(grey_face: np.ndarray, side: int, tint: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """``(face * mask, 1 - mask)``: a pasted pixel is ``patch + background * keep`` (feathered edge)."""
+    mask = _feather_mask(side)
+    return face_to_bgr(grey_face, side, tint) * mask, 1.0 - mask
 
 
 def random_tint(rng: np.random.Generator) -> np.ndarray:
@@ -104,10 +188,9 @@ def paste_faces(background: np.ndarray, faces: np.ndarray, indices: Sequence[int
     """Paste ``faces[indices]`` at ``boxes`` into a copy of ``background``, with a feathered edge."""
     image = background.astype(np.float32)
     for index, (x, y, side, _), tint in zip(indices, boxes, tints):
-        face = face_to_bgr(faces[index], side, tint)
-        mask = _feather_mask(side)
+        patch, keep = face_patch(faces[index], side, tint)
         region = image[y:y + side, x:x + side]
-        region[:] = face * mask + region * (1.0 - mask)
+        region[:] = patch + region * keep
     return SyntheticFrame(np.clip(image, 0, 255).astype(np.uint8), list(boxes), list(indices))
 
 
@@ -163,6 +246,168 @@ def synthesize_clip(
             moved.append((min(max(0, x + dx), width - side), min(max(0, y + dy), height - side), side, side))
         boxes = moved
     return frames
+
+
+# -- moving faces: an endless stream for the soak test ------------------------------------------
+
+
+@dataclass
+class _Person:
+    """One face in a :class:`MovingFaces` stream."""
+
+    number: int  # who it is: 1, 2, ... in order of entry
+    face: int  # index in the face array
+    side: int
+    x: float
+    y: float
+    vx: float
+    vy: float
+    leave_at: int  # frame at which the person starts to leave
+    walks: bool  # enters and leaves by walking across a frame edge (else appears / vanishes)
+    patch: np.ndarray  # face * feather mask, float32 side x side x 3
+    keep: np.ndarray  # 1 - feather mask
+
+
+class MovingFaces:
+    """A static camera watching people come and go, as a robot in a hallway sees them, for ever.
+
+    The stream cycles through phases drawn from the seeded generator:
+
+    - ``people`` (100-400 frames): up to ``max_present`` people; each either
+      walks in across the left or right edge or appears in place, moves
+      (bouncing off the edges), and after 40-400 frames walks out or vanishes;
+    - ``empty``: everybody leaves at once and nobody comes for 20-120 frames;
+      half the time the scene changes (new background: the robot turned);
+    - ``crowd``: ``crowd`` people appear at once in a grid, stay 30-90 frames
+      (to stress ``max_faces``), then vanish together.
+
+    ``next_frame()`` returns a :class:`SyntheticFrame` whose ``boxes`` are the
+    faces entirely inside the frame and ``people`` the person number of each.
+    Memory is bounded: only the people present and one background are kept.
+    """
+
+    def __init__(
+        self,
+        faces: np.ndarray,
+        width: int,
+        height: int,
+        seed: int = 0,
+        max_present: int = 3,
+        crowd: int = 8,
+    ) -> None:
+        _check_request(faces, width, height, max(max_present, crowd), 1)
+        self.faces, self.width, self.height = faces, width, height
+        self.max_present, self.crowd = max_present, crowd
+        self.rng = np.random.default_rng(seed)
+        self.frame_index = 0
+        self.entered = 0  # people who have entered so far
+        self.crowds = 0  # crowd phases so far
+        self.present: List[_Person] = []
+        self.background = room_background(width, height, self.rng)
+        self.phase = "people"
+        self.phase_end = self._duration("people")
+
+    def _duration(self, phase: str) -> int:
+        low, high = {"people": (100, 400), "empty": (20, 120), "crowd": (30, 90)}[phase]
+        return self.frame_index + int(self.rng.integers(low, high + 1))
+
+    def _enter(self, side: int, x: float, y: float, vx: float, vy: float, stay: int, walks: bool) -> None:
+        rng = self.rng
+        self.entered += 1
+        face = int(rng.integers(len(self.faces)))
+        patch, keep = face_patch(self.faces[face], side, random_tint(rng))
+        self.present.append(_Person(self.entered, face, side, x, y, vx, vy, self.frame_index + stay, walks,
+                                    patch, keep))
+
+    def _arrive(self) -> None:
+        rng, width, height = self.rng, self.width, self.height
+        side = int(height * rng.uniform(*FACE_SIDE_RANGE))
+        y = rng.uniform(0, height - side)
+        stay = int(rng.integers(40, 401))
+        if rng.random() < 0.5:  # walks in from the left or the right edge
+            from_left = rng.random() < 0.5
+            x = float(1 - side if from_left else width - 1)
+            speed = rng.uniform(1.5, 4.0)
+            self._enter(side, x, y, speed if from_left else -speed, rng.uniform(-0.5, 0.5), stay, True)
+        else:
+            x = rng.uniform(0, width - side)
+            self._enter(side, x, y, rng.uniform(-1.5, 1.5), rng.uniform(-1.0, 1.0), stay, False)
+
+    def _next_phase(self) -> None:
+        rng = self.rng
+        if self.phase == "people":
+            self.phase = "empty" if rng.random() < 0.5 else "crowd"
+        else:
+            self.phase = "people"
+        for person in self.present:  # everybody leaves when a phase ends
+            person.leave_at = min(person.leave_at, self.frame_index)
+        self.phase_end = self._duration(self.phase)
+        if self.phase == "empty" and rng.random() < 0.5:
+            self.background = room_background(self.width, self.height, rng)
+        if self.phase == "crowd":
+            self.crowds += 1
+            stay = self.phase_end - self.frame_index
+            for cx, cy, cw, ch in grid_cells(self.width, self.height, self.crowd):
+                side = max(24, int(min(cw, ch) * rng.uniform(0.7, 0.9)))
+                x, y = cx + rng.uniform(0, cw - side), cy + rng.uniform(0, ch - side)
+                self._enter(side, x, y, rng.uniform(-0.2, 0.2), rng.uniform(-0.2, 0.2), stay, False)
+
+    def _move(self) -> None:
+        width, height = self.width, self.height
+        still_here = []
+        for p in self.present:
+            leaving = self.frame_index >= p.leave_at
+            if leaving and not p.walks:
+                continue  # vanished
+            if leaving and p.walks and abs(p.vx) < 1.5:
+                p.vx = 2.5 if p.x + p.side / 2 > width / 2 else -2.5  # head for the nearer edge
+            p.x += p.vx
+            p.y += p.vy
+            if p.y < 0 or p.y > height - p.side:
+                p.vy = -p.vy
+                p.y = min(max(p.y, 0.0), float(height - p.side))
+            inside = 0 <= p.x <= width - p.side
+            entering = p.walks and not leaving and (p.x < 0 if p.vx > 0 else p.x > width - p.side)
+            if not inside and not leaving and not entering:
+                p.vx = -p.vx  # bounce off the side edges
+                p.x = min(max(p.x, 0.0), float(width - p.side))
+            if p.x + p.side <= 0 or p.x >= width:
+                continue  # walked out
+            still_here.append(p)
+        self.present = still_here
+
+    def _render(self) -> SyntheticFrame:
+        image = self.background.copy()
+        boxes: List[Box] = []
+        faces: List[int] = []
+        people: List[int] = []
+        for p in self.present:
+            x, y = int(round(p.x)), int(round(p.y))
+            x0, x1 = max(0, x), min(self.width, x + p.side)
+            y0, y1 = max(0, y), min(self.height, y + p.side)
+            if x0 >= x1 or y0 >= y1:
+                continue
+            region = image[y0:y1, x0:x1]
+            px0, py0 = x0 - x, y0 - y
+            patch = p.patch[py0:py0 + y1 - y0, px0:px0 + x1 - x0]
+            keep = p.keep[py0:py0 + y1 - y0, px0:px0 + x1 - x0]
+            region[:] = patch + region * keep
+            if (x1 - x0, y1 - y0) == (p.side, p.side):
+                boxes.append((x, y, p.side, p.side))
+                faces.append(p.face)
+                people.append(p.number)
+        return SyntheticFrame(image, boxes, faces, people)
+
+    def next_frame(self) -> SyntheticFrame:
+        """The next frame of the stream."""
+        if self.frame_index >= self.phase_end and (self.phase != "empty" or not self.present):
+            self._next_phase()
+        if self.phase == "people" and len(self.present) < self.max_present and self.rng.random() < 1 / 40:
+            self._arrive()
+        self._move()
+        frame = self._render()
+        self.frame_index += 1
+        return frame
 
 
 def match_boxes(placed: Sequence[Box], found: Sequence[Box], min_iou: float = 0.3) -> List[Tuple[int, int]]:

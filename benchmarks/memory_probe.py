@@ -21,7 +21,7 @@ import sys
 LIBRARIES = ("baseline", "fer_ros", "fer")
 
 
-def _status_mb(field: str) -> float:
+def status_mb(field: str) -> float:
     """A ``/proc/self/status`` memory field (VmRSS, VmHWM) in MiB; ru_maxrss where /proc is absent."""
     try:
         with open("/proc/self/status", encoding="ascii") as handle:
@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     import numpy as np
 
     frames = np.load(args.frames)["frames"]
-    start_mb = _status_mb("VmRSS")
+    start_mb = status_mb("VmRSS")
     if args.library == "fer_ros":
         from fer_ros.settings import PipelineSettings
 
@@ -60,7 +60,7 @@ def main(argv=None) -> int:
         import cv2  # noqa: F401  (both libraries load it)
 
         subject = None
-    init_mb = _status_mb("VmRSS")
+    init_mb = status_mb("VmRSS")
     faces = 0
     for _ in range(args.passes):
         for frame in frames:
@@ -72,7 +72,7 @@ def main(argv=None) -> int:
         "faces_reported": faces,
         "rss_after_loading_frames_mb": round(start_mb, 1),
         "rss_after_init_mb": round(init_mb, 1),
-        "peak_rss_mb": round(_status_mb("VmHWM"), 1),
+        "peak_rss_mb": round(status_mb("VmHWM"), 1),
     }))
     return 0
 

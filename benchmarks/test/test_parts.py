@@ -142,6 +142,32 @@ def test_clip_keeps_the_scene_and_moves_faces_a_little():
     assert np.array_equal(clip[0].image[background], clip[-1].image[background])
 
 
+def test_moving_faces_come_go_crowd_and_repeat_with_the_seed():
+    from benchmarks.frames import MovingFaces
+
+    def run(seed):
+        stream = MovingFaces(_faces(), 320, 240, seed=seed, max_present=3, crowd=8)
+        return stream, [stream.next_frame() for _ in range(1200)]
+
+    stream, frames = run(4)
+    counts = [len(f.boxes) for f in frames]
+    assert 0 in counts and max(counts) >= 8 and stream.crowds >= 2  # gaps with nobody, and crowds
+    assert stream.entered > 20
+    for frame in frames:
+        assert len(frame.boxes) == len(frame.people) == len(set(frame.people))
+        for x, y, side, _ in frame.boxes:  # only faces entirely in view are ground truth
+            assert 0 <= x and x + side <= 320 and 0 <= y and y + side <= 240
+    # people walk: a person's box moves by a few pixels a frame, never jumps
+    where = {}
+    for frame in frames:
+        for person, (x, y, _, _) in zip(frame.people, frame.boxes):
+            if person in where:
+                assert abs(x - where[person][0]) <= 5 and abs(y - where[person][1]) <= 5
+            where[person] = (x, y)
+    _, again = run(4)
+    assert all(np.array_equal(a.image, b.image) and a.boxes == b.boxes for a, b in zip(frames, again))
+
+
 def test_report_rerenders_into_a_marked_block(tmp_path):
     import json
 

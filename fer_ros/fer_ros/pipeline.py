@@ -58,7 +58,10 @@ class Pipeline:
             self.settings.detector, self.settings.detector_model, **_detector_kwargs(self.settings)
         )
         self.tracker = Tracker(
-            self.settings.iou_threshold, self.settings.max_missed_frames, self._alpha(self.settings)
+            self.settings.iou_threshold,
+            self.settings.max_missed_frames,
+            self._alpha(self.settings),
+            max_tracks=self.settings.max_faces,
         )
         self._grey: Optional[np.ndarray] = None
         self._allocate_buffers()
@@ -107,6 +110,7 @@ class Pipeline:
         self.tracker.iou_threshold = settings.iou_threshold
         self.tracker.max_missed_frames = settings.max_missed_frames
         self.tracker.smoothing_alpha = self._alpha(settings)
+        self.tracker.max_tracks = settings.max_faces
         if model_changed or settings.max_faces != old.max_faces:
             self._allocate_buffers()
         if model_changed or not settings.tracking:

@@ -130,7 +130,13 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         max=4096,
     ),
     SettingSpec(
-        "max_faces", int, 10, "Largest number of faces kept per frame (highest scores first).", min=1, max=256
+        "max_faces",
+        int,
+        10,
+        "Largest number of faces kept per frame (highest scores first), and of faces tracked at once "
+        "(the track unseen longest is retired first).",
+        min=1,
+        max=256,
     ),
     SettingSpec(
         "face_margin",

@@ -5,15 +5,23 @@ raises :class:`~fer_ros.errors.SourceError` with the reason when it cannot be
 opened. In a folder, an unreadable image is counted, logged and skipped; a
 single unreadable image is an error. The built-in sample is scikit-image's
 public-domain ``astronaut`` photograph (``pip install "fer_ros[sample]"``).
+
+Once open, a source never raises mid-run: a video that ends before the frame
+count its header announced (truncated, corrupt) simply ends, with a note in
+:attr:`FrameSource.ended_early`; a camera that stops delivering frames (reads
+fail and no frame came for ``CAMERA_TIMEOUT_S``, 5 s: unplugged, driver
+crash) ends the iteration with the reason in :attr:`FrameSource.lost`. The
+caller then closes its outputs as on a normal end and decides what to report.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Optional, Union
+from typing import Iterator, List, Optional, Tuple, Union
 
 import cv2
 import numpy as np
@@ -25,6 +33,12 @@ LOG = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".jp2")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 SAMPLE_NAME = "astronaut"
+# A camera read can fail once in a while (USB hiccup) and recover: failed reads are retried
+# CAMERA_RETRY_DELAY_S apart, and the camera counts as lost once no frame came for CAMERA_TIMEOUT_S.
+# On Linux one read of a stalled camera itself waits up to OpenCV's V4L2 select timeout
+# (OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT, 10 s by default), so there it is lost after that long.
+CAMERA_TIMEOUT_S = 5.0
+CAMERA_RETRY_DELAY_S = 0.1
 
 
 @dataclass
@@ -69,6 +83,8 @@ class FrameSource(ABC):
         self.total = total  # number of frames when known
         self.fps = fps  # frame rate of a video or camera (0 when unknown)
         self.skipped = 0  # unreadable images skipped (folders)
+        self.lost: Optional[str] = None  # why a camera stopped delivering frames mid-run
+        self.ended_early: Optional[str] = None  # a video that ended before its announced frame count
 
     @property
     def is_stream(self) -> bool:
@@ -122,14 +138,44 @@ class _CaptureSource(FrameSource):
         )
         self._capture = capture
 
+    def _read(self) -> Tuple[Optional[np.ndarray], str]:
+        """The next frame, or None and why not."""
+        try:
+            ok, frame = self._capture.read()
+        except cv2.error as exc:  # some backends raise instead of returning False
+            return None, f"read error: {(str(exc).strip().splitlines() or ['cv2.error'])[-1]}"
+        if not ok or frame is None or frame.size == 0:
+            return None, "read returned no frame"
+        return frame, ""
+
     def __iter__(self) -> Iterator[Frame]:
         index = 0
+        failures = 0
+        last_frame_at = time.monotonic()
         while True:
-            ok, frame = self._capture.read()
-            if not ok or frame is None:
+            frame, why = self._read()
+            if frame is not None:
+                failures = 0
+                yield Frame(index, f"frame_{index:06d}", frame)
+                index += 1
+                last_frame_at = time.monotonic()
+                continue
+            if self.kind == "video":
+                if self.total and index < self.total:
+                    self.ended_early = (
+                        f"{self.description} ended after {index} of {self.total} frames "
+                        f"({why}; truncated or corrupt?)"
+                    )
                 return
-            yield Frame(index, f"frame_{index:06d}", frame)
-            index += 1
+            failures += 1
+            waited = time.monotonic() - last_frame_at
+            if waited >= CAMERA_TIMEOUT_S:
+                self.lost = (
+                    f"{self.description} stopped delivering frames after {index} frame(s) "
+                    f"(none for {waited:.1f} s, {failures} failed read(s), last: {why}; unplugged?)"
+                )
+                return
+            time.sleep(CAMERA_RETRY_DELAY_S)
 
     def close(self) -> None:  # noqa: B027 - optional hook: still images hold nothing to release
         self._capture.release()
@@ -171,7 +217,14 @@ def open_source(spec: Optional[str]) -> FrameSource:
 
 
 class VideoSink:
-    """Writes annotated frames to a video file; opened lazily on the first frame (size known then)."""
+    """Writes annotated frames to a video file; opened lazily on the first frame (size known then).
+
+    Every frame is written at the first frame's size. The file is complete
+    only after :meth:`close`, which Ctrl-C and SIGTERM still reach (see
+    :mod:`fer_ros.stop_signals`); a hard kill (SIGKILL, power loss) loses it,
+    as OpenCV buffers and indexes the file at the end (measured: 31 frames
+    written, then SIGKILL, left an empty ``.avi`` and an unplayable ``.mp4``).
+    """
 
     FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
 
@@ -181,16 +234,23 @@ class VideoSink:
             raise SourceError(f"cannot write video {self.path}: use one of {', '.join(self.FOURCC)}")
         self.fps = fps if fps and fps > 0 else 30.0
         self._writer: Optional[cv2.VideoWriter] = None
+        self._size = (0, 0)
 
     def write(self, bgr: np.ndarray) -> None:
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fourcc = cv2.VideoWriter_fourcc(*self.FOURCC[self.path.suffix.lower()])
-            self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (bgr.shape[1], bgr.shape[0]))
+            self._size = (bgr.shape[1], bgr.shape[0])
+            self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, self._size)
             if not self._writer.isOpened():
                 raise SourceError(f"cannot write video {self.path} (no encoder for {self.path.suffix})")
+        if (bgr.shape[1], bgr.shape[0]) != self._size:
+            # OpenCV silently drops frames of another size (a camera that changed resolution)
+            bgr = cv2.resize(bgr, self._size, interpolation=cv2.INTER_AREA)
         self._writer.write(bgr)
 
-    def close(self) -> None:  # noqa: B027 - optional hook: still images hold nothing to release
+    def close(self) -> None:
+        """Finish the file (an MP4 is only playable once closed); safe to call twice."""
         if self._writer is not None:
             self._writer.release()
+            self._writer = None

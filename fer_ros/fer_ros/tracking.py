@@ -7,6 +7,13 @@ enough for the handful of faces a robot sees. A track not matched for more than
 ``max_missed_frames`` frames is retired, so a face that comes back later gets a
 new id. Probabilities of a track are an exponential moving average, so a label
 does not flicker from one frame to the next.
+
+The tracker's state is bounded whatever the input: ``max_tracks`` (the
+pipeline's ``max_faces``) caps the number of tracks, because faces leaving
+while others arrive would otherwise keep up to ``max_faces`` x
+(``max_missed_frames`` + 1) tracks alive, and the pipeline searches around
+every one of them between full detections. Ids come from a counter and are
+never reused.
 """
 
 from __future__ import annotations
@@ -65,10 +72,14 @@ class Tracker:
         iou_threshold: float = 0.3,
         max_missed_frames: int = 5,
         smoothing_alpha: Optional[float] = 0.4,
+        max_tracks: Optional[int] = None,
     ) -> None:
         self.iou_threshold = iou_threshold
         self.max_missed_frames = max_missed_frames
         self.smoothing_alpha = smoothing_alpha
+        # At most this many tracks (None: no cap). When new faces would exceed it, the tracks
+        # unseen the longest are retired early; tracks seen in this frame are always kept.
+        self.max_tracks = max_tracks
         self.tracks: List[Track] = []
         self._ids: Iterator[int] = itertools.count(1)
 
@@ -132,6 +143,11 @@ class Tracker:
                 track.missed += 1
             if track.missed <= self.max_missed_frames:
                 survivors.append(track)
+        excess = len(survivors) + len(new_tracks) - self.max_tracks if self.max_tracks else 0
+        if excess > 0:
+            unseen = sorted((t for t in survivors if t.missed), key=lambda t: t.missed, reverse=True)
+            retire = {id(t) for t in unseen[:excess]}
+            survivors = [t for t in survivors if id(t) not in retire]
         self.tracks = survivors + new_tracks
         return results
 

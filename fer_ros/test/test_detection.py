@@ -8,7 +8,8 @@ import pytest
 from fer_ros.detection import HaarFaceDetector, create_detector, frame_box
 from fer_ros.errors import ModelError
 from fer_ros.tracking import iou
-from placed_faces import place_faces
+
+from benchmarks.frames import place_faces
 
 # Measured on this fixed sample (seed 7, 150 faces, 3 per 640x480 frame, 96-160 px) with the
 # default settings (alt2 cascade, detection at 320 px wide, face_margin 0): recall 0.780, median

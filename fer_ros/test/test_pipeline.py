@@ -16,7 +16,8 @@ from fer_ros.preprocess import faces_to_input
 from fer_ros.resources import DEFAULT_MODEL, MODELS_DIR
 from fer_ros.settings import PipelineSettings
 from fer_ros.tracking import iou
-from placed_faces import place_faces
+
+from benchmarks.frames import place_faces
 
 
 @pytest.fixture(scope="module")

@@ -69,6 +69,28 @@ def test_reset_forgets_tracks_and_never_reuses_ids():
     assert second != first
 
 
+def test_track_count_is_capped_and_the_longest_unseen_go_first():
+    # Faces leave while new ones arrive: without the cap, tracks of faces that left would pile up
+    # (max_faces x (max_missed_frames + 1) of them), each searched for between full detections.
+    tracker = Tracker(iou_threshold=0.3, max_missed_frames=5, max_tracks=3)
+    for t in range(20):
+        boxes = [(200 * t, 0, 80, 80), (200 * t, 200, 80, 80)]  # two new faces every frame
+        ids = [track_id for track_id, _ in tracker.update(boxes, probs(2))]
+        assert len(tracker.tracks) <= 3
+        # the faces of this frame always keep a track; the one left is from the previous frame
+        live = [track.track_id for track in tracker.tracks]
+        assert set(ids) <= set(live)
+        if t:
+            assert [tr.missed for tr in tracker.tracks if tr.track_id not in ids] == [1]
+    # a face seen in every frame keeps its id through the churn
+    tracker = Tracker(iou_threshold=0.3, max_missed_frames=5, max_tracks=2)
+    steady = None
+    for t in range(10):
+        result = tracker.update([(0, 400, 80, 80), (300 + 200 * t, 0, 80, 80)], probs(2))
+        steady = steady or result[0][0]
+        assert result[0][0] == steady and len(tracker.tracks) == 2
+
+
 def test_smoothing_stops_a_flickering_label():
     rng = np.random.default_rng(0)
     smooth = Tracker(smoothing_alpha=0.3)

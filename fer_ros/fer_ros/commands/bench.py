@@ -87,6 +87,10 @@ def main(args: argparse.Namespace) -> int:
             frames.append(frame.bgr)
             if len(frames) >= args.frames:
                 break
+        if source.ended_early:
+            LOG.warning("%s; timing the %d frame(s) read", source.ended_early, len(frames))
+        if not frames:
+            raise SourceError(f"no frame could be read from {source.description}")
     if args.source is None:
         frames = [fit_into(frames[0], width, height)]
     pipeline = Pipeline(settings)

@@ -3,6 +3,15 @@
 With no ``--source`` it runs on the built-in sample photograph and writes the
 annotated image and a JSON line to ``fer_ros_output/``: the quickest way to see
 fer_ros work on a fresh machine.
+
+However a run ends, its outputs hold exactly the frames processed: the JSON
+lines are flushed frame by frame and the annotated video is closed (playable).
+Exit codes: 0 when the source is done (end of video, ``--max-frames``, ``q``;
+also a video that ends before its announced length, with a warning; or the
+reader of ``--jsonl -`` closed the pipe, as ``| head`` does); 1 when a
+camera stops delivering frames mid-run (one ``error:`` line); 130 / 143 after
+Ctrl-C / SIGTERM, which stop the run after the frame in hand (a second one stops
+at once); 2 for bad input found before the run (as every ``fer-ros`` command).
 """
 
 from __future__ import annotations
@@ -10,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections import Counter
@@ -62,6 +72,13 @@ def _check_show() -> None:
         ) from None
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null once its reader is gone, so the exit's flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(args: argparse.Namespace) -> int:
     import cv2
     from tqdm import tqdm
@@ -71,6 +88,7 @@ def main(args: argparse.Namespace) -> int:
     from ..pipeline import Pipeline
     from ..settings_cli import settings_from_args
     from ..sources import VideoSink, open_source
+    from ..stop_signals import StopSignals
 
     if args.max_frames < 0:
         raise SourceError("--max-frames must be >= 0")
@@ -112,7 +130,7 @@ def main(args: argparse.Namespace) -> int:
         json_handle = sys.stdout
     elif jsonl:
         Path(jsonl).parent.mkdir(parents=True, exist_ok=True)
-        json_handle = open(jsonl, "w", encoding="utf-8")
+        json_handle = open(jsonl, "w", encoding="utf-8", buffering=1)  # line-buffered: one write a frame
 
     need_drawing = bool(video_sink or image_dir or image_file or args.show)
     canvas = None
@@ -122,8 +140,10 @@ def main(args: argparse.Namespace) -> int:
     limit = args.max_frames or None
     total = min(source.total, limit) if source.total and limit else (source.total or limit)
     start = time.perf_counter()
+    stop = StopSignals()
+    reader_gone = False
     try:
-        with source, tqdm(total=total, unit="frame", disable=total == 1, file=sys.stderr) as bar:
+        with stop, source, tqdm(total=total, unit="frame", disable=total == 1, file=sys.stderr) as bar:
             for frame in source:
                 if limit and frames >= limit:
                     break
@@ -133,7 +153,14 @@ def main(args: argparse.Namespace) -> int:
                 expressions.update(f.label for f in result.faces)
                 if json_handle is not None:
                     record = {"frame": frame.index, "name": frame.name, **result.to_dict()}
-                    json_handle.write(json.dumps(record) + "\n")
+                    try:
+                        json_handle.write(json.dumps(record) + "\n")
+                        if json_handle is sys.stdout:
+                            json_handle.flush()  # a reader of the pipe gets each frame as it is done
+                    except BrokenPipeError:  # `fer-ros run --jsonl - | head`: the reader is gone
+                        reader_gone = True  # finish this frame's other outputs, then stop
+                        json_handle = None
+                        _silence_stdout()
                 if need_drawing:
                     if canvas is None or canvas.shape != frame.bgr.shape:
                         canvas = frame.bgr.copy()
@@ -152,6 +179,8 @@ def main(args: argparse.Namespace) -> int:
                         if cv2.waitKey(1) & 0xFF == ord("q"):
                             break
                 bar.update(1)
+                if stop.requested or reader_gone:
+                    break
     finally:
         if video_sink is not None:
             video_sink.close()
@@ -177,6 +206,20 @@ def main(args: argparse.Namespace) -> int:
         print(f"annotated images: {len(written)} in {image_dir}", file=sys.stderr)
     if jsonl and jsonl != "-":
         print(f"results: {jsonl}", file=sys.stderr)
+    if reader_gone:
+        print(f"fer-ros run: stopped after {frames} frame(s): the reader of --jsonl - closed the pipe",
+              file=sys.stderr)
+        return 0
+    if stop.requested:
+        print(f"fer-ros run: stopped by {stop.name} after {frames} frame(s); outputs are complete",
+              file=sys.stderr)
+        return stop.exit_code
+    if source.lost:
+        print(f"fer-ros run: error: {source.lost}; outputs are complete up to the last frame",
+              file=sys.stderr)
+        return 1
     if frames == 0:
         raise SourceError(f"no frame could be read from {source.description}")
+    if source.ended_early:
+        print(f"warning: {source.ended_early}", file=sys.stderr)
     return 0
