@@ -149,9 +149,36 @@ _NOT_INTS = st.one_of(st.none(), st.floats(allow_nan=True), st.text(max_size=4),
                       st.just([1, 2]))
 
 
+_ODD_CONTAINERS = [None, "text", [256, -1], [[1, 2], [3, 4]], np.zeros(3, np.float64),
+                   np.zeros((2, 3), np.uint8).T, np.array([object()]), 3.5]
+_SPOILS = ["encoding", "height", "width", "step", "data", "container", "type"]
+
+
 @st.composite
 def malformed_images(draw):
-    """Sizes that disagree with the data, wrong steps, zero/negative/huge sizes, odd encodings and fields."""
+    """Sizes that disagree with the data, wrong steps, zero/negative/huge sizes, odd encodings and fields.
+
+    Half are well-formed messages with one to three things spoiled (so the checks deep in
+    the conversion are reached), half are random throughout.
+    """
+    if draw(st.booleans()):
+        msg, data = draw(valid_images())
+        fields = {k: getattr(msg, k) for k in ("encoding", "height", "width", "step", "is_bigendian")}
+        container = msg.data
+        spoils = draw(st.lists(st.sampled_from(_SPOILS), min_size=1, max_size=3))
+        for spoil in sorted(spoils, key=lambda name: name == "type"):  # wrong types last
+            if spoil == "encoding":
+                fields["encoding"] = draw(_ODD_ENCODINGS)
+            elif spoil in ("height", "width", "step"):
+                near = st.integers(-3, 3).map(lambda d, v=fields[spoil]: v + d)
+                fields[spoil] = draw(st.one_of(_SIZES, near))
+            elif spoil == "data":
+                container = _container(data[: draw(st.integers(0, len(data)))], "bytes")
+            elif spoil == "container":
+                container = draw(st.sampled_from(_ODD_CONTAINERS))
+            else:
+                fields[draw(st.sampled_from(["height", "width", "step", "is_bigendian"]))] = draw(_NOT_INTS)
+        return SimpleNamespace(data=container, **fields), data
     encoding = draw(_ODD_ENCODINGS)
     height, width = draw(_SIZES), draw(_SIZES)
     bpp = BYTES_PER_PIXEL.get(encoding, draw(st.integers(1, 4)))
@@ -166,10 +193,7 @@ def malformed_images(draw):
         fields[draw(st.sampled_from(sorted(fields)))] = draw(_NOT_INTS)
     kind = draw(st.sampled_from(["bytes", "ndarray", "array", "list", "odd"]))
     if kind == "odd":
-        container = draw(st.sampled_from([
-            None, "text", [256, -1], [[1, 2], [3, 4]], np.zeros(3, np.float64), np.zeros((2, 3), np.uint8).T,
-            np.array([object()]), 3.5,
-        ]))
+        container = draw(st.sampled_from(_ODD_CONTAINERS))
         data = b"" if not isinstance(container, np.ndarray) else b"\0" * container.nbytes
     else:
         container = _container(data, kind)

@@ -104,7 +104,7 @@ def test_parameter_changes_are_validated(ros_context, tmp_path):
             Parameter("max_rate_hz", value=5.0), Parameter("detection_width", value=480),
         ])
         assert all(r.successful for r in ok)
-        assert node._max_rate_hz == 5.0 and node._pipeline.settings.detection_width == 480
+        assert node._worker.max_rate_hz == 5.0 and node._pipeline.settings.detection_width == 480
         bad = node.set_parameters([Parameter("detection_width", value=-3)])[0]
         assert not bad.successful and node._pipeline.settings.detection_width == 480
         bad = node.set_parameters([Parameter("model", value=str(tmp_path / "missing.onnx"))])[0]
@@ -135,6 +135,6 @@ def test_worker_stops_cleanly(ros_context, tmp_path):
 
     node = FerNode(context=ros_context, parameter_overrides=[
         Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx")))])
-    worker = node._worker
+    worker = node._worker.thread
     node.destroy_node()
     assert not worker.is_alive()

@@ -152,7 +152,7 @@ def image_to_frame(msg: Any) -> np.ndarray:
             f"truncated image data: {data.size} bytes for {width}x{height} {encoding} with step {step} "
             f"(needs {needed})"
         )
-    if step == row_bytes:
+    if step == row_bytes or height == 1:  # (one row: the step is irrelevant, and may be absurd)
         rows = data[: height * row_bytes].reshape(height, row_bytes)
     else:  # drop the padding at the end of each row
         rows = np.lib.stride_tricks.as_strided(data, shape=(height, row_bytes), strides=(step, 1))

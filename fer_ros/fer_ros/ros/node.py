@@ -11,10 +11,12 @@ Topics (relative to the node's namespace; the launch file remaps ``image``):
 * ``/diagnostics`` (diagnostic_msgs/DiagnosticArray): node health once a second.
 
 Frames are handed from the subscription callback to one worker thread through a
-one-slot mailbox: the worker always takes the newest frame, so a slow machine
-drops frames (counted) instead of building a backlog, and ``max_rate_hz``
-bounds the work. Parameters are validated on every change and either applied or
-rejected with the reason. A bad frame is counted, logged (throttled) and skipped.
+one-slot mailbox (:class:`~fer_ros.ros.worker.FrameWorker`): the worker always
+takes the newest frame, so a slow machine drops frames (counted) instead of
+building a backlog, and ``max_rate_hz`` bounds the work. Parameters are
+validated on every change and either applied or rejected with the reason. A
+bad frame is counted as rejected, any other failure on one frame as a
+processing error; both are logged (throttled) and skipped, and the worker goes on.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -42,7 +44,7 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from fer_ros_msgs.msg import FaceExpressionArray
 
-from ..errors import FerRosError, ImageConversionError
+from ..errors import FerRosError
 from ..pipeline import Pipeline
 from ..settings import SPECS, PipelineSettings, SettingSpec
 from .convert import annotated_image
@@ -50,6 +52,7 @@ from .decode import FrameDecoder
 from .messages import expressions_message, rclpy_kit
 from .parameters import ALL_SETTINGS, NODE_SPECS, READ_ONLY, validate_node_setting
 from .stats import NodeStats
+from .worker import FrameWorker
 
 NODE_NAME = "fer_node"
 DIAGNOSTICS_PERIOD_S = 1.0
@@ -102,7 +105,6 @@ class FerNode(Node):
         settings = PipelineSettings.from_mapping({k: v for k, v in values.items() if k in SPECS})
         self._pipeline = Pipeline(settings)  # raises ModelError naming the file
         self._pipeline_lock = threading.Lock()
-        self._max_rate_hz: float = values["max_rate_hz"]
         self._publish_annotated: bool = values["publish_annotated"]
         compressed = values["input_type"] == "compressed"
         self._decoder = FrameDecoder(compressed, values["use_cv_bridge"], log=self.get_logger().info)
@@ -125,10 +127,15 @@ class FerNode(Node):
         self._subscription = self.create_subscription(msg_type, topic, self._on_image, image_qos)
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
-        self._mailbox: Optional[Tuple[Any, float]] = None
-        self._wakeup = threading.Condition()
-        self._stop = threading.Event()
-        self._worker = threading.Thread(target=self._run, name="fer_worker", daemon=True)
+        logger = self.get_logger()
+        self._worker = FrameWorker(
+            self._process,
+            self._stats,
+            warn=lambda m: logger.warning(m, throttle_duration_sec=LOG_THROTTLE_S),
+            error=lambda m: logger.error(m, throttle_duration_sec=LOG_THROTTLE_S),
+            max_rate_hz=values["max_rate_hz"],
+            shutting_down=lambda: not self.context.ok(),
+        )
         self._worker.start()
         self._diagnostics_timer = self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)
         self.get_logger().info(
@@ -141,47 +148,11 @@ class FerNode(Node):
     # -- input ---------------------------------------------------------------------------------
 
     def _on_image(self, msg: Any) -> None:
-        now = time.monotonic()
-        with self._wakeup:
-            self._stats.frame_received(now, replaced_pending=self._mailbox is not None)
-            self._mailbox = (msg, now)
-            self._wakeup.notify()
-
-    def _take_newest(self) -> Optional[Tuple[Any, float]]:
-        with self._wakeup:
-            while self._mailbox is None and not self._stop.is_set():
-                self._wakeup.wait(0.5)
-            item, self._mailbox = self._mailbox, None
-            return item
-
-    def _run(self) -> None:
-        next_start = 0.0
-        while not self._stop.is_set():
-            wait = next_start - time.monotonic()
-            if wait > 0 and self._stop.wait(wait):  # frames arriving meanwhile replace each other
-                break
-            item = self._take_newest()
-            if item is None:
-                continue
-            start = time.monotonic()
-            rate = self._max_rate_hz
-            next_start = start + 1.0 / rate if rate > 0 else 0.0
-            try:
-                self._process(*item)
-            except Exception as exc:  # the node must never die on input
-                if self._stop.is_set() or not self.context.ok():
-                    break  # shutting down (Ctrl-C): publishers are gone, nothing to report
-                self._stats.frame_failed()
-                self.get_logger().error(f"frame processing failed: {exc!r}",
-                                        throttle_duration_sec=LOG_THROTTLE_S)
+        self._worker.submit(msg)
 
     def _process(self, msg: Any, received_at: float) -> None:
-        try:
-            frame = self._decoder.decode(msg)
-        except ImageConversionError as exc:
-            self._stats.frame_rejected()
-            self.get_logger().warning(f"frame skipped: {exc}", throttle_duration_sec=LOG_THROTTLE_S)
-            return
+        """One frame: decode, run the pipeline, publish. Raises on bad input (the worker counts it)."""
+        frame = self._decoder.decode(msg)  # ImageConversionError: counted as rejected by the worker
         with self._pipeline_lock:
             result = self._pipeline.process(frame)
         self._expressions_pub.publish(expressions_message(self._kit, msg.header, result))
@@ -217,7 +188,7 @@ class FerNode(Node):
             self.get_logger().warning(f"parameter change rejected: {exc}")
             return SetParametersResult(successful=False, reason=str(exc))
         if "max_rate_hz" in node_changes:
-            self._max_rate_hz = node_changes["max_rate_hz"]
+            self._worker.max_rate_hz = node_changes["max_rate_hz"]
         if "publish_annotated" in node_changes:
             self._publish_annotated = node_changes["publish_annotated"]
         if "use_cv_bridge" in node_changes:
@@ -232,7 +203,7 @@ class FerNode(Node):
             ("model", str(self._pipeline.classifier.path)),
             ("execution_provider", self._pipeline.provider),
             ("image_conversion", "cv_bridge" if self._decoder.using_cv_bridge else "fer_ros"),
-            ("max_rate_hz", f"{self._max_rate_hz:g}"),
+            ("max_rate_hz", f"{self._worker.max_rate_hz:g}"),
         ]
         status = DiagnosticStatus(
             level=bytes([level]),
@@ -249,10 +220,7 @@ class FerNode(Node):
 
     def stop(self) -> None:
         """Stop the worker thread (waits for the frame in progress)."""
-        self._stop.set()
-        with self._wakeup:
-            self._wakeup.notify_all()
-        self._worker.join(timeout=5.0)
+        self._worker.stop()
 
     def destroy_node(self) -> None:
         self.stop()
