@@ -6,6 +6,8 @@ expression models are trained on, so the Haar detector finds real faces.
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 from typing import List, Tuple
 
@@ -54,3 +56,16 @@ def tiny_model(path: Path) -> Path:
 
     info = ModelInfo(labels=FER2013_LABELS, preprocessing="grey", input_size=48)
     return linear_softmax_model(path, metadata=info.to_metadata())
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    """One PNG chunk: length, type, payload and its CRC."""
+    crc = struct.pack(">I", zlib.crc32(kind + payload))
+    return struct.pack(">I", len(payload)) + kind + payload + crc
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A 67-byte PNG whose valid header declares width x height RGB pixels (a decompression bomb)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"\0" * 10))
+            + png_chunk(b"IEND", b""))

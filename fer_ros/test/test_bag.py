@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("rosbags", reason="rosbags is in the dev/bag extras")
 
 from fer_ros.ros.messages import ARRAY_MSG, rosbags_typestore  # noqa: E402
-from ros_fixtures import detectable_faces, face_frame, tiny_model  # noqa: E402
+from ros_fixtures import detectable_faces, face_frame, png_declaring, tiny_model  # noqa: E402
 from rosbags.highlevel import AnyReader  # noqa: E402
 from rosbags.rosbag2 import StoragePlugin, Writer  # noqa: E402
 
@@ -138,20 +138,6 @@ def test_bag_errors_name_the_problem(tmp_path, frames, model, capsys):
     assert "missing.onnx" in capsys.readouterr().err
 
 
-def _png_declaring(width: int, height: int) -> np.ndarray:
-    """A 67-byte PNG whose header declares width x height pixels (a decompression bomb)."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + payload))
-        return struct.pack(">I", len(payload)) + kind + payload + crc
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 10))
-    return np.frombuffer(png + chunk(b"IEND", b""), np.uint8)
-
-
 CORRUPTIONS = {
     False: ["truncated", "step", "encoding", "huge", "empty", "cdr"],
     True: ["garbage", "truncated", "bomb", "format", "empty", "cdr"],
@@ -178,7 +164,7 @@ def _corrupt(kind: str, msg, msgtype: str) -> bytes:
     elif kind == "garbage":
         msg.data = np.frombuffer(b"\xff\xd8\xffnot a jpeg\xff\xd9", np.uint8)
     elif kind == "bomb":
-        msg.format, msg.data = "png", _png_declaring(50000, 50000)
+        msg.format, msg.data = "png", np.frombuffer(png_declaring(50000, 50000), np.uint8)
     elif kind == "format":
         msg.format = "16UC1; compressedDepth"
     return TS.serialize_cdr(msg, msgtype)

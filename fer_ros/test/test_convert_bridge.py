@@ -34,6 +34,9 @@ class WorkingBridge:
     def imgmsg_to_cv2(self, msg, encoding):
         return np.full((msg.height, msg.width, 3), 7, np.uint8)
 
+    def compressed_imgmsg_to_cv2(self, msg, encoding):
+        return np.full((4, 4, 3), 7, np.uint8)
+
 
 def test_broken_bridge_is_dropped_after_first_failure():
     logs = []
@@ -79,3 +82,20 @@ def test_cv_bridge_can_be_switched_off_and_on():
     except Exception:
         expected = False
     assert decoder.using_cv_bridge == expected
+
+
+def test_compressed_images_never_go_through_cv_bridge(monkeypatch):
+    """cv_bridge would imdecode a decompression bomb; fer_ros's decoder rejects it from its header."""
+    from fer_ros.ros import decode
+    from ros_fixtures import png_declaring
+
+    monkeypatch.setattr(decode, "_load_cv_bridge", lambda: WorkingBridge())
+    decoder = FrameDecoder(compressed=True, use_cv_bridge=True)
+    decoder.set_use_cv_bridge(True)
+    assert not decoder.using_cv_bridge
+
+    header = T["std_msgs/msg/Header"](stamp=T["builtin_interfaces/msg/Time"](sec=0, nanosec=0), frame_id="")
+    bomb = np.frombuffer(png_declaring(40000, 40000), np.uint8)
+    msg = T["sensor_msgs/msg/CompressedImage"](header=header, format="png", data=bomb)
+    with pytest.raises(ImageConversionError, match="40000x40000 pixels"):
+        decoder.decode(msg)

@@ -28,7 +28,6 @@ import os
 import struct
 import tracemalloc
 import warnings
-import zlib
 from types import SimpleNamespace
 from unittest import mock
 
@@ -49,6 +48,7 @@ from fer_ros.ros.convert import (  # noqa: E402
 )
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from ros_fixtures import png_chunk, png_declaring  # noqa: E402
 
 CASES = {"raw_valid": 2500, "raw_malformed": 4000, "compressed": 3000, "compressed_huge": 600}
 # FER_ROS_FUZZ_SCALE=10 runs ten times as many cases (a longer campaign than CI's).
@@ -341,15 +341,11 @@ def test_corrupt_compressed_images_raise_conversion_error_and_decode_only_afford
     assert peak <= 2 * (len(data) + 3 * declared) + 256 * 1024
 
 
-def _png_chunk(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-
 def _with_declared_size(compression: str, data: bytes, width: int, height: int) -> bytes:
     """The image with its header's width and height replaced (PNG: with a valid IHDR checksum)."""
     if compression == "png":
         ihdr = struct.pack(">II", width, height) + data[24:29]
-        return data[:8] + _png_chunk(b"IHDR", ihdr) + data[33:]
+        return data[:8] + png_chunk(b"IHDR", ihdr) + data[33:]
     buf, i = bytearray(data), 2
     while buf[i + 1] not in (0xC0, 0xC1, 0xC2):  # OpenCV writes well-formed segments: walk their lengths
         i += 2 + (buf[i + 2] << 8 | buf[i + 3])
@@ -381,8 +377,7 @@ def test_compressed_images_declaring_huge_sizes_are_rejected_before_decoding(cas
 
 def test_tiny_png_declaring_50000_squared_is_rejected_not_decoded():
     """The issue's example: 67 bytes of PNG declaring 50000 x 50000 pixels (7.5 GB as BGR)."""
-    png = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 50000, 50000, 8, 2, 0, 0, 0))
-           + _png_chunk(b"IDAT", zlib.compress(b"\0" * 10)) + _png_chunk(b"IEND", b""))
+    png = png_declaring(50000, 50000)
     assert len(png) < 70
     with pytest.raises(ImageConversionError, match="50000x50000 pixels .* not decoded"):
         compressed_to_frame(SimpleNamespace(format="png", data=png))

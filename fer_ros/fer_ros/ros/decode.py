@@ -1,10 +1,13 @@
 """Image message -> frame, through cv_bridge when it works and fer_ros's own conversion otherwise.
 
-cv_bridge is tried first when asked for (it knows every encoding); when it
-cannot be imported (e.g. built against NumPy 1 while NumPy 2 is installed) or
+For raw images, cv_bridge is tried first when asked for (it knows every
+encoding); when it cannot be imported (e.g. built against NumPy 1 while NumPy 2 is installed) or
 fails on a frame that fer_ros's own conversion decodes, it is dropped for the
 rest of the run with one log line. A frame neither can decode raises
-:class:`~fer_ros.errors.ImageConversionError`. No rclpy import here.
+:class:`~fer_ros.errors.ImageConversionError`. Compressed images always go
+through fer_ros's own decoder: cv_bridge would call ``cv2.imdecode`` on them
+just the same, but without first bounding the size the JPEG/PNG header
+declares (see :func:`~fer_ros.ros.convert.compressed_to_frame`). No rclpy import here.
 """
 
 from __future__ import annotations
@@ -38,15 +41,15 @@ class FrameDecoder:
         self.compressed = compressed
         self._log = log
         self._own = compressed_to_frame if compressed else image_to_frame
-        self._bridge = _load_cv_bridge() if use_cv_bridge else None
+        self._bridge = _load_cv_bridge() if use_cv_bridge and not compressed else None
 
     @property
     def using_cv_bridge(self) -> bool:
         return self._bridge is not None
 
     def set_use_cv_bridge(self, use: bool) -> None:
-        """Switch cv_bridge on (if it imports) or off while running."""
-        if not use:
+        """Switch cv_bridge on (if it imports; raw images only) or off while running."""
+        if not use or self.compressed:
             self._bridge = None
         elif self._bridge is None:
             self._bridge = _load_cv_bridge()

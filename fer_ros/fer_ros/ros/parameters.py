@@ -41,8 +41,9 @@ NODE_SETTINGS: Tuple[SettingSpec, ...] = (
     ),
     SettingSpec(
         "use_cv_bridge", bool, True,
-        "Decode images with cv_bridge when it imports and works (falls back to fer_ros's own conversion "
-        "otherwise); false = always fer_ros's own conversion.",
+        "Decode raw images with cv_bridge when it imports and works (falls back to fer_ros's own conversion "
+        "otherwise); false = always fer_ros's own conversion. Compressed images always use fer_ros's own "
+        "decoder, which bounds the size a JPEG/PNG header declares before decoding.",
     ),
 )
 NODE_SPECS: Dict[str, SettingSpec] = {spec.name: spec for spec in NODE_SETTINGS}
