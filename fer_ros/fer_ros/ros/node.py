@@ -50,7 +50,7 @@ from ..settings import SPECS, PipelineSettings, SettingSpec
 from .convert import annotated_image
 from .decode import FrameDecoder
 from .messages import expressions_message, rclpy_kit
-from .parameters import ALL_SETTINGS, NODE_SPECS, READ_ONLY, validate_node_setting
+from .parameters import ALL_SETTINGS, ALL_SPECS, READ_ONLY, check_parameter_changes
 from .stats import NodeStats
 from .worker import FrameWorker
 
@@ -68,13 +68,20 @@ _PARAMETER_TYPES = {
 
 
 def parameter_descriptor(spec: SettingSpec) -> ParameterDescriptor:
-    """ROS parameter descriptor of a setting: type, description, allowed values and range."""
+    """ROS parameter descriptor of a setting: type, description, allowed values and range.
+
+    ``dynamic_typing`` lets a value of the wrong type reach the node's own check
+    (:func:`~fer_ros.ros.parameters.check_parameter_changes`), which rejects it with
+    a message naming the allowed type and range, instead of rclpy's bare "Wrong
+    parameter type"; the check admits only the declared type, so types never change.
+    """
     descriptor = ParameterDescriptor(
         name=spec.name,
         type=_PARAMETER_TYPES[spec.type],
         description=spec.description,
         additional_constraints=f"allowed: {spec.allowed()}",
         read_only=spec.name in READ_ONLY,
+        dynamic_typing=True,
     )
     if spec.min is not None and spec.max is not None:
         if spec.type is int:
@@ -99,10 +106,9 @@ class FerNode(Node):
         super().__init__(NODE_NAME, **node_kwargs)
         for spec in ALL_SETTINGS:
             self.declare_parameter(spec.name, _default(spec), parameter_descriptor(spec))
-        values = {spec.name: self.get_parameter(spec.name).value for spec in ALL_SETTINGS}
-        for name in NODE_SPECS:
-            values[name] = validate_node_setting(name, values[name])
-        settings = PipelineSettings.from_mapping({k: v for k, v in values.items() if k in SPECS})
+        given = {spec.name: self.get_parameter(spec.name).value for spec in ALL_SETTINGS}
+        # Raises SettingsError (start-up fails, naming the parameter) for a bad value from a YAML file.
+        settings, values = check_parameter_changes(PipelineSettings(), given, startup=True)
         self._pipeline = Pipeline(settings)  # raises ModelError naming the file
         self._pipeline_lock = threading.Lock()
         self._publish_annotated: bool = values["publish_annotated"]
@@ -164,27 +170,19 @@ class FerNode(Node):
     # -- parameters ----------------------------------------------------------------------------
 
     def _on_set_parameters(self, parameters: List[Any]) -> SetParametersResult:
-        pipeline_changes = {}
-        node_changes = {}
+        """Check the whole batch, then apply all of it or none of it (the previous values stay)."""
         try:
-            for parameter in parameters:
-                name = parameter.name
-                if name in READ_ONLY:
-                    raise FerRosError(f"parameter {name} is read-only: set it at start-up")
-                if name in SPECS:
-                    value = parameter.value
-                    pipeline_changes[name] = list(value) if isinstance(value, (list, tuple)) else value
-                elif name in NODE_SPECS:
-                    node_changes[name] = validate_node_setting(name, parameter.value)
-            if pipeline_changes:
-                new_settings = self._pipeline.settings.replace(**pipeline_changes)
+            changes = {p.name: p.value for p in parameters}
+            new_settings, node_changes = check_parameter_changes(self._pipeline.settings, changes)
+            if new_settings != self._pipeline.settings:
                 with self._pipeline_lock:
                     self._pipeline.update(new_settings)  # raises (and keeps running as before) on failure
+                applied = ", ".join(f"{k}={v}" for k, v in changes.items() if k in SPECS)
                 self.get_logger().info(
-                    f"applied {', '.join(f'{k}={v}' for k, v in pipeline_changes.items())}; "
-                    f"model {self._pipeline.classifier.path} on {self._pipeline.provider}"
+                    f"applied {applied}; model {self._pipeline.classifier.path} on {self._pipeline.provider}"
                 )
         except FerRosError as exc:
+            self._keep_declared_types(parameters)
             self.get_logger().warning(f"parameter change rejected: {exc}")
             return SetParametersResult(successful=False, reason=str(exc))
         if "max_rate_hz" in node_changes:
@@ -194,6 +192,17 @@ class FerNode(Node):
         if "use_cv_bridge" in node_changes:
             self._decoder.set_use_cv_bridge(node_changes["use_cv_bridge"])
         return SetParametersResult(successful=True)
+
+    def _keep_declared_types(self, parameters: List[Any]) -> None:
+        """Undo rclpy's retyping of a dynamically typed descriptor by a rejected value.
+
+        rclpy sets the stored descriptor's type to the incoming value's type before the
+        set-parameters callback can reject it; the value itself is kept, so its type must be too.
+        """
+        for parameter in parameters:
+            spec = ALL_SPECS.get(parameter.name)
+            if spec is not None:
+                self.describe_parameter(parameter.name).type = _PARAMETER_TYPES[spec.type]
 
     # -- health --------------------------------------------------------------------------------
 
