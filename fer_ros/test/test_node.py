@@ -13,7 +13,7 @@ pytest.importorskip("fer_ros_msgs.msg", reason="fer_ros_msgs is not built (colco
 from rclpy.executors import MultiThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import qos_profile_sensor_data  # noqa: E402
-from ros_fixtures import detectable_faces, face_frame, tiny_model  # noqa: E402
+from ros_fixtures import bad_parameter_values, detectable_faces, face_frame, tiny_model  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
 from fer_ros_msgs.msg import FaceExpressionArray  # noqa: E402
@@ -119,6 +119,68 @@ def test_parameter_changes_are_validated(ros_context, tmp_path):
         assert described[1].floating_point_range[0].to_value == 1000.0
     finally:
         node.destroy_node()
+
+
+def _in_effect(node, name: str):
+    """The value the running node actually uses for parameter ``name``."""
+    from fer_ros.settings import SPECS
+
+    if name in SPECS:
+        return getattr(node._pipeline.settings, name)
+    return {
+        "max_rate_hz": lambda: node._worker.max_rate_hz,
+        "publish_annotated": lambda: node._publish_annotated,
+        "use_cv_bridge": lambda: node._decoder.using_cv_bridge,
+        "input_type": lambda: node._decoder.compressed,
+        "reliability": lambda: node._subscription.qos_profile.reliability,
+    }[name]()
+
+
+def test_every_parameter_rejects_bad_values_and_keeps_its_value(ros_context, tmp_path):
+    """Out of range on each bounded side, NaN, unknown choices, and every wrong type, for every parameter."""
+    from fer_ros.ros.node import _PARAMETER_TYPES, FerNode
+    from fer_ros.ros.parameters import ALL_SETTINGS, READ_ONLY
+
+    model = tiny_model(tmp_path / "tiny.onnx")
+    node = FerNode(context=ros_context, parameter_overrides=[Parameter("model", value=str(model))])
+    tried = 0
+    try:
+        for spec in ALL_SETTINGS:
+            before, in_effect = node.get_parameter(spec.name).value, _in_effect(node, spec.name)
+            for what, value in bad_parameter_values(spec):
+                result = node.set_parameters([Parameter(spec.name, value=value)])[0]
+                case = f"{spec.name} = {value!r} ({what}): {result.reason}"
+                assert not result.successful, case
+                if spec.name in READ_ONLY:
+                    assert "read-only" in result.reason, case
+                else:  # ours ("allowed: int in [1, 256]") or rclpy's range check ("Min: 1, Max: 256")
+                    assert f"allowed: {spec.allowed()}" in result.reason or (
+                        f"Min: {spec.type(spec.min)}, Max: {spec.type(spec.max)}" in result.reason), case
+                assert node.get_parameter(spec.name).value == before, case
+                assert node.describe_parameter(spec.name).type == _PARAMETER_TYPES[spec.type], case
+                assert _in_effect(node, spec.name) == in_effect, case
+                tried += 1
+        assert tried >= 5 * len(ALL_SETTINGS)
+        # and the node still takes good values afterwards
+        assert node.set_parameters([Parameter("max_faces", value=3)])[0].successful
+        assert node._pipeline.settings.max_faces == 3
+    finally:
+        node.destroy_node()
+
+
+def test_bad_start_up_value_fails_naming_the_parameter(ros_context, tmp_path):
+    from fer_ros.errors import SettingsError
+    from fer_ros.ros.node import FerNode
+    from rclpy.exceptions import ParameterException
+
+    model = str(tiny_model(tmp_path / "tiny.onnx"))
+    with pytest.raises(SettingsError, match=r"face_margin=0 is an integer, not a double \(write 0.0\)"):
+        FerNode(context=ros_context, parameter_overrides=[
+            Parameter("model", value=model), Parameter("face_margin", value=0)])
+    # rclpy checks the descriptor's range itself while declaring (main() prints it and exits 2)
+    with pytest.raises(ParameterException, match=r"max_faces out of range. Min: 1, Max: 256, value: 0"):
+        FerNode(context=ros_context, parameter_overrides=[
+            Parameter("model", value=model), Parameter("max_faces", value=0)])
 
 
 def test_missing_model_fails_at_start_naming_the_file(ros_context, tmp_path):
