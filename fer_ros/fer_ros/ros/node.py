@@ -148,7 +148,7 @@ class FerNode(Node):
             f"listening on {self._subscription.topic_name} ({msg_type.__name__}, {values['reliability']}); "
             f"model {self._pipeline.classifier.path} on {self._pipeline.provider}; "
             f"labels {', '.join(self._pipeline.labels)}; "
-            f"image conversion: {'cv_bridge' if self._decoder.using_cv_bridge else 'fer_ros'}"
+            f"image conversion: {self._decoder.description}"
         )
 
     # -- input ---------------------------------------------------------------------------------
@@ -211,7 +211,7 @@ class FerNode(Node):
         values = values + [
             ("model", str(self._pipeline.classifier.path)),
             ("execution_provider", self._pipeline.provider),
-            ("image_conversion", "cv_bridge" if self._decoder.using_cv_bridge else "fer_ros"),
+            ("image_conversion", self._decoder.description),
             ("max_rate_hz", f"{self._worker.max_rate_hz:g}"),
         ]
         status = DiagnosticStatus(

@@ -48,9 +48,10 @@ NODE_SETTINGS: Tuple[SettingSpec, ...] = (
     ),
     SettingSpec(
         "use_cv_bridge", bool, True,
-        "Decode raw images with cv_bridge when it imports and works (falls back to fer_ros's own conversion "
-        "otherwise); false = always fer_ros's own conversion. Compressed images always use fer_ros's own "
-        "decoder, which bounds the size a JPEG/PNG header declares before decoding.",
+        "Decode raw images in encodings fer_ros's own conversion does not handle (Bayer patterns, 16UC3, "
+        "...) with cv_bridge when it imports; its frames must have the declared size. false = such images "
+        "are rejected. The encodings cameras publish, and compressed images, always use fer_ros's own "
+        "checked conversion.",
     ),
 )
 NODE_SPECS: Dict[str, SettingSpec] = {spec.name: spec for spec in NODE_SETTINGS}
