@@ -75,7 +75,10 @@ def _random_bytes(draw, size: int) -> bytes:
 def _container(data: bytes, kind: str):
     """The data field as rclpy (array.array), rosbags (ndarray) or hand-made messages hold it."""
     return {"bytes": lambda: data, "ndarray": lambda: np.frombuffer(data, np.uint8).copy(),
-            "array": lambda: array.array("B", data), "list": lambda: list(data)}[kind]()
+            "array": lambda: array.array("B", data), "list": lambda: list(data),
+            # non-contiguous views with the same content: every 2nd byte, and reversed
+            "strided": lambda: np.repeat(np.frombuffer(data, np.uint8), 2)[::2],
+            "reversed": lambda: np.frombuffer(data[::-1], np.uint8)[::-1]}[kind]()
 
 
 def _measured(convert, msg):
@@ -100,6 +103,9 @@ def _check_frame(frame, height: int, width: int, grey: bool) -> None:
 # -- raw sensor_msgs/Image -------------------------------------------------------------------------
 
 
+_CONTAINER_KINDS = st.sampled_from(["bytes", "ndarray", "array", "list", "strided", "reversed"])
+
+
 @st.composite
 def valid_images(draw):
     """Well-formed messages of every supported encoding, random sizes, row padding and containers."""
@@ -114,7 +120,7 @@ def valid_images(draw):
     data = _random_bytes(draw, size)
     msg = SimpleNamespace(height=height, width=width, encoding=encoding, step=step,
                           is_bigendian=draw(st.integers(0, 1)),
-                          data=_container(data, draw(st.sampled_from(["bytes", "ndarray", "array", "list"]))))
+                          data=_container(data, draw(_CONTAINER_KINDS)))
     return msg, data
 
 
@@ -150,7 +156,8 @@ _NOT_INTS = st.one_of(st.none(), st.floats(allow_nan=True), st.text(max_size=4),
 
 
 _ODD_CONTAINERS = [None, "text", [256, -1], [[1, 2], [3, 4]], np.zeros(3, np.float64),
-                   np.zeros((2, 3), np.uint8).T, np.array([object()]), 3.5]
+                   np.zeros((2, 3), np.uint8).T, np.array([object()]), 3.5,
+                   np.arange(120, dtype=np.uint8)[::-1], np.arange(240, dtype=np.uint8)[::2]]
 _SPOILS = st.lists(st.sampled_from(["encoding", "height", "width", "step", "data", "container", "type"]),
                    min_size=1, max_size=3)
 _NEAR = st.integers(-3, 3)

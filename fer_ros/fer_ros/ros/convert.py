@@ -110,7 +110,7 @@ def _buffer(data: Any) -> np.ndarray:
         if isinstance(data, np.ndarray):
             if data.dtype.itemsize != 1 or data.dtype.kind not in "uib":
                 raise TypeError(f"data is an array of {data.dtype}, not of bytes")
-            return data.reshape(-1).view(np.uint8)
+            return np.ascontiguousarray(data.reshape(-1)).view(np.uint8)  # strided views: copied
         try:
             return np.frombuffer(data, dtype=np.uint8)
         except TypeError:  # a plain list of ints
