@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import cv2
 import numpy as np
 import pytest
 
@@ -13,7 +14,13 @@ pytest.importorskip("fer_ros_msgs.msg", reason="fer_ros_msgs is not built (colco
 from rclpy.executors import MultiThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import qos_profile_sensor_data  # noqa: E402
-from ros_fixtures import bad_parameter_values, detectable_faces, face_frame, tiny_model  # noqa: E402
+from ros_fixtures import (  # noqa: E402
+    bad_parameter_values,
+    detectable_faces,
+    face_frame,
+    png_declaring,
+    tiny_model,
+)
 from sensor_msgs.msg import Image  # noqa: E402
 
 from fer_ros_msgs.msg import FaceExpressionArray  # noqa: E402
@@ -88,6 +95,78 @@ def test_node_publishes_expressions_with_source_stamps(ros_context, tmp_path, fa
         assert list(face.labels)[int(np.argmax(face.probabilities))] == face.expression
         assert face.expression in (face.ANGRY, face.DISGUST, face.FEAR, face.HAPPY, face.SAD, face.SURPRISE,
                                    face.NEUTRAL)
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        helper.destroy_node()
+
+
+def _malformed(kind: str, frame: np.ndarray, stamp_sec: int):
+    """A malformed Image or CompressedImage message of the given kind."""
+    from sensor_msgs.msg import CompressedImage
+
+    if kind.startswith("jpeg_") or kind.startswith("png_"):
+        msg = CompressedImage(format=kind.split("_")[0])
+        jpeg = cv2.imencode(".jpg", frame)[1].tobytes()
+        msg.data = {"jpeg_garbage": b"\xff\xd8\xff garbage \xff\xd9",
+                    "jpeg_truncated": jpeg[: len(jpeg) // 2],
+                    "png_bomb": png_declaring(50000, 50000),
+                    "png_is_jpeg": jpeg}[kind]
+    else:
+        msg = _image(frame, stamp_sec)
+        if kind == "short_step":
+            msg.step -= 1
+        elif kind == "huge":
+            msg.height, msg.width, msg.data = 2**31, 2**31 - 1, b"0123456789"
+        elif kind == "empty":
+            msg.height = msg.width = msg.step = 0
+        elif kind == "encoding":
+            msg.encoding = "nonsense8"
+    msg.header.stamp.sec = stamp_sec
+    return msg
+
+
+@pytest.mark.parametrize("input_type", ["raw", "compressed"])
+def test_malformed_images_are_counted_and_the_node_keeps_publishing(ros_context, tmp_path, faces, input_type):
+    """Each kind of malformed message between good frames: rejected, counted in diagnostics, nothing lost."""
+    from fer_ros.ros.node import FerNode
+    from sensor_msgs.msg import CompressedImage
+
+    compressed = input_type == "compressed"
+    kinds = ["jpeg_garbage", "jpeg_truncated", "png_bomb", "png_is_jpeg"] if compressed else [
+        "short_step", "huge", "empty", "encoding"]
+    node = FerNode(context=ros_context, parameter_overrides=[
+        Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx"))), Parameter("tracking", value=False),
+        Parameter("input_type", value=input_type)])
+    helper = rclpy.create_node("fer_test_helper", context=ros_context)
+    received = []
+    helper.create_subscription(FaceExpressionArray, "expressions", received.append, 10)
+    topic, msg_type = ("image/compressed", CompressedImage) if compressed else ("image", Image)
+    pub = helper.create_publisher(msg_type, topic, qos_profile_sensor_data)
+    executor = MultiThreadedExecutor(context=ros_context)
+    executor.add_node(node)
+    executor.add_node(helper)
+    frame = face_frame(faces[0])
+    try:
+        _spin_until(executor, lambda: pub.get_subscription_count() > 0)
+        good = []
+        for i, kind in enumerate(kinds):
+            pub.publish(_malformed(kind, frame, 100 + i))
+            _spin_until(executor, lambda n=i + 1: node._stats.rejected == n, timeout=10.0)
+            if compressed:
+                msg = CompressedImage(format="jpeg")
+                msg.data = cv2.imencode(".jpg", frame)[1].tobytes()
+                msg.header.stamp.sec = 200 + i
+            else:
+                msg = _image(frame, 200 + i)
+            pub.publish(msg)
+            good.append(200 + i)
+            _spin_until(executor, lambda n=i + 1: len(received) == n, timeout=10.0)
+        assert node._stats.rejected == len(kinds) and node._stats.errors == 0
+        assert [m.header.stamp.sec for m in received] == good
+        values = dict(node._stats.report()[2])
+        assert values["frames_rejected"] == str(len(kinds)) and values["frames_processed"] == str(len(kinds))
+        assert node._worker.thread.is_alive()
     finally:
         executor.shutdown()
         node.destroy_node()
