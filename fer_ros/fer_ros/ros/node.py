@@ -247,7 +247,9 @@ def main(args: Optional[List[str]] = None) -> int:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except (FerRosError, ParameterException) as exc:  # bad model or parameters at start-up: say why, exit
-        get_logger(NODE_NAME).fatal(str(exc))
+        # rclpy's parameter exceptions carry (message, name) as args: print the message only
+        message = exc.args[0] if len(exc.args) > 1 and isinstance(exc.args[0], str) else str(exc)
+        get_logger(NODE_NAME).fatal(message)
         code = 2
     finally:
         # One Ctrl-C both shuts the context down (ending spin) and raises KeyboardInterrupt in
