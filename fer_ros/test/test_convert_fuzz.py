@@ -401,3 +401,4 @@ def test_jpeg_header_size_matches_the_decoder_with_metadata_segments():
     spliced = data[:2] + comment + b"\xff\xff" + data[2:]  # a comment containing a fake SOF, then fill bytes
     frame = compressed_to_frame(SimpleNamespace(format="jpeg", data=spliced))
     assert frame.shape == (30, 50, 3)
+

@@ -9,12 +9,16 @@ refuses what it cannot afford. The parsers follow the same structure the
 decoders do (PNG: the IHDR chunk that must come first; JPEG: the marker
 segments up to the first start-of-frame, skipping stray bytes between markers
 as libjpeg does), so they see the size the decoder will allocate. They read a
-few bytes per marker segment and copy nothing. No ROS, no OpenCV here.
+few bytes per marker segment and copy nothing. Runs of stray or fill
+bytes are searched with numpy, so a long garbage buffer costs one vectorised
+pass, not a Python loop per byte. No ROS, no OpenCV here.
 """
 
 from __future__ import annotations
 
 from typing import Tuple
+
+import numpy as np
 
 from ..errors import ImageConversionError
 
@@ -49,10 +53,11 @@ def jpeg_size(data: memoryview) -> Tuple[int, int]:
         raise ImageConversionError("not a JPEG (no start-of-image marker at the start)")
     i = 2
     while True:
-        while i < n and data[i] != 0xFF:  # stray bytes between segments: libjpeg skips them too
-            i += 1
-        while i < n and data[i] == 0xFF:  # fill bytes
-            i += 1
+        if i < n and data[i] != 0xFF:  # stray bytes between segments: libjpeg skips them too
+            i = _first(data, i, 0xFF, equal=True)
+        i += 1  # the 0xFF that starts a marker
+        if i < n and data[i] == 0xFF:  # fill bytes
+            i = _first(data, i, 0xFF, equal=False)
         if i >= n:
             raise ImageConversionError("truncated JPEG: no frame header (SOF marker)")
         marker = data[i]
@@ -74,3 +79,11 @@ def jpeg_size(data: memoryview) -> Tuple[int, int]:
             width = data[i + 5] << 8 | data[i + 6]
             return width, height
         i += length
+
+
+def _first(data: memoryview, start: int, value: int, equal: bool) -> int:
+    """Index of the first byte at or after ``start`` that is (``equal``) or is not ``value``; len if none."""
+    rest = np.frombuffer(data, dtype=np.uint8)[start:]
+    hits = rest == value if equal else rest != value
+    index = int(np.argmax(hits))
+    return start + index if rest.size and hits[index] else len(data)
