@@ -51,6 +51,7 @@ setup(
         "dev": [
             "pytest>=7",
             "hypothesis>=6",
+            "pillow>=9",  # test_convert_fuzz.py reads JPEG/PNG headers with it, independently of fer_ros
             "ruff>=0.5",
             "rosbags>=0.10",
             "scikit-image>=0.20",

@@ -6,6 +6,8 @@ expression models are trained on, so the Haar detector finds real faces.
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 from typing import List, Tuple
 
@@ -54,3 +56,47 @@ def tiny_model(path: Path) -> Path:
 
     info = ModelInfo(labels=FER2013_LABELS, preprocessing="grey", input_size=48)
     return linear_softmax_model(path, metadata=info.to_metadata())
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    """One PNG chunk: length, type, payload and its CRC."""
+    crc = struct.pack(">I", zlib.crc32(kind + payload))
+    return struct.pack(">I", len(payload)) + kind + payload + crc
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A 67-byte PNG whose valid header declares width x height RGB pixels (a decompression bomb)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"\0" * 10))
+            + png_chunk(b"IEND", b""))
+
+
+def bad_parameter_values(spec) -> List[Tuple[str, object]]:
+    """(what is wrong, value) for one node parameter: out of range on each bounded side, and ill-typed.
+
+    ``spec`` is a :class:`fer_ros.settings.SettingSpec`. Shared by the ROS-free parameter
+    test and the rclpy one, so both try exactly the same values.
+    """
+    wrong_types = {
+        bool: [("int for bool", 1), ("string for bool", "true"), ("float for bool", 1.0),
+               ("list", [True])],
+        int: [("string for int", "7"), ("float for int", 7.0), ("bool for int", True), ("list", [7])],
+        float: [("string for float", "0.5"), ("int for float", 1), ("bool for float", False),
+                ("list", [0.5])],
+        str: [("int for string", 3), ("float for string", 1.5), ("bool for string", True),
+              ("list", ["haar"])],
+        list: [("string for list", "CPUExecutionProvider"), ("ints", [1, 2]), ("empty", []),
+               ("float for list", 2.5)],
+    }[spec.type]
+    out = list(wrong_types)
+    if spec.min is not None:
+        below = spec.min - (1 if spec.type is int else 0.001 * max(1.0, abs(spec.min)) + 0.001)
+        out.append(("below min", int(below) if spec.type is int else float(below)))
+    if spec.max is not None:
+        above = spec.max + (1 if spec.type is int else 0.001 * max(1.0, abs(spec.max)) + 0.001)
+        out.append(("above max", int(above) if spec.type is int else float(above)))
+    if spec.type is float:
+        out.append(("NaN", float("nan")))
+    if spec.choices is not None:
+        out.append(("unknown choice", ["NoSuchProvider"] if spec.type is list else "no_such_choice"))
+    return out

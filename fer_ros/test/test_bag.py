@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("rosbags", reason="rosbags is in the dev/bag extras")
 
 from fer_ros.ros.messages import ARRAY_MSG, rosbags_typestore  # noqa: E402
-from ros_fixtures import detectable_faces, face_frame, tiny_model  # noqa: E402
+from ros_fixtures import detectable_faces, face_frame, png_declaring, tiny_model  # noqa: E402
 from rosbags.highlevel import AnyReader  # noqa: E402
 from rosbags.rosbag2 import StoragePlugin, Writer  # noqa: E402
 
@@ -136,3 +136,82 @@ def test_bag_errors_name_the_problem(tmp_path, frames, model, capsys):
     assert cli.main(["bag", str(src), str(tmp_path / "o4"), "--topic", TOPIC,
                      "--model", str(tmp_path / "missing.onnx")]) == 2
     assert "missing.onnx" in capsys.readouterr().err
+
+
+CORRUPTIONS = {
+    False: ["truncated", "step", "encoding", "huge", "empty", "cdr"],
+    True: ["garbage", "truncated", "bomb", "format", "empty", "cdr"],
+}
+GARBAGE_CDR = b"\x00\x01\x00\x00\xff\xff\xff\x7f not a message"
+
+
+def _corrupt(kind: str, msg, msgtype: str) -> bytes:
+    """The serialized message spoiled in one way (``cdr``: bytes that are no message at all)."""
+    if kind == "cdr":
+        return GARBAGE_CDR
+    if kind == "truncated":
+        msg.data = msg.data[: len(msg.data) // 3]
+    elif kind == "step":
+        msg.step = msg.width * 3 - 1
+    elif kind == "encoding":
+        msg.encoding = "bayer_rggb8"
+    elif kind == "huge":
+        msg.height = msg.width = 2**31
+    elif kind == "empty" and msgtype.endswith("/Image"):
+        msg.height = 0
+    elif kind == "empty":
+        msg.data = np.zeros(0, np.uint8)
+    elif kind == "garbage":
+        msg.data = np.frombuffer(b"\xff\xd8\xffnot a jpeg\xff\xd9", np.uint8)
+    elif kind == "bomb":
+        msg.format, msg.data = "png", np.frombuffer(png_declaring(50000, 50000), np.uint8)
+    elif kind == "format":
+        msg.format = "16UC1; compressedDepth"
+    return TS.serialize_cdr(msg, msgtype)
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_bag_skips_every_kind_of_corrupt_message_and_processes_the_frames_after_them(
+    tmp_path, frames, model, compressed, capsys
+):
+    msgtype = "sensor_msgs/msg/CompressedImage" if compressed else "sensor_msgs/msg/Image"
+    make = _compressed if compressed else _image
+    corruptions = CORRUPTIONS[compressed]
+    good = []  # bag timestamps of the intact frames
+    src, dst = tmp_path / "in", tmp_path / "out"
+    with Writer(src, version=8, storage_plugin=StoragePlugin.SQLITE3) as writer:
+        conn = writer.add_connection(TOPIC, msgtype, typestore=TS)
+        for i, kind in enumerate(corruptions):  # corrupt, good, corrupt, good, ...
+            frame = frames[i % len(frames)]
+            writer.write(conn, (2 * i + 1) * 1000, _corrupt(kind, make(i, frame), msgtype))
+            writer.write(conn, (2 * i + 2) * 1000, TS.serialize_cdr(make(i, frame), msgtype))
+            good.append((2 * i + 2) * 1000)
+    args = ["bag", str(src), str(dst), "--topic", TOPIC, "--model", str(model), "--no-tracking"]
+    assert cli.main(args) == 0
+    n = len(corruptions)
+    out = capsys.readouterr().out
+    assert f"{2 * n} frames read, {n} processed, {n} skipped (corrupt or unsupported)" in out
+    expressions = _read(dst)["/fer/expressions"]
+    assert [timestamp for timestamp, _ in expressions] == good
+    assert [len(msg.faces) for _, msg in expressions] == [1, 1, 1, 0, 1, 1]
+
+
+def test_bag_counts_frames_the_pipeline_fails_on_and_goes_on(tmp_path, frames, model, capsys, monkeypatch):
+    from fer_ros.pipeline import Pipeline
+
+    src, dst = tmp_path / "in", tmp_path / "out"
+    _write_bag(src, frames, False, StoragePlugin.SQLITE3, corrupt=False)
+    real, calls = Pipeline.process, []
+
+    def flaky(self, frame):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("onnxruntime: simulated fault")
+        return real(self, frame)
+
+    monkeypatch.setattr(Pipeline, "process", flaky)
+    args = ["bag", str(src), str(dst), "--topic", TOPIC, "--model", str(model), "--no-tracking"]
+    assert cli.main(args) == 1
+    assert "4 frames read, 3 processed, 0 skipped (corrupt or unsupported), 1 failed in processing" in (
+        capsys.readouterr().out)
+    assert [ts for ts, _ in _read(dst)["/fer/expressions"]] == [100_000_000, 300_000_000, 400_000_000]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import cv2
 import numpy as np
 import pytest
 
@@ -13,7 +14,13 @@ pytest.importorskip("fer_ros_msgs.msg", reason="fer_ros_msgs is not built (colco
 from rclpy.executors import MultiThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import qos_profile_sensor_data  # noqa: E402
-from ros_fixtures import detectable_faces, face_frame, tiny_model  # noqa: E402
+from ros_fixtures import (  # noqa: E402
+    bad_parameter_values,
+    detectable_faces,
+    face_frame,
+    png_declaring,
+    tiny_model,
+)
 from sensor_msgs.msg import Image  # noqa: E402
 
 from fer_ros_msgs.msg import FaceExpressionArray  # noqa: E402
@@ -94,6 +101,78 @@ def test_node_publishes_expressions_with_source_stamps(ros_context, tmp_path, fa
         helper.destroy_node()
 
 
+def _malformed(kind: str, frame: np.ndarray, stamp_sec: int):
+    """A malformed Image or CompressedImage message of the given kind."""
+    from sensor_msgs.msg import CompressedImage
+
+    if kind.startswith("jpeg_") or kind.startswith("png_"):
+        msg = CompressedImage(format=kind.split("_")[0])
+        jpeg = cv2.imencode(".jpg", frame)[1].tobytes()
+        msg.data = {"jpeg_garbage": b"\xff\xd8\xff garbage \xff\xd9",
+                    "jpeg_truncated": jpeg[: len(jpeg) // 2],
+                    "png_bomb": png_declaring(50000, 50000),
+                    "png_is_jpeg": jpeg}[kind]
+    else:
+        msg = _image(frame, stamp_sec)
+        if kind == "short_step":
+            msg.step -= 1
+        elif kind == "huge":
+            msg.height, msg.width, msg.data = 2**31, 2**31 - 1, b"0123456789"
+        elif kind == "empty":
+            msg.height = msg.width = msg.step = 0
+        elif kind == "encoding":
+            msg.encoding = "nonsense8"
+    msg.header.stamp.sec = stamp_sec
+    return msg
+
+
+@pytest.mark.parametrize("input_type", ["raw", "compressed"])
+def test_malformed_images_are_counted_and_the_node_keeps_publishing(ros_context, tmp_path, faces, input_type):
+    """Each kind of malformed message between good frames: rejected, counted in diagnostics, nothing lost."""
+    from fer_ros.ros.node import FerNode
+    from sensor_msgs.msg import CompressedImage
+
+    compressed = input_type == "compressed"
+    kinds = ["jpeg_garbage", "jpeg_truncated", "png_bomb", "png_is_jpeg"] if compressed else [
+        "short_step", "huge", "empty", "encoding"]
+    node = FerNode(context=ros_context, parameter_overrides=[
+        Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx"))), Parameter("tracking", value=False),
+        Parameter("input_type", value=input_type)])
+    helper = rclpy.create_node("fer_test_helper", context=ros_context)
+    received = []
+    helper.create_subscription(FaceExpressionArray, "expressions", received.append, 10)
+    topic, msg_type = ("image/compressed", CompressedImage) if compressed else ("image", Image)
+    pub = helper.create_publisher(msg_type, topic, qos_profile_sensor_data)
+    executor = MultiThreadedExecutor(context=ros_context)
+    executor.add_node(node)
+    executor.add_node(helper)
+    frame = face_frame(faces[0])
+    try:
+        _spin_until(executor, lambda: pub.get_subscription_count() > 0)
+        good = []
+        for i, kind in enumerate(kinds):
+            pub.publish(_malformed(kind, frame, 100 + i))
+            _spin_until(executor, lambda n=i + 1: node._stats.rejected == n, timeout=10.0)
+            if compressed:
+                msg = CompressedImage(format="jpeg")
+                msg.data = cv2.imencode(".jpg", frame)[1].tobytes()
+                msg.header.stamp.sec = 200 + i
+            else:
+                msg = _image(frame, 200 + i)
+            pub.publish(msg)
+            good.append(200 + i)
+            _spin_until(executor, lambda n=i + 1: len(received) == n, timeout=10.0)
+        assert node._stats.rejected == len(kinds) and node._stats.errors == 0
+        assert [m.header.stamp.sec for m in received] == good
+        values = dict(node._stats.report()[2])
+        assert values["frames_rejected"] == str(len(kinds)) and values["frames_processed"] == str(len(kinds))
+        assert node._worker.thread.is_alive()
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        helper.destroy_node()
+
+
 def test_parameter_changes_are_validated(ros_context, tmp_path):
     from fer_ros.ros.node import FerNode
 
@@ -104,7 +183,7 @@ def test_parameter_changes_are_validated(ros_context, tmp_path):
             Parameter("max_rate_hz", value=5.0), Parameter("detection_width", value=480),
         ])
         assert all(r.successful for r in ok)
-        assert node._max_rate_hz == 5.0 and node._pipeline.settings.detection_width == 480
+        assert node._worker.max_rate_hz == 5.0 and node._pipeline.settings.detection_width == 480
         bad = node.set_parameters([Parameter("detection_width", value=-3)])[0]
         assert not bad.successful and node._pipeline.settings.detection_width == 480
         bad = node.set_parameters([Parameter("model", value=str(tmp_path / "missing.onnx"))])[0]
@@ -121,6 +200,68 @@ def test_parameter_changes_are_validated(ros_context, tmp_path):
         node.destroy_node()
 
 
+def _in_effect(node, name: str):
+    """The value the running node actually uses for parameter ``name``."""
+    from fer_ros.settings import SPECS
+
+    if name in SPECS:
+        return getattr(node._pipeline.settings, name)
+    return {
+        "max_rate_hz": lambda: node._worker.max_rate_hz,
+        "publish_annotated": lambda: node._publish_annotated,
+        "use_cv_bridge": lambda: node._decoder.using_cv_bridge,
+        "input_type": lambda: node._decoder.compressed,
+        "reliability": lambda: node._subscription.qos_profile.reliability,
+    }[name]()
+
+
+def test_every_parameter_rejects_bad_values_and_keeps_its_value(ros_context, tmp_path):
+    """Out of range on each bounded side, NaN, unknown choices, and every wrong type, for every parameter."""
+    from fer_ros.ros.node import _PARAMETER_TYPES, FerNode
+    from fer_ros.ros.parameters import ALL_SETTINGS, READ_ONLY
+
+    model = tiny_model(tmp_path / "tiny.onnx")
+    node = FerNode(context=ros_context, parameter_overrides=[Parameter("model", value=str(model))])
+    tried = 0
+    try:
+        for spec in ALL_SETTINGS:
+            before, in_effect = node.get_parameter(spec.name).value, _in_effect(node, spec.name)
+            for what, value in bad_parameter_values(spec):
+                result = node.set_parameters([Parameter(spec.name, value=value)])[0]
+                case = f"{spec.name} = {value!r} ({what}): {result.reason}"
+                assert not result.successful, case
+                if spec.name in READ_ONLY:
+                    assert "read-only" in result.reason, case
+                else:  # ours ("allowed: int in [1, 256]") or rclpy's range check ("Min: 1, Max: 256")
+                    assert f"allowed: {spec.allowed()}" in result.reason or (
+                        f"Min: {spec.type(spec.min)}, Max: {spec.type(spec.max)}" in result.reason), case
+                assert node.get_parameter(spec.name).value == before, case
+                assert node.describe_parameter(spec.name).type == _PARAMETER_TYPES[spec.type], case
+                assert _in_effect(node, spec.name) == in_effect, case
+                tried += 1
+        assert tried >= 5 * len(ALL_SETTINGS)
+        # and the node still takes good values afterwards
+        assert node.set_parameters([Parameter("max_faces", value=3)])[0].successful
+        assert node._pipeline.settings.max_faces == 3
+    finally:
+        node.destroy_node()
+
+
+def test_bad_start_up_value_fails_naming_the_parameter(ros_context, tmp_path):
+    from fer_ros.errors import SettingsError
+    from fer_ros.ros.node import FerNode
+    from rclpy.exceptions import ParameterException
+
+    model = str(tiny_model(tmp_path / "tiny.onnx"))
+    with pytest.raises(SettingsError, match=r"face_margin=0 is an integer, not a double \(write 0.0\)"):
+        FerNode(context=ros_context, parameter_overrides=[
+            Parameter("model", value=model), Parameter("face_margin", value=0)])
+    # rclpy checks the descriptor's range itself while declaring (main() prints it and exits 2)
+    with pytest.raises(ParameterException, match=r"max_faces out of range. Min: 1, Max: 256, value: 0"):
+        FerNode(context=ros_context, parameter_overrides=[
+            Parameter("model", value=model), Parameter("max_faces", value=0)])
+
+
 def test_missing_model_fails_at_start_naming_the_file(ros_context, tmp_path):
     from fer_ros.errors import ModelError
     from fer_ros.ros.node import FerNode
@@ -135,6 +276,6 @@ def test_worker_stops_cleanly(ros_context, tmp_path):
 
     node = FerNode(context=ros_context, parameter_overrides=[
         Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx")))])
-    worker = node._worker
+    worker = node._worker.thread
     node.destroy_node()
     assert not worker.is_alive()

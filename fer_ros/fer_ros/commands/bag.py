@@ -7,6 +7,12 @@ Reads sensor_msgs/Image or CompressedImage from one topic of a rosbag2
 ``ros2 bag play`` replays them in step with the input (optionally copied in).
 No ROS install is needed: the ``rosbags`` library reads and writes the bags and
 our message types are registered from the package's own .msg files.
+
+A message that cannot be read or decoded (corrupt CDR, unsupported encoding,
+bad sizes, corrupt JPEG/PNG) is counted as skipped and the run goes on; a frame
+the pipeline fails on is counted as failed and the run goes on (exit status 1
+at the end, so scripts notice). Either way every other frame is processed and
+written.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from ..errors import FerRosError, ImageConversionError, SourceError
+from ..errors import FerRosError, SourceError
 from ..settings_cli import add_setting_arguments, settings_from_args
 
 HELP = "process the images of a rosbag2 and write expressions and annotated images to a new rosbag2"
@@ -94,7 +100,7 @@ def main(args: argparse.Namespace) -> int:
             total = min(total, args.limit)
 
         plugin = StoragePlugin.MCAP if args.storage == "mcap" else StoragePlugin.SQLITE3
-        counts = {"frames": 0, "processed": 0, "skipped": 0, "faces": 0}
+        counts = {"frames": 0, "processed": 0, "skipped": 0, "failed": 0, "faces": 0}
         with Writer(args.output, version=8, storage_plugin=plugin) as writer:
             out_expr = writer.add_connection(
                 _topic(args.prefix, "expressions"), ARRAY_MSG, typestore=typestore
@@ -118,12 +124,18 @@ def main(args: argparse.Namespace) -> int:
                 try:
                     msg = reader.deserialize(raw, connection.msgtype)
                     frame = decode(msg)
-                except (ImageConversionError, ValueError, AssertionError) as exc:
+                except Exception as exc:  # rosbags raises assorted types on corrupt CDR
                     counts["skipped"] += 1
                     if counts["skipped"] <= LOGGED_BAD_FRAMES:
                         LOG.warning("frame %d (t=%d ns) skipped: %s", counts["frames"], timestamp, exc)
                     continue
-                result = pipeline.process(frame)
+                try:
+                    result = pipeline.process(frame)
+                except Exception as exc:
+                    counts["failed"] += 1
+                    if counts["failed"] <= LOGGED_BAD_FRAMES:
+                        LOG.error("frame %d (t=%d ns) failed: %r", counts["frames"], timestamp, exc)
+                    continue
                 counts["processed"] += 1
                 counts["faces"] += len(result.faces)
                 out = expressions_message(kit, msg.header, result)
@@ -135,6 +147,7 @@ def main(args: argparse.Namespace) -> int:
     finally:
         reader.close()
 
+    failed = f", {counts['failed']} failed in processing" if counts["failed"] else ""
     print(f"{args.output}: {counts['frames']} frames read, {counts['processed']} processed, "
-          f"{counts['skipped']} skipped (corrupt or unsupported), {counts['faces']} faces")
-    return 0
+          f"{counts['skipped']} skipped (corrupt or unsupported){failed}, {counts['faces']} faces")
+    return 1 if counts["failed"] else 0

@@ -8,7 +8,12 @@ messages and rosbags dataclasses alike, and imports no ROS code.
 
 Frames come back as uint8 BGR (H x W x 3) or, for mono encodings, grey (H x W),
 which the pipeline takes as is. Anything malformed raises
-:class:`~fer_ros.errors.ImageConversionError` saying what is wrong.
+:class:`~fer_ros.errors.ImageConversionError` saying what is wrong, and
+nothing else: the message fields are checked before they are used, and nothing
+is allocated beyond what the message justifies (a raw image's size is checked
+against its data before anything is built; a compressed image's declared size
+is read from its header and bounded by :data:`MAX_DECODED_PIXELS` before it is
+decoded). ``fer_ros/test/test_convert_fuzz.py`` holds these properties.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import numpy as np
 from ..annotate import annotate
 from ..errors import ImageConversionError
 from ..results import FrameResult
+from .image_header import jpeg_size, png_size
 
 # encoding -> (bytes per pixel, converter from the (H x W*bpp) uint8 rows to a frame)
 _Converter = Callable[[np.ndarray, int, int, bool], np.ndarray]
@@ -79,16 +85,40 @@ ALIASES = {"8UC1": "mono8", "8UC3": "bgr8", "8UC4": "bgra8", "16UC1": "mono16", 
 
 SUPPORTED_ENCODINGS = tuple(ENCODINGS) + tuple(ALIASES)
 COMPRESSED_FORMATS = ("jpeg", "jpg", "png")
+# Largest compressed image decoded, in pixels: 8K UHD (7680 x 4320), about 100 MB as BGR.
+# The decoder allocates the whole image from the size its header declares, so without
+# this bound a few bytes of PNG or JPEG could ask for gigabytes.
+MAX_DECODED_PIXELS = 7680 * 4320
+
+
+def _uint_field(msg: Any, name: str) -> int:
+    """An unsigned integer field of the message, as a Python int."""
+    value = getattr(msg, name, None)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ImageConversionError(f"image field {name}={value!r} is not an integer")
+    return int(value)
 
 
 def _buffer(data: Any) -> np.ndarray:
-    """The message's data field as a flat uint8 array, without copying where possible."""
-    if isinstance(data, np.ndarray):
-        return data.reshape(-1).view(np.uint8)
+    """The message's data field as a flat uint8 array, without copying where possible.
+
+    rclpy gives ``array.array('B')``, rosbags a uint8 ndarray, hand-made messages
+    bytes or a list of ints; anything that is not a sequence of bytes raises
+    ImageConversionError.
+    """
     try:
-        return np.frombuffer(data, dtype=np.uint8)
-    except TypeError:  # a plain list of ints
-        return np.asarray(data, dtype=np.uint8)
+        if isinstance(data, np.ndarray):
+            if data.dtype.itemsize != 1 or data.dtype.kind not in "uib":
+                raise TypeError(f"data is an array of {data.dtype}, not of bytes")
+            return np.ascontiguousarray(data.reshape(-1)).view(np.uint8)  # strided views: copied
+        try:
+            return np.frombuffer(data, dtype=np.uint8)
+        except TypeError:  # a plain list of ints
+            if isinstance(data, (str, bytes)):
+                raise
+            return np.asarray(data, dtype=np.uint8).reshape(-1)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ImageConversionError(f"image data is not a sequence of bytes: {exc}") from None
 
 
 def image_to_frame(msg: Any) -> np.ndarray:
@@ -105,7 +135,7 @@ def image_to_frame(msg: Any) -> np.ndarray:
             f"unsupported image encoding {encoding!r}; supported: {', '.join(SUPPORTED_ENCODINGS)}"
         )
     bpp, convert = ENCODINGS[name]
-    height, width, step = int(msg.height), int(msg.width), int(msg.step)
+    height, width, step = _uint_field(msg, "height"), _uint_field(msg, "width"), _uint_field(msg, "step")
     if height <= 0 or width <= 0:
         raise ImageConversionError(f"empty image: {width}x{height} {encoding}")
     if name.startswith("yuv422") and width % 2:
@@ -122,12 +152,12 @@ def image_to_frame(msg: Any) -> np.ndarray:
             f"truncated image data: {data.size} bytes for {width}x{height} {encoding} with step {step} "
             f"(needs {needed})"
         )
-    if step == row_bytes:
+    if step == row_bytes or height == 1:  # (one row: the step is irrelevant, and may be absurd)
         rows = data[: height * row_bytes].reshape(height, row_bytes)
     else:  # drop the padding at the end of each row
         rows = np.lib.stride_tricks.as_strided(data, shape=(height, row_bytes), strides=(step, 1))
         rows = np.ascontiguousarray(rows)
-    return convert(rows, height, width, bool(msg.is_bigendian))
+    return convert(rows, height, width, _uint_field(msg, "is_bigendian") != 0)
 
 
 def _check_complete(data: np.ndarray, compression: str) -> None:
@@ -143,23 +173,56 @@ def _check_complete(data: np.ndarray, compression: str) -> None:
         )
 
 
+def _declared_size(data: np.ndarray, compression: str) -> Tuple[int, int]:
+    """(width, height) the JPEG/PNG header declares, checked against :data:`MAX_DECODED_PIXELS`."""
+    try:
+        width, height = (png_size if compression == "png" else jpeg_size)(memoryview(data))
+    except ImageConversionError as exc:
+        raise ImageConversionError(f"corrupt {compression} data ({data.size} bytes): {exc}") from None
+    if width == 0 or height == 0:
+        raise ImageConversionError(f"corrupt {compression} data: its header declares {width}x{height} pixels")
+    if width * height > MAX_DECODED_PIXELS:
+        raise ImageConversionError(
+            f"{compression} image of {width}x{height} pixels ({data.size} bytes) is larger than the "
+            f"{MAX_DECODED_PIXELS} pixels (8K UHD) fer_ros decodes; not decoded"
+        )
+    return width, height
+
+
 def compressed_to_frame(msg: Any) -> np.ndarray:
-    """Decode a sensor_msgs/CompressedImage (JPEG or PNG) into a uint8 BGR frame."""
-    fmt = str(msg.format).lower()
+    """Decode a sensor_msgs/CompressedImage (JPEG or PNG) into a uint8 BGR frame.
+
+    The data must be what ``format`` says (JPEG or PNG, checked by signature),
+    complete, and declare at most :data:`MAX_DECODED_PIXELS` pixels in its header;
+    all of that is checked before decoding.
+    """
+    raw_format = str(getattr(msg, "format", ""))
+    fmt = raw_format.lower()
     # `format` is e.g. "jpeg", "png" or image_transport's "bgr8; jpeg compressed bgr8".
     compression = fmt.split(";")[-1].strip().split(" ")[0] if fmt else ""
     if compression not in COMPRESSED_FORMATS:
         raise ImageConversionError(
-            f"unsupported compressed image format {msg.format!r}; supported: JPEG and PNG "
+            f"unsupported compressed image format {raw_format!r}; supported: JPEG and PNG "
             "(compressedDepth and other transports are not)"
         )
-    data = _buffer(msg.data)
+    compression = "png" if compression == "png" else "jpeg"
+    data = _buffer(getattr(msg, "data", None))
     if data.size == 0:
         raise ImageConversionError("empty compressed image")
+    width, height = _declared_size(data, compression)
     _check_complete(data, compression)
-    frame = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    try:
+        frame = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except cv2.error as exc:
+        raise ImageConversionError(f"corrupt {compression} data ({data.size} bytes): {exc}") from None
     if frame is None:
         raise ImageConversionError(f"corrupt {compression} data ({data.size} bytes) cannot be decoded")
+    # EXIF orientation may swap the sides; anything else means the header parse and the decoder disagree.
+    if frame.shape[:2] not in ((height, width), (width, height)):
+        raise ImageConversionError(
+            f"corrupt {compression} data: decoded {frame.shape[1]}x{frame.shape[0]}, "
+            f"header says {width}x{height}"
+        )
     return frame
 
 

@@ -11,10 +11,12 @@ Topics (relative to the node's namespace; the launch file remaps ``image``):
 * ``/diagnostics`` (diagnostic_msgs/DiagnosticArray): node health once a second.
 
 Frames are handed from the subscription callback to one worker thread through a
-one-slot mailbox: the worker always takes the newest frame, so a slow machine
-drops frames (counted) instead of building a backlog, and ``max_rate_hz``
-bounds the work. Parameters are validated on every change and either applied or
-rejected with the reason. A bad frame is counted, logged (throttled) and skipped.
+one-slot mailbox (:class:`~fer_ros.ros.worker.FrameWorker`): the worker always
+takes the newest frame, so a slow machine drops frames (counted) instead of
+building a backlog, and ``max_rate_hz`` bounds the work. Parameters are
+validated on every change and either applied or rejected with the reason. A
+bad frame is counted as rejected, any other failure on one frame as a
+processing error; both are logged (throttled) and skipped, and the worker goes on.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -42,14 +44,15 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from fer_ros_msgs.msg import FaceExpressionArray
 
-from ..errors import FerRosError, ImageConversionError
+from ..errors import FerRosError
 from ..pipeline import Pipeline
 from ..settings import SPECS, PipelineSettings, SettingSpec
 from .convert import annotated_image
 from .decode import FrameDecoder
 from .messages import expressions_message, rclpy_kit
-from .parameters import ALL_SETTINGS, NODE_SPECS, READ_ONLY, validate_node_setting
+from .parameters import ALL_SETTINGS, ALL_SPECS, READ_ONLY, check_parameter_changes
 from .stats import NodeStats
+from .worker import FrameWorker
 
 NODE_NAME = "fer_node"
 DIAGNOSTICS_PERIOD_S = 1.0
@@ -65,13 +68,20 @@ _PARAMETER_TYPES = {
 
 
 def parameter_descriptor(spec: SettingSpec) -> ParameterDescriptor:
-    """ROS parameter descriptor of a setting: type, description, allowed values and range."""
+    """ROS parameter descriptor of a setting: type, description, allowed values and range.
+
+    ``dynamic_typing`` lets a value of the wrong type reach the node's own check
+    (:func:`~fer_ros.ros.parameters.check_parameter_changes`), which rejects it with
+    a message naming the allowed type and range, instead of rclpy's bare "Wrong
+    parameter type"; the check admits only the declared type, so types never change.
+    """
     descriptor = ParameterDescriptor(
         name=spec.name,
         type=_PARAMETER_TYPES[spec.type],
         description=spec.description,
         additional_constraints=f"allowed: {spec.allowed()}",
         read_only=spec.name in READ_ONLY,
+        dynamic_typing=True,
     )
     if spec.min is not None and spec.max is not None:
         if spec.type is int:
@@ -96,13 +106,11 @@ class FerNode(Node):
         super().__init__(NODE_NAME, **node_kwargs)
         for spec in ALL_SETTINGS:
             self.declare_parameter(spec.name, _default(spec), parameter_descriptor(spec))
-        values = {spec.name: self.get_parameter(spec.name).value for spec in ALL_SETTINGS}
-        for name in NODE_SPECS:
-            values[name] = validate_node_setting(name, values[name])
-        settings = PipelineSettings.from_mapping({k: v for k, v in values.items() if k in SPECS})
+        given = {spec.name: self.get_parameter(spec.name).value for spec in ALL_SETTINGS}
+        # Raises SettingsError (start-up fails, naming the parameter) for a bad value from a YAML file.
+        settings, values = check_parameter_changes(PipelineSettings(), given, startup=True)
         self._pipeline = Pipeline(settings)  # raises ModelError naming the file
         self._pipeline_lock = threading.Lock()
-        self._max_rate_hz: float = values["max_rate_hz"]
         self._publish_annotated: bool = values["publish_annotated"]
         compressed = values["input_type"] == "compressed"
         self._decoder = FrameDecoder(compressed, values["use_cv_bridge"], log=self.get_logger().info)
@@ -125,63 +133,32 @@ class FerNode(Node):
         self._subscription = self.create_subscription(msg_type, topic, self._on_image, image_qos)
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
-        self._mailbox: Optional[Tuple[Any, float]] = None
-        self._wakeup = threading.Condition()
-        self._stop = threading.Event()
-        self._worker = threading.Thread(target=self._run, name="fer_worker", daemon=True)
+        logger = self.get_logger()
+        self._worker = FrameWorker(
+            self._process,
+            self._stats,
+            warn=lambda m: logger.warning(m, throttle_duration_sec=LOG_THROTTLE_S),
+            error=lambda m: logger.error(m, throttle_duration_sec=LOG_THROTTLE_S),
+            max_rate_hz=values["max_rate_hz"],
+            shutting_down=lambda: not self.context.ok(),
+        )
         self._worker.start()
         self._diagnostics_timer = self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)
         self.get_logger().info(
             f"listening on {self._subscription.topic_name} ({msg_type.__name__}, {values['reliability']}); "
             f"model {self._pipeline.classifier.path} on {self._pipeline.provider}; "
             f"labels {', '.join(self._pipeline.labels)}; "
-            f"image conversion: {'cv_bridge' if self._decoder.using_cv_bridge else 'fer_ros'}"
+            f"image conversion: {self._decoder.description}"
         )
 
     # -- input ---------------------------------------------------------------------------------
 
     def _on_image(self, msg: Any) -> None:
-        now = time.monotonic()
-        with self._wakeup:
-            self._stats.frame_received(now, replaced_pending=self._mailbox is not None)
-            self._mailbox = (msg, now)
-            self._wakeup.notify()
-
-    def _take_newest(self) -> Optional[Tuple[Any, float]]:
-        with self._wakeup:
-            while self._mailbox is None and not self._stop.is_set():
-                self._wakeup.wait(0.5)
-            item, self._mailbox = self._mailbox, None
-            return item
-
-    def _run(self) -> None:
-        next_start = 0.0
-        while not self._stop.is_set():
-            wait = next_start - time.monotonic()
-            if wait > 0 and self._stop.wait(wait):  # frames arriving meanwhile replace each other
-                break
-            item = self._take_newest()
-            if item is None:
-                continue
-            start = time.monotonic()
-            rate = self._max_rate_hz
-            next_start = start + 1.0 / rate if rate > 0 else 0.0
-            try:
-                self._process(*item)
-            except Exception as exc:  # the node must never die on input
-                if self._stop.is_set() or not self.context.ok():
-                    break  # shutting down (Ctrl-C): publishers are gone, nothing to report
-                self._stats.frame_failed()
-                self.get_logger().error(f"frame processing failed: {exc!r}",
-                                        throttle_duration_sec=LOG_THROTTLE_S)
+        self._worker.submit(msg)
 
     def _process(self, msg: Any, received_at: float) -> None:
-        try:
-            frame = self._decoder.decode(msg)
-        except ImageConversionError as exc:
-            self._stats.frame_rejected()
-            self.get_logger().warning(f"frame skipped: {exc}", throttle_duration_sec=LOG_THROTTLE_S)
-            return
+        """One frame: decode, run the pipeline, publish. Raises on bad input (the worker counts it)."""
+        frame = self._decoder.decode(msg)  # ImageConversionError: counted as rejected by the worker
         with self._pipeline_lock:
             result = self._pipeline.process(frame)
         self._expressions_pub.publish(expressions_message(self._kit, msg.header, result))
@@ -193,36 +170,39 @@ class FerNode(Node):
     # -- parameters ----------------------------------------------------------------------------
 
     def _on_set_parameters(self, parameters: List[Any]) -> SetParametersResult:
-        pipeline_changes = {}
-        node_changes = {}
+        """Check the whole batch, then apply all of it or none of it (the previous values stay)."""
         try:
-            for parameter in parameters:
-                name = parameter.name
-                if name in READ_ONLY:
-                    raise FerRosError(f"parameter {name} is read-only: set it at start-up")
-                if name in SPECS:
-                    value = parameter.value
-                    pipeline_changes[name] = list(value) if isinstance(value, (list, tuple)) else value
-                elif name in NODE_SPECS:
-                    node_changes[name] = validate_node_setting(name, parameter.value)
-            if pipeline_changes:
-                new_settings = self._pipeline.settings.replace(**pipeline_changes)
+            changes = {p.name: p.value for p in parameters}
+            new_settings, node_changes = check_parameter_changes(self._pipeline.settings, changes)
+            if new_settings != self._pipeline.settings:
                 with self._pipeline_lock:
                     self._pipeline.update(new_settings)  # raises (and keeps running as before) on failure
+                applied = ", ".join(f"{k}={v}" for k, v in changes.items() if k in SPECS)
                 self.get_logger().info(
-                    f"applied {', '.join(f'{k}={v}' for k, v in pipeline_changes.items())}; "
-                    f"model {self._pipeline.classifier.path} on {self._pipeline.provider}"
+                    f"applied {applied}; model {self._pipeline.classifier.path} on {self._pipeline.provider}"
                 )
         except FerRosError as exc:
+            self._keep_declared_types(parameters)
             self.get_logger().warning(f"parameter change rejected: {exc}")
             return SetParametersResult(successful=False, reason=str(exc))
         if "max_rate_hz" in node_changes:
-            self._max_rate_hz = node_changes["max_rate_hz"]
+            self._worker.max_rate_hz = node_changes["max_rate_hz"]
         if "publish_annotated" in node_changes:
             self._publish_annotated = node_changes["publish_annotated"]
         if "use_cv_bridge" in node_changes:
             self._decoder.set_use_cv_bridge(node_changes["use_cv_bridge"])
         return SetParametersResult(successful=True)
+
+    def _keep_declared_types(self, parameters: List[Any]) -> None:
+        """Undo rclpy's retyping of a dynamically typed descriptor by a rejected value.
+
+        rclpy sets the stored descriptor's type to the incoming value's type before the
+        set-parameters callback can reject it; the value itself is kept, so its type must be too.
+        """
+        for parameter in parameters:
+            spec = ALL_SPECS.get(parameter.name)
+            if spec is not None:
+                self.describe_parameter(parameter.name).type = _PARAMETER_TYPES[spec.type]
 
     # -- health --------------------------------------------------------------------------------
 
@@ -231,8 +211,8 @@ class FerNode(Node):
         values = values + [
             ("model", str(self._pipeline.classifier.path)),
             ("execution_provider", self._pipeline.provider),
-            ("image_conversion", "cv_bridge" if self._decoder.using_cv_bridge else "fer_ros"),
-            ("max_rate_hz", f"{self._max_rate_hz:g}"),
+            ("image_conversion", self._decoder.description),
+            ("max_rate_hz", f"{self._worker.max_rate_hz:g}"),
         ]
         status = DiagnosticStatus(
             level=bytes([level]),
@@ -249,10 +229,7 @@ class FerNode(Node):
 
     def stop(self) -> None:
         """Stop the worker thread (waits for the frame in progress)."""
-        self._stop.set()
-        with self._wakeup:
-            self._wakeup.notify_all()
-        self._worker.join(timeout=5.0)
+        self._worker.stop()
 
     def destroy_node(self) -> None:
         self.stop()
@@ -270,7 +247,9 @@ def main(args: Optional[List[str]] = None) -> int:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except (FerRosError, ParameterException) as exc:  # bad model or parameters at start-up: say why, exit
-        get_logger(NODE_NAME).fatal(str(exc))
+        # rclpy's parameter exceptions carry (message, name) as args: print the message only
+        message = exc.args[0] if len(exc.args) > 1 and isinstance(exc.args[0], str) else str(exc)
+        get_logger(NODE_NAME).fatal(message)
         code = 2
     finally:
         # One Ctrl-C both shuts the context down (ending spin) and raises KeyboardInterrupt in

@@ -4,14 +4,21 @@ Pipeline parameters come from :data:`fer_ros.settings.PIPELINE_SETTINGS` (one
 source for names, defaults, ranges and descriptions, shared with the CLI). The
 node adds the few below that only make sense on a ROS graph. ``node.py`` turns
 each :class:`~fer_ros.settings.SettingSpec` into a ParameterDescriptor.
+
+:func:`check_parameter_changes` is the one check every value goes through, at
+start-up and on every change: the parameter's declared ROS type (a double
+parameter takes ``1.0``, not ``1``; types never change at run time), then its
+range or allowed values. A batch is checked as a whole, so either every change
+in it applies or none does, and the message names the parameter and what is
+allowed.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Mapping, Tuple
 
 from ..errors import SettingsError
-from ..settings import PIPELINE_SETTINGS, SPECS, SettingSpec
+from ..settings import PIPELINE_SETTINGS, SPECS, PipelineSettings, SettingSpec, validate_setting
 
 INPUT_TYPES = ("raw", "compressed")
 RELIABILITIES = ("best_effort", "reliable")
@@ -41,13 +48,20 @@ NODE_SETTINGS: Tuple[SettingSpec, ...] = (
     ),
     SettingSpec(
         "use_cv_bridge", bool, True,
-        "Decode images with cv_bridge when it imports and works (falls back to fer_ros's own conversion "
-        "otherwise); false = always fer_ros's own conversion.",
+        "Decode raw images in encodings fer_ros's own conversion does not handle (Bayer patterns, 16UC3, "
+        "...) with cv_bridge when it imports; its frames must have the declared size. false = such images "
+        "are rejected. The encodings cameras publish, and compressed images, always use fer_ros's own "
+        "checked conversion.",
     ),
 )
 NODE_SPECS: Dict[str, SettingSpec] = {spec.name: spec for spec in NODE_SETTINGS}
 READ_ONLY = frozenset({"input_type", "reliability"})
 ALL_SETTINGS: Tuple[SettingSpec, ...] = PIPELINE_SETTINGS + NODE_SETTINGS
+ALL_SPECS: Dict[str, SettingSpec] = {spec.name: spec for spec in ALL_SETTINGS}
+# The ROS parameter type each table type is declared as (ros2 param's names for them).
+ROS_TYPE_NAMES = {
+    bool: "a bool", int: "an integer", float: "a double", str: "a string", list: "a string array",
+}
 
 assert not set(NODE_SPECS) & set(SPECS), "node parameter names must not shadow pipeline settings"
 
@@ -69,3 +83,69 @@ def validate_node_setting(name: str, value: Any) -> Any:
     if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
         raise SettingsError(f"parameter {name}={value!r} is out of range; allowed: {spec.allowed()}")
     return float(value) if spec.type is float else value
+
+
+def _has_ros_type(spec: SettingSpec, value: Any) -> bool:
+    if spec.type is bool:
+        return isinstance(value, bool)
+    if spec.type is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if spec.type is float:
+        return isinstance(value, float)
+    if spec.type is str:
+        return isinstance(value, str)
+    return isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
+
+
+def _ros_type_of(value: Any) -> str:
+    for kind in (bool, int, float, str):  # bool before int: True is an int in Python
+        if isinstance(value, kind):
+            return ROS_TYPE_NAMES[kind]
+    return "an array" if hasattr(value, "__len__") else f"a {type(value).__name__}"
+
+
+def check_parameter(name: str, value: Any) -> Any:
+    """The value of node parameter ``name`` once checked (type, then range or choices).
+
+    Raises :class:`SettingsError` naming the parameter, what was given and what is allowed.
+    """
+    spec = ALL_SPECS[name]
+    if value is None:  # `ros2 param delete`, or a parameter set to nothing
+        raise SettingsError(f"parameter {name} cannot be unset; allowed: {spec.allowed()}")
+    if not _has_ros_type(spec, value):
+        hint = f" (write {value}.0)" if spec.type is float and isinstance(value, int) \
+            and not isinstance(value, bool) else ""
+        raise SettingsError(
+            f"parameter {name}={value!r} is {_ros_type_of(value)}, not {ROS_TYPE_NAMES[spec.type]}{hint}; "
+            f"allowed: {spec.allowed()}"
+        )
+    if name in SPECS:
+        return validate_setting(name, value)
+    return validate_node_setting(name, value)
+
+
+def check_parameter_changes(
+    settings: PipelineSettings, changes: Mapping[str, Any], startup: bool = False
+) -> Tuple[PipelineSettings, Dict[str, Any]]:
+    """Check a batch of parameter changes as a whole; nothing is applied here.
+
+    Returns the pipeline settings with the changes applied (``settings`` itself if
+    none of them is a pipeline setting) and the checked node-only values. Raises
+    :class:`SettingsError` for the first bad value, or a read-only parameter
+    outside start-up, so the caller applies all of the batch or none of it.
+    Names that are not fer_ros parameters are left alone.
+    """
+    pipeline: Dict[str, Any] = {}
+    node: Dict[str, Any] = {}
+    for name, value in changes.items():
+        if name not in ALL_SPECS:
+            continue
+        if name in READ_ONLY and not startup:
+            raise SettingsError(f"parameter {name} is read-only: set it at start-up "
+                                f"(allowed: {ALL_SPECS[name].allowed()})")
+        checked = check_parameter(name, value)
+        if name in SPECS:
+            pipeline[name] = checked
+        else:
+            node[name] = checked
+    return (settings.replace(**pipeline) if pipeline else settings), node
