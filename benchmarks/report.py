@@ -47,22 +47,19 @@ def evaluate_targets(result: Dict) -> List[Dict]:
                 "met": loss <= INT8_MAX_LOSS,
             })
     pipeline = result.get("pipeline", [])
-    row = _find(pipeline, frame="640x480", faces=1)
-    if row and RATIO in row:
-        ratio = row[RATIO]["median"]
-        targets.append({
-            "target": f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate (640x480, 1 face, photos)",
-            "measured": f"{ratio:.1f}x",
-            "met": ratio >= DEFAULT_TARGET_RATIO,
-        })
-    row = _find(result.get("sweep", []), scene="video", settings={}, frame="640x480", faces=1)
-    if row and RATIO in row:
-        ratio = row[RATIO]["median"]
-        targets.append({
-            "target": f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate (640x480, 1 face, video clip)",
-            "measured": f"{ratio:.1f}x",
-            "met": ratio >= DEFAULT_TARGET_RATIO,
-        })
+    scenes = (
+        ("photos", _find(pipeline, frame="640x480", faces=1)),
+        ("video clip", _find(result.get("sweep", []), scene="video", settings={}, frame="640x480", faces=1)),
+    )
+    for scene, row in scenes:
+        if row and RATIO in row:
+            ratio = row[RATIO]["median"]
+            frame_rate = f"pipeline >= {DEFAULT_TARGET_RATIO:g}x fer's frame rate"
+            targets.append({
+                "target": f"{frame_rate} (640x480, 1 face, {scene})",
+                "measured": f"{ratio:.1f}x",
+                "met": ratio >= DEFAULT_TARGET_RATIO,
+            })
     ratios = [(r[RATIO]["median"], r) for r in pipeline if RATIO in r]
     if ratios:
         worst, worst_row = min(ratios, key=lambda x: x[0])
