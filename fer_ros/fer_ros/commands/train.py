@@ -21,7 +21,7 @@ class _EpochsAction(argparse.Action):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..training.train import CLASS_WEIGHTINGS, LR_SCHEDULES, TrainConfig
+    from ..training.train import CLASS_WEIGHTINGS, LR_SCHEDULES, PRECISIONS, TrainConfig
 
     d = TrainConfig(data="", run_dir="")
     parser.add_argument(
@@ -81,6 +81,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-augment", action="store_true", help="turn off flip/rotate/shift/zoom/brightness"
     )
+    parser.add_argument(
+        "--random-erasing",
+        type=float,
+        default=d.random_erasing,
+        metavar="P",
+        help="erase a random rectangle of a training face with probability P (default %(default)s)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=d.precision,
+        help="training arithmetic: mixed_bfloat16 is faster on CPUs with AVX-512 BF16 or AMX and far "
+        "slower without; auto picks by the CPU; exported models are float32 either way (default %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=d.seed, help="default %(default)s")
     parser.add_argument("--limit", type=int, default=None, help="use at most N rows per split (quick runs)")
     parser.add_argument("--kfold", type=int, default=0, help="k-fold cross-validation on Training (Huo: 10)")
@@ -113,6 +127,8 @@ def main(args: argparse.Namespace) -> int:
         class_weighting=args.class_weighting,
         label_smoothing=args.label_smoothing,
         augment=not args.no_augment,
+        random_erasing=args.random_erasing,
+        precision=args.precision,
         seed=args.seed,
         limit=args.limit,
         kfold=args.kfold,

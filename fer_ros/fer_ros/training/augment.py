@@ -24,6 +24,9 @@ class AugmentSettings:
     zoom: float = 0.1  # scale in [1 - zoom, 1 + zoom]
     brightness: float = 0.2  # additive, fraction of 255
     contrast: float = 0.2  # multiplicative around the mean, [1 - c, 1 + c]
+    erasing: float = 0.0  # probability of random erasing (Zhong et al. 2020): a rectangle of noise
+    erase_area: tuple = (0.02, 0.25)  # its area as a fraction of the face
+    erase_aspect: float = 3.0  # its aspect ratio in [1/a, a], log-uniform
 
     @classmethod
     def none(cls) -> AugmentSettings:
@@ -63,4 +66,25 @@ def augment_faces(faces: np.ndarray, rng: np.random.Generator, settings: Augment
             out[i] = adjusted.astype(np.uint8)
         else:
             out[i] = warped
+    if settings.erasing > 0:
+        erase_rectangles(out, rng, settings)
     return out
+
+
+def erase_rectangles(faces: np.ndarray, rng: np.random.Generator, settings: AugmentSettings) -> None:
+    """Random erasing in place: with probability ``settings.erasing`` one rectangle of uniform noise.
+
+    Hides a part of the face (as a hand, glasses or a shadow would), so the
+    network cannot rely on any single region.
+    """
+    n, size = faces.shape[0], faces.shape[1]
+    chosen = np.flatnonzero(rng.random(n) < settings.erasing)
+    areas = rng.uniform(*settings.erase_area, chosen.size) * size * size
+    log_aspect = np.log(settings.erase_aspect)
+    aspects = np.exp(rng.uniform(-log_aspect, log_aspect, chosen.size))
+    heights = np.clip(np.sqrt(areas * aspects).astype(int), 1, size)
+    widths = np.clip(np.sqrt(areas / aspects).astype(int), 1, size)
+    for i, h, w in zip(chosen, heights, widths):
+        top = int(rng.integers(0, size - h + 1))
+        left = int(rng.integers(0, size - w + 1))
+        faces[i, top : top + h, left : left + w] = rng.integers(0, 256, (h, w), dtype=np.uint8)

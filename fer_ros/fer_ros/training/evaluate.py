@@ -73,6 +73,8 @@ def load_checkpoint(path: Path) -> Any:
     """``keras.models.load_model`` with a one-line :class:`ModelError` naming a damaged file."""
     import keras
 
+    from . import optimizers  # noqa: F401  registers DecoupledAdamW for deserialisation
+
     try:
         return keras.models.load_model(path)
     except Exception as exc:  # Keras raises many types for a damaged archive

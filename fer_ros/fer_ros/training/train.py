@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 
 LR_SCHEDULES = ("cosine", "constant", "plateau")
 CLASS_WEIGHTINGS = ("none", "balanced", "sqrt")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+# CPU features that make bf16 matrix products fast; without them bf16 is emulated and much slower
+# (measured on an AVX2-only AMD EPYC: vgg_small width 1, batch 128, 75 img/s float32 vs 8 img/s bf16).
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
 @dataclass
@@ -69,6 +73,8 @@ class TrainConfig:
     class_weighting: str = "sqrt"
     label_smoothing: float = 0.1
     augment: bool = True
+    random_erasing: float = 0.0  # probability of erasing a random rectangle of each training face
+    precision: str = "auto"  # float32, mixed_bfloat16 (bf16 compute, float32 weights), auto: by the CPU
     seed: int = 0
     limit: Optional[int] = None  # rows per split, for quick runs
     kfold: int = 0  # >1: k-fold cross-validation on the training split
@@ -89,8 +95,31 @@ class TrainConfig:
             )
         if not 0 <= self.label_smoothing < 1:
             raise SettingsError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
+        if self.precision not in PRECISIONS:
+            raise SettingsError(f"precision {self.precision!r}; allowed: {', '.join(PRECISIONS)}")
+        if not 0 <= self.random_erasing <= 1:
+            raise SettingsError(f"random erasing probability must be in [0, 1], got {self.random_erasing}")
         if self.kfold == 1 or self.kfold < 0:
             raise SettingsError(f"kfold must be 0 (off) or >= 2, got {self.kfold}")
+
+
+def cpu_has_fast_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """True when the CPU advertises AVX-512 BF16 or AMX-BF16 (Linux; False where it cannot tell)."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return False
+    flags = next(
+        (line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), []
+    )
+    return any(flag in flags for flag in BF16_CPU_FLAGS)
+
+
+def resolve_precision(precision: str) -> str:
+    """``auto`` -> mixed_bfloat16 on CPUs with fast bf16, float32 elsewhere; other values unchanged."""
+    if precision != "auto":
+        return precision
+    return "mixed_bfloat16" if cpu_has_fast_bf16() else "float32"
 
 
 def class_weights(counts: np.ndarray, mode: str) -> Optional[np.ndarray]:
@@ -194,21 +223,32 @@ def _make_callbacks(run_dir: Path, state: Dict[str, Any], batches: Any) -> List[
                 atomic.fsync_file(pending["best"])
                 state["best_val_accuracy"] = val_acc
                 state["best_epoch"] = done
+            seconds = time.time() - self._start
+            images_per_second = len(batches.data) / seconds
             state["epochs_done"] = done
-            state["history"].append({"epoch": done, **{k: float(v) for k, v in logs.items()}})
-            state["train_seconds"] = state.get("train_seconds", 0.0) + (time.time() - self._start)
+            state["history"].append(
+                {
+                    "epoch": done,
+                    **{k: float(v) for k, v in logs.items()},
+                    "seconds": round(seconds, 1),
+                    "train_images_per_second": round(images_per_second, 1),
+                }
+            )
+            state["train_seconds"] = state.get("train_seconds", 0.0) + seconds
             _save_json(run_dir / "state.json", state)  # the commit point
             for kind, path in pending.items():
                 atomic.commit(path, run_dir / f"{kind}.keras")
             _write_log_csv(run_dir, state["history"])
             step, fingerprint = checkpoint_fingerprint(self.model)
             log.info(
-                "epoch %d: val_accuracy %.4f (best %.4f at epoch %d); checkpoint: optimizer step %d, "
-                "state %s",
+                "epoch %d: val_accuracy %.4f (best %.4f at epoch %d); %.0f s, %.0f img/s (with "
+                "validation); checkpoint: optimizer step %d, state %s",
                 done,
                 val_acc,
                 state["best_val_accuracy"],
                 state["best_epoch"],
+                seconds,
+                images_per_second,
                 step,
                 fingerprint,
             )
@@ -247,7 +287,9 @@ def _build_and_compile(cfg: TrainConfig, labels: Tuple[str, ...], steps_per_epoc
 
     mode = cfg.preprocessing
     model = build_model(cfg.architecture, 48, channels_for(mode), len(labels), cfg.arch_args)
-    optimizer = keras.optimizers.AdamW(
+    from .optimizers import DecoupledAdamW
+
+    optimizer = DecoupledAdamW(
         learning_rate=_learning_rate(cfg, steps_per_epoch), weight_decay=cfg.weight_decay
     )
     model.compile(
@@ -332,6 +374,8 @@ def train_one(
         }
 
     keras.utils.set_random_seed(cfg.seed)
+    cfg.precision = resolve_precision(cfg.precision)  # run.json records what was used
+    keras.mixed_precision.set_global_policy(cfg.precision)
     train, val = split_for_run(cfg)
     labels = train.labels
     _save_json(config_path, asdict(cfg))
@@ -393,7 +437,7 @@ def _batches(
         data,
         cfg.preprocessing,
         cfg.batch_size if training else 256,
-        augment=AugmentSettings() if (training and cfg.augment) else None,
+        augment=AugmentSettings(erasing=cfg.random_erasing) if (training and cfg.augment) else None,
         shuffle=training,
         seed=cfg.seed,
         sample_weights=weights,
@@ -450,6 +494,8 @@ def training_command(cfg: Dict[str, Any]) -> str:
         ("weight_decay", "--weight-decay", d.weight_decay),
         ("class_weighting", "--class-weighting", d.class_weighting),
         ("label_smoothing", "--label-smoothing", d.label_smoothing),
+        ("random_erasing", "--random-erasing", d.random_erasing),
+        ("precision", "--precision", d.precision),
         ("seed", "--seed", d.seed),
         ("limit", "--limit", None),
         ("kfold", "--kfold", 0),

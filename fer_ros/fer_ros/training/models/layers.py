@@ -70,7 +70,7 @@ def classifier_head(x, num_classes: int, dropout: float, name: str = "head"):
     x = layers.GlobalAveragePooling2D(name=f"{name}_gap")(x)
     if dropout > 0:
         x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
-    return layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    return layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
 
 
 def model_input(input_size: int, channels: int) -> keras.KerasTensor:
