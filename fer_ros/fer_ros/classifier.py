@@ -11,58 +11,18 @@ onnxruntime lacks are skipped, and the log says which one actually runs.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
-import onnxruntime as ort
 
 from .errors import ModelError
 from .model_metadata import ModelInfo, parse_metadata
+from .onnx_session import CPU, check_model_file, choose_providers, one_line, open_session
 
 LOG = logging.getLogger(__name__)
 
-CPU = "CPUExecutionProvider"
-TENSORRT = "TensorrtExecutionProvider"
-# TensorRT builds an engine per model on first use (minutes on a Jetson); cache it on disk.
-TRT_CACHE_DIR = Path(os.environ.get("FER_ROS_TRT_CACHE", Path.home() / ".cache" / "fer_ros" / "tensorrt"))
-
-
-def choose_providers(requested: Sequence[str]) -> list:
-    """Keep the requested providers the installed onnxruntime has, in order; CPU if none.
-
-    Each requested provider that is missing gets a warning naming it and the
-    provider used instead. Returns ONNX Runtime's ``providers`` argument
-    (names, or (name, options) for TensorRT).
-    """
-    available = ort.get_available_providers()
-    chosen, skipped = [], []
-    for name in requested:
-        if name not in available:
-            skipped.append(name)
-            continue
-        if name == TENSORRT:
-            options = {"trt_engine_cache_enable": True, "trt_engine_cache_path": str(TRT_CACHE_DIR)}
-            chosen.append((name, options))
-        else:
-            chosen.append(name)
-    if not chosen:
-        chosen.append(CPU)
-    first = chosen[0][0] if isinstance(chosen[0], tuple) else chosen[0]
-    for name in skipped:
-        LOG.warning(
-            "execution provider %s is not available in this onnxruntime (it has %s); falling back to %s",
-            name,
-            ", ".join(available),
-            first,
-        )
-    return chosen
-
-
-def _one_line(exc: BaseException) -> str:
-    """An exception's text on one line (ONNX Runtime's messages can span several)."""
-    return " ".join(str(exc).split()) or type(exc).__name__
+__all__ = ["Classifier", "choose_providers"]
 
 
 class Classifier:
@@ -80,33 +40,10 @@ class Classifier:
     ) -> None:
         path = Path(model_path)
         self.path = path
-        if path.is_dir():
-            raise ModelError(f"{path}: is a directory, not an .onnx model file")
-        if not path.is_file():
-            raise ModelError(f"model file not found: {path}")
-        if path.stat().st_size == 0:
-            raise ModelError(f"{path}: file is empty (0 bytes), not an ONNX model")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = int(intra_op_threads)
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3  # errors only; fer_ros logs what matters
-        chosen = choose_providers(providers)
-        if any(isinstance(p, tuple) and p[0] == TENSORRT for p in chosen):
-            TRT_CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        try:
-            self._session = ort.InferenceSession(str(path), sess_options=options, providers=chosen)
-        except Exception as exc:  # onnxruntime raises several private exception types
-            raise ModelError(
-                f"{path}: ONNX Runtime cannot load this model (truncated, corrupt or not ONNX?): "
-                f"{_one_line(exc)}"
-            ) from None
+        check_model_file(path, "model")
+        self._session, self.provider = open_session(path, providers, intra_op_threads)
         meta = self._session.get_modelmeta().custom_metadata_map
         self.info: ModelInfo = parse_metadata(meta, str(path))
-        self.provider: str = self._session.get_providers()[0]
-        wanted = chosen[0][0] if isinstance(chosen[0], tuple) else chosen[0]
-        if self.provider != wanted:
-            LOG.warning("execution provider %s failed to start; falling back to %s", wanted, self.provider)
         self._check_signature()
         self._fixed_batch = self._inputs_batch_dim()
         self._check_outputs()
@@ -168,7 +105,7 @@ class Classifier:
         try:
             out = np.asarray(self._run(probe))
         except Exception as exc:  # onnxruntime's private exception types
-            raise ModelError(f"{self.path}: the model fails on a test input: {_one_line(exc)}") from None
+            raise ModelError(f"{self.path}: the model fails on a test input: {one_line(exc)}") from None
         if out.shape != (1, len(self.labels)):
             raise ModelError(
                 f"{self.path}: output has {out.shape[-1]} values per face but the metadata lists "
