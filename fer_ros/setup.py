@@ -15,7 +15,16 @@ setup(
     name=PACKAGE,
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*"]),
-    package_data={PACKAGE: ["models/*.onnx", "models/*.md", "models/*.json", "config/*", "msg/*.msg"]},
+    package_data={
+        PACKAGE: [
+            "models/*.onnx",
+            "models/*.md",
+            "models/*.json",
+            "models/detector/*",
+            "config/*",
+            "msg/*.msg",
+        ]
+    },
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
@@ -24,12 +33,13 @@ setup(
         # them); they are also copied to the share folder for launch files.
         (f"share/{PACKAGE}/config", glob("fer_ros/config/*")),
         (f"share/{PACKAGE}/models", glob("fer_ros/models/*.onnx") + glob("fer_ros/models/*.md")),
+        (f"share/{PACKAGE}/models/detector", glob("fer_ros/models/detector/*")),
     ],
     python_requires=">=3.8",
     install_requires=[
         "numpy>=1.21",
-        # OpenCV 5 dropped the Haar cascades (cv2.CascadeClassifier, cv2.data) that
-        # are our zero-download default detector, so stay on the 4.x series.
+        # Image operations only (the default detector, YuNet, runs in ONNX Runtime). The optional
+        # Haar detector needs cv2.CascadeClassifier, which OpenCV 5 dropped: stay on 4.x.
         "opencv-python-headless>=4.5,<5",
         "onnxruntime>=1.14",
         "tqdm>=4.60",

@@ -1,4 +1,4 @@
-"""Face detectors behind one small interface: OpenCV's Haar cascade (default) and YuNet.
+"""Face detectors behind one small interface: YuNet (default, a DNN) and OpenCV's Haar cascade.
 
 Detection is the expensive stage of the pipeline, so every detector:
 
@@ -9,9 +9,13 @@ Detection is the expensive stage of the pipeline, so every detector:
 * squares each box and adds ``face_margin`` (see :func:`frame_box`) so the crop
   has the framing of the FER2013 training faces (tight, roughly brow to chin).
 
-The Haar cascade ships inside the OpenCV wheel (``cv2.data.haarcascades``), so
-the default needs no download. YuNet (``cv2.FaceDetectorYN``) is used when the
-user gives the path of its ONNX file.
+YuNet ships inside the package (``models/detector/``, Apache-2.0, its hash
+checked by the tests) and runs with ONNX Runtime under the same execution
+providers and threads as the expression model, so it needs nothing from OpenCV
+beyond image operations. Its outputs are decoded by :mod:`fer_ros.yunet`; its
+eye landmarks let the crop be rotated upright. The Haar cascade is an option,
+looked up in ``cv2.data`` (pip's OpenCV) or the distribution's ``opencv-data``
+folders.
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
+from . import yunet
 from .errors import ModelError
+from .onnx_session import CPU, check_model_file, one_line, open_session
 from .preprocess import Box
+from .resources import YUNET_MODEL
 from .settings import SPECS
 
 LOG = logging.getLogger(__name__)
@@ -36,6 +43,8 @@ LOG = logging.getLogger(__name__)
 # share of faces within noise (71-74%); alt2 was the fastest, with 0.04 false positives per frame
 # at score_threshold 0.55. A scale step of 1.05 finds ~6 points more but costs twice the time.
 HAAR_CASCADE = "haarcascade_frontalface_alt2.xml"
+# Where distributions put the cascades: Debian/Ubuntu's opencv-data package, older layouts.
+HAAR_SYSTEM_DIRS = ("/usr/share/opencv4/haarcascades", "/usr/share/opencv/haarcascades")
 # Haar neighbour count n is reported as the score n / (n + HAAR_MIN_NEIGHBOURS): the
 # cascade's usual acceptance rule (n >= HAAR_MIN_NEIGHBOURS) then means score >= 0.5.
 HAAR_MIN_NEIGHBOURS = 3
@@ -50,12 +59,34 @@ REGION_MAX_FACTOR = 1.7
 Region = Tuple[int, int, int, int]  # x0, y0, x1, y1 in full-frame pixels (x1, y1 exclusive)
 
 
+RawFace = Tuple[Tuple[float, float, float, float], float, Optional[np.ndarray]]  # box, score, landmarks
+
+
 @dataclass
 class Detection:
-    """One face found by a detector: framed box in full-frame pixels and a score in [0, 1]."""
+    """One face found by a detector, in full-frame pixels.
+
+    ``box`` is the framed crop box (square, ``face_margin`` added): what is
+    classified and published. ``face`` is the detector's own box, which tracking
+    and region searches use, so they do not depend on the margin. ``landmarks``
+    (YuNet only) are the eyes, nose tip and mouth corners, 5 x 2.
+    """
 
     box: Box
     score: float
+    face: Tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    landmarks: Optional[np.ndarray] = None
+
+    def eye_angle(self) -> float:
+        """In-plane rotation of the face in degrees (0 when upright or without landmarks).
+
+        The angle of the line from the person's right eye to their left eye;
+        rotating the image by it (``cv2.getRotationMatrix2D``) makes the eyes level.
+        """
+        if self.landmarks is None:
+            return 0.0
+        (rx, ry), (lx, ly) = self.landmarks[0], self.landmarks[1]
+        return float(np.degrees(np.arctan2(ly - ry, lx - rx)))
 
 
 def frame_box(box: Box, margin: float) -> Box:
@@ -149,21 +180,25 @@ class FaceDetector(ABC):
             min_size = max(min_size, int(REGION_MIN_FACTOR * face_size * scale))
         if max_size and max_size <= min_size:
             return []
-        raw = self._find(view, min_size, max_size)
         detections = []
-        for (bx, by, bw, bh), score in raw:
+        for (bx, by, bw, bh), score, points in self._find(view, min_size, max_size):
             if score < self.score_threshold:
                 continue
             full = (bx / scale + x0, by / scale + y0, bw / scale, bh / scale)
             if max(full[2], full[3]) < self.min_face_size:
                 continue
-            detections.append(Detection(frame_box(full, self.face_margin), float(score)))
+            if points is not None:
+                points = points / scale + np.array([x0, y0], dtype=np.float32)
+            detections.append(Detection(frame_box(full, self.face_margin), float(score), full, points))
         detections.sort(key=lambda d: d.score, reverse=True)
         return detections[: self.max_faces]
 
     @abstractmethod
-    def _find(self, image: np.ndarray, min_size: int, max_size: int) -> List[Tuple[Tuple[float, ...], float]]:
-        """Raw (x, y, w, h) boxes in ``image`` pixels with scores in [0, 1] (``max_size`` 0: no limit)."""
+    def _find(self, image: np.ndarray, min_size: int, max_size: int) -> List[RawFace]:
+        """Raw faces in ``image`` pixels: (x, y, w, h), score in [0, 1], landmarks (5 x 2) or None.
+
+        Faces narrower than ``min_size`` or (``max_size`` > 0) wider than ``max_size`` are left out.
+        """
         raise NotImplementedError
 
 
@@ -174,9 +209,9 @@ class HaarFaceDetector(FaceDetector):
 
     def __init__(self, cascade_path: Optional[str] = None, **settings) -> None:
         super().__init__(**settings)
-        path = Path(cascade_path) if cascade_path else Path(cv2.data.haarcascades) / HAAR_CASCADE
+        path = Path(cascade_path) if cascade_path else find_haar_cascade()
         if not path.is_file():
-            raise ModelError(f"Haar cascade not found: {path} (is opencv-python(-headless) 4.x installed?)")
+            raise ModelError(f"Haar cascade not found: {path}")
         self._cascade = cv2.CascadeClassifier(str(path))
         if self._cascade.empty():
             raise ModelError(f"Haar cascade could not be loaded: {path}")
@@ -191,58 +226,119 @@ class HaarFaceDetector(FaceDetector):
             maxSize=(max_size, max_size) if max_size else (0, 0),
         )
         return [
-            (tuple(float(v) for v in box), float(n) / (float(n) + HAAR_MIN_NEIGHBOURS))
+            (tuple(float(v) for v in box), float(n) / (float(n) + HAAR_MIN_NEIGHBOURS), None)
             for box, n in zip(boxes, np.asarray(neighbours).reshape(-1))
         ]
 
 
+def haar_search_dirs() -> List[Path]:
+    """Folders that may hold OpenCV's cascades: ``cv2.data`` (pip wheels), then the distribution's."""
+    dirs = []
+    data = getattr(cv2, "data", None)  # absent from distribution builds (python3-opencv)
+    if data is not None and getattr(data, "haarcascades", None):
+        dirs.append(Path(data.haarcascades))
+    return dirs + [Path(d) for d in HAAR_SYSTEM_DIRS]
+
+
+def find_haar_cascade(name: str = HAAR_CASCADE) -> Path:
+    """The path of cascade ``name``; :class:`ModelError` naming every path tried when none exists."""
+    tried = [folder / name for folder in haar_search_dirs()]
+    for path in tried:
+        if path.is_file():
+            return path
+    raise ModelError(
+        f"Haar cascade {name} not found; tried {', '.join(map(str, tried))}. Install the cascades "
+        "(Debian/Ubuntu: sudo apt install opencv-data; or pip install opencv-python-headless) "
+        "or use detector=yunet, which ships with fer_ros"
+    )
+
+
 class YuNetFaceDetector(FaceDetector):
-    """OpenCV's YuNet DNN face detector (``cv2.FaceDetectorYN``) from a user-supplied ONNX file."""
+    """YuNet run by ONNX Runtime (the shipped ``yunet_s_dynamic.onnx`` unless another file is given).
+
+    The frame (or region) is copied into a zero-padded NCHW float32 buffer whose
+    height and width are multiples of 32, as ``cv2.FaceDetectorYN`` pads it; the
+    buffer is kept while the input size stays the same (full passes).
+    """
 
     uses_grey = False
 
-    def __init__(self, model_path: str, **settings) -> None:
+    def __init__(
+        self,
+        model_path: Optional[str] = None,
+        providers: Sequence[str] = (CPU,),
+        intra_op_threads: int = 1,
+        **settings,
+    ) -> None:
         super().__init__(**settings)
-        path = Path(model_path).expanduser()
-        if not path.is_file():
-            raise ModelError(
-                f"YuNet model file not found: {path} (download face_detection_yunet_2023mar.onnx from "
-                "the OpenCV model zoo, or use detector=haar)"
-            )
-        try:
-            # Threshold 0: fer_ros applies score_threshold itself so it can change at run time.
-            self._net = cv2.FaceDetectorYN.create(str(path), "", (320, 320), 0.05, 0.3, 5000)
-        except cv2.error as exc:
-            raise ModelError(f"{path}: not a YuNet model OpenCV can load: {exc}") from None
-        self._input_size: Tuple[int, int] = (320, 320)
+        path = Path(model_path).expanduser() if model_path else YUNET_MODEL
+        check_model_file(path, "YuNet model")
+        self._session, self.provider = open_session(path, providers, intra_op_threads)
+        self._check_signature(path)
+        self._blob: Optional[np.ndarray] = None
         self.source = str(path)
 
+    def _check_signature(self, path: Path) -> None:
+        inputs = self._session.get_inputs()
+        names = {o.name for o in self._session.get_outputs()}
+        missing = [name for name in yunet.OUTPUT_NAMES if name not in names]
+        if len(inputs) != 1 or missing:
+            raise ModelError(
+                f"{path}: not a YuNet model (needs one input and outputs {', '.join(yunet.OUTPUT_NAMES)}; "
+                f"missing {', '.join(missing) or 'none'})"
+            )
+        shape = inputs[0].shape
+        if len(shape) != 4 or not all(isinstance(d, str) or d is None for d in shape[2:]):
+            raise ModelError(
+                f"{path}: YuNet input must have a dynamic height and width, got {shape} "
+                "(use yunet_s_dynamic.onnx, which fer_ros ships)"
+            )
+        self._input_name = inputs[0].name
+        try:
+            self._session.run(
+                list(yunet.OUTPUT_NAMES), {self._input_name: np.zeros((1, 3, 64, 64), np.float32)}
+            )
+        except Exception as exc:  # onnxruntime's private exception types
+            raise ModelError(f"{path}: the YuNet model fails on a test input: {one_line(exc)}") from None
+
+    def _input_blob(self, image: np.ndarray) -> Tuple[np.ndarray, int, int]:
+        height, width = image.shape[:2]
+        pw, ph = yunet.padded_size(width, height)
+        if self._blob is None or self._blob.shape != (1, 3, ph, pw):
+            self._blob = np.zeros((1, 3, ph, pw), dtype=np.float32)
+        else:
+            self._blob[:, :, height:, :] = 0.0
+            self._blob[:, :, :height, width:] = 0.0
+        np.copyto(self._blob[0, :, :height, :width], image.transpose(2, 0, 1), casting="unsafe")
+        return self._blob, pw, ph
+
     def _find(self, image, min_size, max_size):
-        size = (image.shape[1], image.shape[0])
-        if size != self._input_size:
-            self._net.setInputSize(size)
-            self._input_size = size
-        _, faces = self._net.detect(image)
-        if faces is None:
-            return []
+        blob, pw, ph = self._input_blob(image)
+        outputs = self._session.run(list(yunet.OUTPUT_NAMES), {self._input_name: blob})
+        # The threshold is read per call, so a score_threshold change applies to the next frame.
+        faces = yunet.decode(dict(zip(yunet.OUTPUT_NAMES, outputs)), pw, ph, self.score_threshold)
         found = []
-        for row in faces:
-            x, y, w, h = (float(v) for v in row[:4])
-            if max(w, h) >= min_size and (not max_size or max(w, h) <= max_size):
-                found.append(((x, y, w, h), float(row[-1])))
+        for box, points, score in zip(faces.boxes, faces.landmarks, faces.scores):
+            side = max(box[2], box[3])
+            if side >= min_size and (not max_size or side <= max_size):
+                found.append((tuple(float(v) for v in box), float(score), points))
         return found
 
 
 def create_detector(
-    detector: str = "haar",
+    detector: str = "yunet",
     detector_model: str = "",
+    providers: Sequence[str] = (CPU,),
+    intra_op_threads: int = 1,
     **settings,
 ) -> FaceDetector:
-    """Build the detector named by the ``detector`` setting (``haar`` or ``yunet``)."""
-    if detector == "haar":
-        return HaarFaceDetector(None, **settings)  # detector_model is YuNet's; Haar uses OpenCV's own
+    """Build the detector named by the ``detector`` setting (``yunet`` or ``haar``).
+
+    ``detector_model`` is YuNet's ONNX file ("" = the shipped one); Haar uses
+    OpenCV's cascade (see :func:`find_haar_cascade`) and ignores it, and the providers.
+    """
     if detector == "yunet":
-        if not detector_model:
-            raise ModelError("detector=yunet needs detector_model, the path of YuNet's .onnx file")
-        return YuNetFaceDetector(detector_model, **settings)
-    raise ModelError(f"unknown detector {detector!r}; allowed: haar, yunet")
+        return YuNetFaceDetector(detector_model or None, providers, intra_op_threads, **settings)
+    if detector == "haar":
+        return HaarFaceDetector(None, **settings)
+    raise ModelError(f"unknown detector {detector!r}; allowed: yunet, haar")

@@ -16,6 +16,9 @@ MODELS_DIR = PACKAGE_DIR / "models"
 CONFIG_DIR = PACKAGE_DIR / "config"
 
 DEFAULT_MODEL = "fer_default.onnx"
+# The face detector: YuNet-s as released by its author (licence and hash in models/detector/).
+YUNET_MODEL = MODELS_DIR / "detector" / "yunet_s_dynamic.onnx"
+YUNET_SHA256 = "daede24002cc8590f457998cc5e6c9e8b82f45f6bd969506a8913cd4ed10a2d3"
 
 
 def shipped_models() -> list:

@@ -32,7 +32,10 @@ KNOWN_PROVIDERS: Tuple[str, ...] = (
     "CPUExecutionProvider",
 )
 
-DETECTORS: Tuple[str, ...] = ("haar", "yunet")
+DETECTORS: Tuple[str, ...] = ("yunet", "haar")
+# Chosen by measurement: benchmarks/run.py --section detection (see docs in README.md).
+SCORE_THRESHOLD_DEFAULT = 0.6
+FACE_ALIGNMENT_DEFAULT = True
 
 
 @dataclass(frozen=True)
@@ -99,9 +102,10 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
     SettingSpec(
         "detector",
         str,
-        "haar",
-        "Face detector: haar (OpenCV Haar cascade shipped in the OpenCV wheel, no download) or yunet "
-        "(OpenCV FaceDetectorYN; needs detector_model).",
+        "yunet",
+        "Face detector: yunet (the YuNet DNN shipped with fer_ros, run by ONNX Runtime with the same "
+        "providers and threads as the expression model; gives eye landmarks for face_alignment) or "
+        "haar (OpenCV's frontal-face Haar cascade, from pip's OpenCV or the opencv-data package).",
         choices=DETECTORS,
         reload=True,
     ),
@@ -109,7 +113,8 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         "detector_model",
         str,
         "",
-        "Path to the YuNet .onnx file (face_detection_yunet_2023mar.onnx) when detector is yunet.",
+        "YuNet .onnx file with a dynamic input size (e.g. a retrained yunet_s_dynamic.onnx); empty = "
+        "the one shipped with fer_ros. Ignored by the haar detector.",
         reload=True,
     ),
     SettingSpec(
@@ -152,18 +157,26 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
     SettingSpec(
         "score_threshold",
         float,
-        0.55,
-        "Faces whose detector score is below this are dropped (Haar: a face found by n overlapping "
-        "windows scores n/(n+3), so 0.55 keeps n >= 4; YuNet: its own confidence).",
+        SCORE_THRESHOLD_DEFAULT,
+        "Faces whose detector score is below this are dropped (YuNet: its own confidence; Haar: a face "
+        "found by n overlapping windows scores n/(n+3), so use 0.55, which keeps n >= 4).",
         min=0.0,
         max=1.0,
+    ),
+    SettingSpec(
+        "face_alignment",
+        bool,
+        FACE_ALIGNMENT_DEFAULT,
+        "Rotate each face upright using its eye landmarks before classifying it (yunet only; haar "
+        "gives no landmarks, so its crops are never rotated).",
     ),
     SettingSpec(
         "full_detection_interval",
         int,
         5,
         "Run a full-frame detection every N frames; in between, faces are re-detected only in a region "
-        "around each tracked face (needs tracking), and at once when a tracked face is lost. "
+        "around each tracked face (needs tracking), with a full pass in the same frame when a tracked "
+        "face is not found there. "
         "1 = full detection on every frame.",
         min=1,
         max=1000,
@@ -182,6 +195,15 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         "Smallest box overlap (IoU) for a detection to continue a track.",
         min=0.01,
         max=1.0,
+    ),
+    SettingSpec(
+        "confirm_frames",
+        int,
+        2,
+        "A new face is published once it was detected in this many frames (1 = at once); filters "
+        "one-frame false detections in video. Still images are always reported at once.",
+        min=1,
+        max=30,
     ),
     SettingSpec(
         "max_missed_frames",
@@ -279,9 +301,11 @@ class PipelineSettings:
     max_faces: int = SPECS["max_faces"].default
     face_margin: float = SPECS["face_margin"].default
     score_threshold: float = SPECS["score_threshold"].default
+    face_alignment: bool = SPECS["face_alignment"].default
     full_detection_interval: int = SPECS["full_detection_interval"].default
     tracking: bool = SPECS["tracking"].default
     iou_threshold: float = SPECS["iou_threshold"].default
+    confirm_frames: int = SPECS["confirm_frames"].default
     max_missed_frames: int = SPECS["max_missed_frames"].default
     smoothing: bool = SPECS["smoothing"].default
     smoothing_alpha: float = SPECS["smoothing_alpha"].default
@@ -289,11 +313,6 @@ class PipelineSettings:
     def __post_init__(self) -> None:
         for spec in PIPELINE_SETTINGS:
             object.__setattr__(self, spec.name, validate_setting(spec.name, getattr(self, spec.name)))
-        if self.detector == "yunet" and not self.detector_model:
-            raise SettingsError(
-                "setting detector='yunet' needs detector_model: the path to YuNet's .onnx file "
-                "(or use detector='haar', which needs no file)"
-            )
 
     def replace(self, **changes: Any) -> PipelineSettings:
         """A copy with ``changes`` applied, validated (raises :class:`SettingsError`)."""

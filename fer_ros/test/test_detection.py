@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -15,6 +20,7 @@ from benchmarks.frames import place_faces
 # default settings (alt2 cascade, detection at 320 px wide, face_margin 0): recall 0.780, median
 # IoU with the true FER2013 crop 0.856, 0.04 false positives per frame. The bounds leave room for
 # other OpenCV builds.
+REAL_CASCADE = Path(cv2.data.haarcascades) / "haarcascade_frontalface_alt2.xml"
 MIN_RECALL = 0.70
 MIN_MEDIAN_IOU = 0.78
 MAX_FALSE_POSITIVES_PER_FRAME = 0.15
@@ -130,21 +136,55 @@ def test_min_face_size_and_max_faces(one_face_frame):
     assert len(create_detector("haar", detection_width=1280, max_faces=1).detect(frames, greys)) == 1
 
 
-def test_yunet_needs_an_existing_model_file(tmp_path):
-    with pytest.raises(ModelError, match="yunet.onnx"):
-        create_detector("yunet", str(tmp_path / "yunet.onnx"))
-    with pytest.raises(ModelError, match="detector_model"):
-        create_detector("yunet", "")
-    junk = tmp_path / "junk.onnx"
-    junk.write_bytes(b"not a model")
-    with pytest.raises(ModelError, match=r"junk\.onnx.*not a YuNet model"):
-        create_detector("yunet", str(junk))
-    with pytest.raises(ModelError, match="allowed: haar, yunet"):
+def test_unknown_detector_is_refused_naming_the_allowed_ones():
+    with pytest.raises(ModelError, match="allowed: yunet, haar"):
         create_detector("mtcnn")
 
 
 def test_haar_cascade_is_found_without_downloads():
     assert HaarFaceDetector().source.endswith(".xml")
+
+
+@pytest.fixture
+def distro_opencv(monkeypatch):
+    """OpenCV as the distribution's python3-opencv has it: no ``cv2.data`` module."""
+    monkeypatch.delattr(cv2, "data", raising=False)
+    monkeypatch.setitem(sys.modules, "cv2.data", None)
+
+
+def test_haar_without_cv2_data_uses_the_distribution_folders(distro_opencv, monkeypatch, tmp_path):
+    import fer_ros.detection as detection
+
+    system = tmp_path / "usr_share_opencv4_haarcascades"
+    monkeypatch.setattr(detection, "HAAR_SYSTEM_DIRS", (str(tmp_path / "absent"), str(system)))
+    with pytest.raises(ModelError) as error:
+        create_detector("haar")
+    message = str(error.value)
+    assert str(tmp_path / "absent") in message and str(system) in message and "opencv-data" in message
+    assert "\n" not in message
+    system.mkdir()
+    shutil.copy(REAL_CASCADE, system / detection.HAAR_CASCADE)
+    assert create_detector("haar").source == str(system / detection.HAAR_CASCADE)
+
+
+def test_pipeline_and_run_start_with_the_distribution_opencv(tmp_path):
+    """Without cv2.data (python3-opencv), the node's start-up path and `fer-ros run` both work."""
+    pytest.importorskip("skimage")
+    script = (
+        "import sys, cv2; sys.modules['cv2.data'] = None; cv2.__dict__.pop('data', None)\n"
+        "from fer_ros.pipeline import Pipeline\n"
+        "from fer_ros.ros.parameters import check_parameter_changes\n"
+        "from fer_ros.settings import PipelineSettings\n"
+        "settings, _ = check_parameter_changes(PipelineSettings(), {}, startup=True)  # as the node starts\n"
+        "Pipeline(settings)\n"
+        "from fer_ros import cli\n"
+        "sys.exit(cli.main(['run']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "fer_ros_output" / "results.jsonl").is_file()
 
 
 def test_frame_box_properties():
