@@ -60,8 +60,6 @@ class FerRosPipeline:
 
     def process(self, bgr: np.ndarray) -> List[Tuple[Box, str]]:
         """Run the pipeline on one frame; returns (box, expression) per face."""
-        if self.independent_frames:
-            self.pipeline.reset()
-        result = self.pipeline.process(bgr)
+        result = self.pipeline.process(bgr, still=self.independent_frames)
         self.last_timings = result.timings_ms
         return [(tuple(int(v) for v in face.box), face.label) for face in result.faces]

@@ -32,6 +32,9 @@ ROI_GROWTH = 0.5
 DUPLICATE_IOU = 0.5  # detections overlapping more than this are the same face
 
 
+DETECTOR_RELOAD = {"detector", "detector_model", "providers", "intra_op_threads"}
+
+
 def _detector_kwargs(settings: PipelineSettings) -> Dict[str, Any]:
     return {
         "detection_width": settings.detection_width,
@@ -54,9 +57,7 @@ class Pipeline:
     def __init__(self, settings: Optional[PipelineSettings] = None) -> None:
         self.settings = settings if settings is not None else PipelineSettings()
         self.classifier: Classifier = self._load_classifier(self.settings)
-        self.detector: FaceDetector = create_detector(
-            self.settings.detector, self.settings.detector_model, **_detector_kwargs(self.settings)
-        )
+        self.detector: FaceDetector = self._load_detector(self.settings)
         self.tracker = Tracker(
             self.settings.iou_threshold,
             self.settings.max_missed_frames,
@@ -74,6 +75,16 @@ class Pipeline:
     def _load_classifier(settings: PipelineSettings) -> Classifier:
         path = resolve_model(settings.model)
         return Classifier(path, settings.providers, settings.intra_op_threads)
+
+    @staticmethod
+    def _load_detector(settings: PipelineSettings) -> FaceDetector:
+        return create_detector(
+            settings.detector,
+            settings.detector_model,
+            settings.providers,
+            settings.intra_op_threads,
+            **_detector_kwargs(settings),
+        )
 
     @staticmethod
     def _alpha(settings: PipelineSettings) -> Optional[float]:
@@ -99,10 +110,8 @@ class Pipeline:
         detector = self.detector
         if {"model", "providers", "intra_op_threads"} & set(changed):
             classifier = self._load_classifier(settings)
-        if {"detector", "detector_model"} & set(changed):
-            detector = create_detector(
-                settings.detector, settings.detector_model, **_detector_kwargs(settings)
-            )
+        if DETECTOR_RELOAD & set(changed) and not (settings.detector == "haar" == old.detector):
+            detector = self._load_detector(settings)
         else:
             detector.configure(**_detector_kwargs(settings))
         model_changed = classifier is not self.classifier
@@ -150,6 +159,13 @@ class Pipeline:
     # -- per frame -----------------------------------------------------------------------------
 
     def _detect(self, bgr: np.ndarray, grey: np.ndarray) -> List[Detection]:
+        """This frame's faces: a full pass, or region searches around the tracked faces.
+
+        Region searches are sized from each track's raw detector box (not the
+        crop box, whose margin would skew them). When a tracked face is not found
+        in its region, a full pass runs in the same frame, so a face that moved
+        more than the region allows, or a new one, is not missed for a frame.
+        """
         s = self.settings
         full = (
             self._force_full
@@ -158,9 +174,15 @@ class Pipeline:
             or self._frame_index % s.full_detection_interval == 0
             or not self.tracker.tracks
         )
-        if full:
-            self._force_full = False
-            return self.detector.detect(bgr, grey)
+        if not full:
+            found = self._detect_regions(bgr, grey)
+            if found is not None:
+                return found
+        self._force_full = False
+        return self.detector.detect(bgr, grey)
+
+    def _detect_regions(self, bgr: np.ndarray, grey: np.ndarray) -> Optional[List[Detection]]:
+        """Faces found around each tracked face; None as soon as one tracked face is missing."""
         found: List[Detection] = []
         for box in self.tracker.active_boxes():
             x, y, w, h = box
@@ -168,15 +190,23 @@ class Pipeline:
             region = (int(x - gx), int(y - gy), int(x + w + gx), int(y + h + gy))
             hits = self.detector.detect(bgr, grey, region, face_size=max(w, h))
             if not hits:
-                self._force_full = True  # a face was lost: look everywhere next frame
+                return None
             for det in hits:
                 if all(iou(det.box, other.box) < DUPLICATE_IOU for other in found):
                     found.append(det)
         found.sort(key=lambda d: d.score, reverse=True)
-        return found[: s.max_faces]
+        return found[: self.settings.max_faces]
 
-    def process(self, bgr: np.ndarray) -> FrameResult:
-        """Detect, classify and track the faces of one BGR (or grey) uint8 frame."""
+    def process(self, bgr: np.ndarray, still: bool = False) -> FrameResult:
+        """Detect, classify and track the faces of one BGR (or grey) uint8 frame.
+
+        ``still=True`` treats the frame as an unrelated photograph: tracks are
+        reset first (nothing carries over from the previous image), the whole
+        frame is searched, and faces are reported without waiting for
+        ``confirm_frames`` frames.
+        """
+        if still:
+            self.reset()
         channels = bgr.shape[2] if bgr.ndim == 3 else 1
         if bgr.dtype != np.uint8 or bgr.ndim not in (2, 3) or channels not in (1, 3, 4):
             raise ValueError(f"expected a uint8 BGR, BGRA or grey image, got {bgr.dtype} {bgr.shape}")
@@ -204,17 +234,16 @@ class Pipeline:
         t2 = t3 = t1
         if n:
             crops = self._crops[:n]
+            align = self.settings.face_alignment
             for i, det in enumerate(detections):
-                crop_face(grey, det.box, size, out=crops[i])
+                crop_face(grey, det.box, size, out=crops[i], angle=det.eye_angle() if align else 0.0)
             batch = faces_to_input(crops, self.classifier.info.preprocessing, out=self._batch[:n])
             t2 = time.perf_counter()
             probs = self.classifier.predict(batch)
             t3 = time.perf_counter()
-        if self.settings.tracking:
-            tracked = self.tracker.update([d.box for d in detections], probs)
-        else:
-            tracked = [(self.tracker.next_id(), probs[i]) for i in range(n)]
-        for det, (track_id, p) in zip(detections, tracked):
+        for det, (track_id, p) in zip(detections, self._track(detections, probs, still)):
+            if track_id is None:
+                continue  # not yet confirmed
             best = int(np.argmax(p))
             faces.append(
                 FaceResult(
@@ -235,3 +264,13 @@ class Pipeline:
             "total": (t4 - t0) * 1e3,
         }
         return FrameResult(faces=faces, labels=labels, timings_ms=timings, frame_size=(width, height))
+
+    def _track(
+        self, detections: List[Detection], probs: np.ndarray, still: bool
+    ) -> List[Tuple[Optional[int], np.ndarray]]:
+        """(id, probabilities) per detection; id None for a face not yet seen in ``confirm_frames`` frames."""
+        if not self.settings.tracking:
+            return [(self.tracker.next_id(), probs[i]) for i in range(len(detections))]
+        tracks = self.tracker.update_tracks([d.face for d in detections], probs)
+        needed = 1 if still else self.settings.confirm_frames
+        return [(t.track_id if t.hits >= needed else None, t.probabilities) for t in tracks]

@@ -26,6 +26,8 @@ CANNY_GREY_GREY = "canny_grey_grey"
 PREPROCESSING_MODES: Tuple[str, ...] = (GREY, CANNY_GREY_GREY)
 
 CANNY_BLUR_KSIZE = 5
+# Faces tilted less than this (degrees) are cropped without rotation: the warp would blur them for nothing.
+MIN_ALIGN_DEGREES = 1.0
 CANNY_LOW, CANNY_HIGH = 50, 150
 
 Box = Tuple[int, int, int, int]  # x, y, width, height in pixels
@@ -53,13 +55,19 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     raise ValueError(f"expected a grey, BGR or BGRA image, got shape {image.shape}")
 
 
-def crop_face(grey: np.ndarray, box: Box, size: int, out: Optional[np.ndarray] = None) -> np.ndarray:
-    """Cut ``box`` out of a grey frame and resize it to ``size`` x ``size``.
+def crop_face(
+    grey: np.ndarray, box: Box, size: int, out: Optional[np.ndarray] = None, angle: float = 0.0
+) -> np.ndarray:
+    """Cut ``box`` out of a grey frame and resize it to ``size`` x ``size``, rotated by ``angle``.
 
     Parts of the box outside the frame are filled by replicating the border, so
     faces at the image edge keep their framing instead of being stretched.
-    ``out`` (uint8, size x size) is reused when given.
+    ``out`` (uint8, size x size) is reused when given. ``angle`` (degrees, as
+    ``cv2.getRotationMatrix2D`` takes it: the face's eye-line angle from
+    ``Detection.eye_angle``) turns a tilted face upright about the box centre.
     """
+    if abs(angle) >= MIN_ALIGN_DEGREES:
+        return _rotated_crop(grey, box, size, out, angle)
     x, y, w, h = (int(v) for v in box)
     if w <= 0 or h <= 0:
         raise ValueError(f"empty face box {box}")
@@ -69,13 +77,46 @@ def crop_face(grey: np.ndarray, box: Box, size: int, out: Optional[np.ndarray] =
         raise ValueError(f"face box {box} lies outside the {frame_w}x{frame_h} frame")
     patch = grey[y0:y1, x0:x1]
     if (x0, y0, x1, y1) != (x, y, x + w, y + h):
-        patch = cv2.copyMakeBorder(
-            patch, y0 - y, y + h - y1, x0 - x, x + w - x1, cv2.BORDER_REPLICATE
-        )
+        patch = cv2.copyMakeBorder(patch, y0 - y, y + h - y1, x0 - x, x + w - x1, cv2.BORDER_REPLICATE)
     interpolation = cv2.INTER_AREA if w > size else cv2.INTER_LINEAR
     if out is None:
         return cv2.resize(patch, (size, size), interpolation=interpolation)
     cv2.resize(patch, (size, size), dst=out, interpolation=interpolation)
+    return out
+
+
+def _rotated_crop(
+    grey: np.ndarray, box: Box, size: int, out: Optional[np.ndarray], angle: float
+) -> np.ndarray:
+    """The square of ``box`` rotated by ``angle`` about its centre, as a ``size`` x ``size`` crop.
+
+    First the axis-aligned square that holds the rotated one is cropped and
+    shrunk (area interpolation, so large faces do not alias), then that small
+    patch is rotated and its centre kept: two cheap operations on ~70 px images.
+    """
+    x, y, w, h = box
+    side = float(max(w, h))
+    if side <= 0:
+        raise ValueError(f"empty face box {box}")
+    radians = np.radians(angle)
+    spread = abs(np.cos(radians)) + abs(np.sin(radians))
+    outer_px = int(np.ceil(size * spread)) + 2
+    outer = side * outer_px / size
+    cx, cy = x + w / 2.0, y + h / 2.0
+    outer_box = (
+        int(round(cx - outer / 2.0)),
+        int(round(cy - outer / 2.0)),
+        int(round(outer)),
+        int(round(outer)),
+    )
+    patch = crop_face(grey, outer_box, outer_px)
+    matrix = cv2.getRotationMatrix2D(((outer_px - 1) / 2.0, (outer_px - 1) / 2.0), float(angle), 1.0)
+    matrix[:, 2] += (size - outer_px) / 2.0
+    if out is None:
+        out = np.empty((size, size), dtype=np.uint8)
+    cv2.warpAffine(
+        patch, matrix, (size, size), dst=out, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     return out
 
 

@@ -19,7 +19,7 @@ never reused.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -49,8 +49,7 @@ class Track:
     probabilities: Optional[np.ndarray] = None  # smoothed; None until the first frame
     velocity: Tuple[float, float] = (0.0, 0.0)  # box centre displacement per frame
     missed: int = 0  # consecutive frames without a matching detection
-    age: int = 0  # frames since creation
-    hits: int = field(default=1)
+    hits: int = 1  # frames in which it was detected (a new face is confirmed after confirm_frames)
 
     def predicted_box(self) -> Tuple[float, float, float, float]:
         """Where the box should be in the next frame (constant velocity, one frame per miss)."""
@@ -93,6 +92,14 @@ class Tracker:
 
     def update(self, boxes: Sequence[Box], probabilities: np.ndarray) -> List[Tuple[int, np.ndarray]]:
         """Associate this frame's detections with tracks; returns (id, probabilities) per detection."""
+        return [(t.track_id, t.probabilities) for t in self.update_tracks(boxes, probabilities)]
+
+    def update_tracks(self, boxes: Sequence[Box], probabilities: np.ndarray) -> List[Track]:
+        """Associate this frame's detections with tracks; returns the track of each detection, in order.
+
+        A returned track's ``hits`` says in how many frames its face has been
+        seen, so callers can hold back faces not yet confirmed.
+        """
         pairs = []
         predicted = [t.predicted_box() for t in self.tracks]
         for ti, pbox in enumerate(predicted):
@@ -109,7 +116,7 @@ class Tracker:
             used_tracks.add(ti)
             track_for[di] = ti
 
-        results: List[Tuple[int, np.ndarray]] = []
+        results: List[Track] = []
         new_tracks: List[Track] = []
         for di, box in enumerate(boxes):
             probs = np.asarray(probabilities[di], dtype=np.float32)
@@ -134,11 +141,10 @@ class Tracker:
             else:
                 track = Track(self.next_id(), box_f, probs.copy())
                 new_tracks.append(track)
-            results.append((track.track_id, track.probabilities))
+            results.append(track)
 
         survivors = []
         for ti, track in enumerate(self.tracks):
-            track.age += 1
             if ti not in used_tracks:
                 track.missed += 1
             if track.missed <= self.max_missed_frames:

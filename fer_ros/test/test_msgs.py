@@ -100,9 +100,21 @@ def test_cdr_round_trip(typestore, faces):
         np.testing.assert_array_equal(a.probabilities, b.probabilities)
 
 
-def test_negative_box_corner_is_clamped(typestore):
+@pytest.mark.parametrize(
+    "box, roi",
+    [
+        ((-4, -2, 30, 30), (0, 0, 26, 28)),  # left/top edge: clipped, not shifted
+        ((-6, 69, 86, 86), (0, 69, 80, 86)),
+        ((600, 450, 64, 64), (600, 450, 40, 30)),  # right/bottom edge of the 640x480 image
+        ((-10, -10, 700, 500), (0, 0, 640, 480)),
+        ((650, 10, 20, 20), (640, 10, 0, 20)),  # wholly outside: empty, still inside the image
+    ],
+)
+def test_roi_is_the_box_clipped_to_the_image(typestore, box, roi):
     result = _result()
-    result.faces[0].box = (-4, -2, 30, 30)
+    result.faces[0].box = box
     msg = expressions_message(rosbags_kit(typestore), _header(typestore), result)
-    assert (msg.faces[0].roi.x_offset, msg.faces[0].roi.y_offset) == (0, 0)
+    got = msg.faces[0].roi
+    assert (got.x_offset, got.y_offset, got.width, got.height) == roi
+    assert got.x_offset + got.width <= msg.image_width and got.y_offset + got.height <= msg.image_height
     typestore.serialize_cdr(msg, ARRAY_MSG)  # unsigned fields accept it

@@ -147,7 +147,8 @@ def main(args: argparse.Namespace) -> int:
             for frame in source:
                 if limit and frames >= limit:
                     break
-                result = pipeline.process(frame.bgr)
+                # Photos are unrelated: no track, smoothing or confirmation carries over between them.
+                result = pipeline.process(frame.bgr, still=not source.is_stream)
                 frames += 1
                 faces += len(result.faces)
                 expressions.update(f.label for f in result.faces)

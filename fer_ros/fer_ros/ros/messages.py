@@ -12,7 +12,7 @@ from __future__ import annotations
 import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -95,20 +95,32 @@ def rosbags_kit(typestore: Any) -> MessageKit:
     )
 
 
+def roi_in_image(
+    box: Tuple[float, float, float, float], width: int, height: int
+) -> Tuple[int, int, int, int]:
+    """A face box clipped to the image on all four sides: (x, y, w, h), never negative.
+
+    A crop box can reach past the frame (``crop_face`` pads it); a
+    RegionOfInterest must lie inside the image, so the part outside is cut off
+    rather than the box shifted. A box wholly outside gives a zero-size ROI.
+    """
+    x0, y0 = min(max(int(box[0]), 0), width), min(max(int(box[1]), 0), height)
+    x1 = min(max(int(box[0]) + int(box[2]), x0), width)
+    y1 = min(max(int(box[1]) + int(box[3]), y0), height)
+    return x0, y0, x1 - x0, y1 - y0
+
+
 def expressions_message(kit: MessageKit, header: Any, result: FrameResult) -> Any:
     """FaceExpressionArray for one frame: the source ``header`` and one entry per face."""
     labels = [str(label) for label in result.labels]
     width, height = result.frame_size
     faces = []
     for face in result.faces:
-        x, y, w, h = (int(v) for v in face.box)
-        # Boxes are clipped to the frame by the detector; clamp anyway so the
-        # unsigned RegionOfInterest fields can never receive a negative value.
-        x, y = max(x, 0), max(y, 0)
+        x, y, w, h = roi_in_image(face.box, width, height)
         faces.append(
             kit.face(
                 id=str(face.track_id),
-                roi=kit.roi(x_offset=x, y_offset=y, height=max(h, 0), width=max(w, 0), do_rectify=False),
+                roi=kit.roi(x_offset=x, y_offset=y, height=h, width=w, do_rectify=False),
                 detection_confidence=float(face.detection_score),
                 expression=str(face.label),
                 confidence=float(face.confidence),
