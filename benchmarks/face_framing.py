@@ -177,7 +177,7 @@ def main() -> int:
     parser.add_argument("--margins", default="-0.1,-0.05,0,0.05,0.1,0.15,0.2,0.3")
     parser.add_argument("--intervals", default="1,3,5,10")
     parser.add_argument("--detection-width", type=int, default=PipelineSettings().detection_width)
-    parser.add_argument("--detector", default="haar", help="haar or yunet")
+    parser.add_argument("--detector", default="yunet", help="yunet or haar")
     parser.add_argument("--detector-model", default="", help="YuNet .onnx file (with --detector yunet)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the figures here too")

@@ -17,6 +17,10 @@ Three kinds of scene, sharing the placement and pasting helpers below:
 ``MovingFaces``
     An endless static-camera stream in which faces enter, move, leave, are
     absent for a while, and sometimes crowd in (the soak test).
+``hard_scenes``
+    Harder photographs for detection quality: two to six faces of 56 to 220
+    pixels, turned in-plane by up to 30 degrees, half of them partly covered,
+    under uneven light, on textured backgrounds.
 
 The module lives in ``benchmarks/`` (importable from the repository root, where
 pytest runs) and needs only numpy, OpenCV and ``fer_ros.tracking.iou``.
@@ -87,10 +91,13 @@ def place_faces(
     rng: np.random.Generator,
     frame_size: Tuple[int, int] = (640, 480),
     side_range: Tuple[int, int] = (96, 200),
+    max_rotation: float = 0.0,
 ) -> Tuple[np.ndarray, List[PlacedFace]]:
     """One BGR frame with the given grey faces enlarged and placed without overlap on smooth texture.
 
     A face that finds no free place in 100 tries is left out (``placed`` says which were placed).
+    With ``max_rotation`` each face is turned in-plane by up to that many degrees
+    inside its square (edges replicated), so the square stays its true box.
     """
     width, height = frame_size
     frame = plain_background(rng, width, height)
@@ -105,7 +112,12 @@ def place_faces(
         else:
             continue
         x, y = box[:2]
-        frame[y : y + side, x : x + side] = enlarge(images[index], side)
+        face = enlarge(images[index], side)
+        if max_rotation:
+            angle = rng.uniform(-1, 1) * max_rotation
+            turn = cv2.getRotationMatrix2D(((side - 1) / 2, (side - 1) / 2), angle, 1.0)
+            face = cv2.warpAffine(face, turn, (side, side), borderMode=cv2.BORDER_REPLICATE)
+        frame[y : y + side, x : x + side] = face
         placed.append(PlacedFace(int(index), box, int(targets[index])))
     return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR), placed
 
@@ -426,3 +438,201 @@ def match_boxes(placed: Sequence[Box], found: Sequence[Box], min_iou: float = 0.
             used.add(best)
             pairs.append((i, best))
     return pairs
+
+
+# -- hard scenes: detection quality ------------------------------------------------------------
+
+
+@dataclass
+class HardFace:
+    """A face placed by :func:`hard_scene`: its centre, side (of the upright square), turn and cover."""
+
+    centre: Tuple[float, float]
+    side: int
+    angle: float  # in-plane rotation, degrees (cv2.getRotationMatrix2D's sign)
+    occluded: bool
+    index: int  # which face source
+
+
+@dataclass
+class FaceSource:
+    """A face to paste: a square BGR (or grey, then tinted) patch whose centre is the face's centre.
+
+    ``face_fraction`` is the face's side over the patch's side: 1 for a FER2013
+    crop (the face and nothing else), about 0.5 for a head cut from a photograph
+    with its hair, neck and surroundings.
+    """
+
+    patch: np.ndarray
+    face_fraction: float = 1.0
+
+
+# Heads in photographs that ship inside dependencies (public domain): the photo, the face's
+# centre and side in it (where YuNet and the Haar cascade both put it on the untouched photo).
+PHOTO_HEADS = (
+    ("skimage", "astronaut", (223, 118), 100),
+    ("matplotlib", "grace_hopper.jpg", (268, 225), 210),
+)
+
+HARD_SIDE_RANGE = (56, 220)
+HARD_MAX_ROTATION = 30.0
+HARD_OCCLUSION_RATE = 0.5
+
+
+def fer_sources(faces: np.ndarray) -> List[FaceSource]:
+    """FER2013 crops as face sources: tight faces, no context (the harder case for a detector)."""
+    return [FaceSource(face, 1.0) for face in faces]
+
+
+def _photo(package: str, name: str) -> np.ndarray:
+    if package == "skimage":
+        from skimage import data
+
+        return cv2.cvtColor(getattr(data, name)(), cv2.COLOR_RGB2BGR)
+    import matplotlib.cbook
+
+    return cv2.imread(matplotlib.cbook.get_sample_data(name, asfileobj=False))
+
+
+def photo_sources() -> List[FaceSource]:
+    """Heads cut from photographs shipped in scikit-image and matplotlib: real faces with context."""
+    sources = []
+    for package, name, (cx, cy), side in PHOTO_HEADS:
+        half = side  # a square twice the face's side: hair, ears, neck and some background
+        photo = _photo(package, name)
+        sources.append(FaceSource(photo[cy - half:cy + half, cx - half:cx + half].copy(), 0.5))
+    return sources
+
+
+def textured_background(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
+    """A room under a busy texture: stripes, a checkerboard or blotches (edges a detector can trip on)."""
+    room = room_background(width, height, rng).astype(np.float32)
+    kind = int(rng.integers(3))
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    if kind == 0:
+        period, theta = rng.uniform(6, 30), rng.uniform(0, np.pi)
+        pattern = np.sin((xx * np.cos(theta) + yy * np.sin(theta)) * 2 * np.pi / period)
+    elif kind == 1:
+        cell = int(rng.integers(8, 40))
+        pattern = (((xx // cell) + (yy // cell)) % 2) * 2.0 - 1.0
+    else:
+        small = rng.normal(0, 1, (height // 16 + 1, width // 16 + 1)).astype(np.float32)
+        pattern = np.clip(cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST), -1, 1)
+    strength = rng.uniform(25, 60)
+    return np.clip(room + strength * pattern[:, :, None], 0, 255)
+
+
+def lighting_field(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
+    """Uneven light: a gradient from dim to bright in a random direction, and a bright spot."""
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    theta = rng.uniform(0, 2 * np.pi)
+    ramp = (xx / width - 0.5) * np.cos(theta) + (yy / height - 0.5) * np.sin(theta)
+    low, high = rng.uniform(0.35, 0.7), rng.uniform(1.0, 1.3)
+    light = low + (high - low) * (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
+    sx, sy, radius = rng.uniform(0, width), rng.uniform(0, height), rng.uniform(0.15, 0.4) * width
+    light += 0.35 * np.exp(-((xx - sx) ** 2 + (yy - sy) ** 2) / (2 * radius**2))
+    return light
+
+
+def _occlude(patch: np.ndarray, face_side: int, rng: np.random.Generator) -> None:
+    """Cover 15-30% of the face at the patch's centre with an ellipse: a hand, a cup or a shadow."""
+    covered = rng.uniform(0.15, 0.30) * face_side * face_side
+    ax = int(np.sqrt(covered / np.pi) * rng.uniform(0.8, 1.25))
+    ay = max(2, int(covered / (np.pi * max(ax, 1))))
+    offset = (patch.shape[0] - face_side) / 2.0
+    along = offset + rng.uniform(0.25, 0.75) * face_side
+    near, far = offset + 0.1 * face_side, offset + 0.9 * face_side
+    edge = int(rng.integers(4))  # over the bottom, top, left or right of the face
+    centre = [(along, far), (along, near), (near, along), (far, along)][edge]
+    colour = rng.choice([rng.uniform(60, 110), rng.uniform(150, 210)]) * random_tint(rng)
+    cv2.ellipse(patch, (int(centre[0]), int(centre[1])), (ax, ay), rng.uniform(0, 180), 0, 360,
+                tuple(float(c) for c in colour), -1)
+
+
+def _paste_turned(image: np.ndarray, patch: np.ndarray, centre: Tuple[float, float], angle: float) -> None:
+    """Paste a square BGR float patch, feathered and turned by ``angle`` about its centre, into ``image``."""
+    side = patch.shape[0]
+    canvas = int(np.ceil(side * 1.42)) + 2
+    turn = cv2.getRotationMatrix2D(((side - 1) / 2, (side - 1) / 2), angle, 1.0)
+    turn[:, 2] += (canvas - side) / 2
+    mask = _feather_mask(side)
+    face = cv2.warpAffine(patch * mask, turn, (canvas, canvas))
+    alpha = cv2.warpAffine(mask[:, :, 0], turn, (canvas, canvas))[:, :, None]
+    x0, y0 = int(round(centre[0] - canvas / 2)), int(round(centre[1] - canvas / 2))
+    region = image[y0:y0 + canvas, x0:x0 + canvas]
+    region[:] = face + region * (1 - alpha)
+
+
+def _source_patch(source: FaceSource, face_side: int, rng: np.random.Generator) -> np.ndarray:
+    """The source resized so its face is ``face_side`` pixels, as BGR float (grey crops get a skin tint)."""
+    side = int(round(face_side / source.face_fraction))
+    if source.patch.ndim == 2:
+        return face_to_bgr(source.patch, side, random_tint(rng))
+    interpolation = cv2.INTER_AREA if side < source.patch.shape[0] else cv2.INTER_CUBIC
+    return cv2.resize(source.patch, (side, side), interpolation=interpolation).astype(np.float32)
+
+
+def hard_scene(sources: Sequence[FaceSource], rng: np.random.Generator, width: int = 640,
+               height: int = 480) -> Tuple[np.ndarray, List[HardFace]]:
+    """One BGR photograph with 2-6 faces: varied sizes, turned up to 30 degrees, half partly covered,
+    uneven light, textured background. Faces never overlap (their turned patches are kept apart)."""
+    image = textured_background(width, height, rng)
+    placed: List[HardFace] = []
+    taken: List[Box] = []
+    log_lo, log_hi = np.log(HARD_SIDE_RANGE[0]), np.log(HARD_SIDE_RANGE[1])
+    for _ in range(int(rng.integers(2, 7))):
+        index = int(rng.integers(len(sources)))
+        for _ in range(100):
+            side = int(np.exp(rng.uniform(log_lo, log_hi)))
+            reach = int(np.ceil(side / sources[index].face_fraction * 1.42)) + 4
+            if reach >= min(width, height):
+                continue
+            box = (int(rng.integers(0, width - reach)), int(rng.integers(0, height - reach)), reach, reach)
+            if not any(boxes_overlap(box, other) for other in taken):
+                break
+        else:
+            continue
+        patch = _source_patch(sources[index], side, rng)
+        occluded = bool(rng.random() < HARD_OCCLUSION_RATE)
+        if occluded:
+            _occlude(patch, side, rng)
+        angle = float(rng.uniform(-HARD_MAX_ROTATION, HARD_MAX_ROTATION))
+        centre = (box[0] + reach / 2, box[1] + reach / 2)
+        _paste_turned(image, patch, centre, angle)
+        taken.append(box)
+        placed.append(HardFace(centre, side, angle, occluded, index))
+    image *= lighting_field(width, height, rng)[:, :, None]
+    image += rng.normal(0.0, 4.0, size=image.shape).astype(np.float32)
+    return np.clip(image, 0, 255).astype(np.uint8), placed
+
+
+def hard_scenes(sources: Sequence[FaceSource], count: int,
+                seed: int = 0) -> List[Tuple[np.ndarray, List[HardFace]]]:
+    """``count`` :func:`hard_scene` photographs from a generator seeded by ``seed``."""
+    rng = np.random.default_rng(seed)
+    return [hard_scene(sources, rng) for _ in range(count)]
+
+
+def match_centres(
+    placed: Sequence[HardFace],
+    found: Sequence[Tuple[float, float, float, float]],
+    max_offset: float = 0.35,
+    size_range: Tuple[float, float] = (0.5, 2.0),
+) -> List[Tuple[int, int]]:
+    """(placed, found) pairs: a found box whose centre lies within ``max_offset`` x side of a face's
+    centre and whose size is ``size_range`` x its side; nearest pairs first, each used once.
+    Centres, not IoU, since the true box of a turned face is not axis-aligned."""
+    pairs = []
+    for i, face in enumerate(placed):
+        for j, (x, y, w, h) in enumerate(found):
+            offset = np.hypot(x + w / 2 - face.centre[0], y + h / 2 - face.centre[1]) / face.side
+            size = max(w, h) / face.side
+            if offset <= max_offset and size_range[0] <= size <= size_range[1]:
+                pairs.append((offset, i, j))
+    used_i, used_j, matched = set(), set(), []
+    for _, i, j in sorted(pairs):
+        if i not in used_i and j not in used_j:
+            used_i.add(i)
+            used_j.add(j)
+            matched.append((i, j))
+    return matched

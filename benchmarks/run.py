@@ -32,20 +32,20 @@ from benchmarks.peer_fer import quiet_tensorflow  # noqa: E402
 
 quiet_tensorflow()
 
-SECTIONS = ("accuracy", "classifier", "pipeline", "sweep", "memory")
+SECTIONS = ("accuracy", "classifier", "pipeline", "sweep", "detection", "framing", "memory")
 PROFILES = {
     # accuracy_limit: PrivateTest faces (None = all 3,589); speed_*: classifier timing;
     # frames_per_run x pipeline_repeats (even, so both orders occur equally): pipeline timing.
     # sweep_variants: which of sweep.VARIANTS (scene + detector settings) to run (None: all).
     "full": dict(accuracy_limit=None, speed_repeats=7, faces_per_run=256, frames_per_run=12,
                  pipeline_repeats=6, sweep_variants=None, sweep_frames=10, sweep_repeats=2,
-                 memory_frames=10, memory_passes=3),
+                 memory_frames=10, memory_passes=3, detection_scenes=150, framing_faces=600),
     "quick": dict(accuracy_limit=1000, speed_repeats=3, faces_per_run=128, frames_per_run=6,
                   pipeline_repeats=2, sweep_variants=(0, 2, 6, 7), sweep_frames=6, sweep_repeats=2,
-                  memory_frames=5, memory_passes=2),
+                  memory_frames=5, memory_passes=2, detection_scenes=50, framing_faces=300),
     "smoke": dict(accuracy_limit=40, speed_repeats=1, faces_per_run=8, frames_per_run=2,
                   pipeline_repeats=2, sweep_variants=(0, 7), sweep_frames=3, sweep_repeats=2,
-                  memory_frames=2, memory_passes=1),
+                  memory_frames=2, memory_passes=1, detection_scenes=4, framing_faces=12),
 }
 PEER_CLASSIFIER = "fer (TFLite, default)"
 
@@ -237,6 +237,35 @@ def run(args: argparse.Namespace) -> dict:
             log(f"sweep {row['scene']} {row['settings'] or 'defaults'} {row['faces']} faces: "
                 f"{row['fer_ros']['fps']['median']:.1f} fps, found {row['fer_ros']['faces_matched']}/"
                 f"{row['fer_ros']['faces_placed']}" + (f", ratio {ratio:.1f}" if ratio else ""))
+
+    if "detection" in args.sections:
+        from benchmarks.detection_quality import fer_ros_detector, measure_detection, scene_sets
+
+        detectors = {
+            "fer_ros YuNet": fer_ros_detector(**{**settings.to_dict(), "detector": "yunet"}),
+            "fer_ros Haar": fer_ros_detector(**{**settings.to_dict(), "detector": "haar",
+                                                "score_threshold": 0.55}),
+        }
+        if with_peer:
+            from benchmarks.peer_fer import FerPipeline
+
+            detectors["fer"] = FerPipeline().find_faces
+        scenes = scene_sets(data.images, profile["detection_scenes"], args.seed)
+        result["detection"] = measure_detection(detectors, scenes)
+        for row in result["detection"]:
+            log(f"detection {row['scenes']} {row['detector']}: found {row['found']}/{row['placed']}, "
+                f"{row['false_positives_per_frame']:.3f} false positives per frame, "
+                f"{row['ms_per_frame']:.1f} ms")
+
+    if "framing" in args.sections:
+        from benchmarks.detection_quality import measure_framing
+
+        result["framing"] = measure_framing(data, models[0], profile["framing_faces"], args.seed + 3,
+                                            margins=(-0.1, 0.0, 0.1, 0.2))
+        for row in result["framing"]:
+            log(f"framing turned<={row['faces_turned_up_to']:g} {row['detector']} align={row['alignment']} "
+                f"margin={row['face_margin']:g}: {row['accuracy_end_to_end']:.4f} on {row['found']} faces "
+                f"(crops {row['accuracy_on_exact_crops']:.4f})")
 
     if "memory" in args.sections:
         frames = synthesize_frames(data.images, 640, 480, 1, profile["memory_frames"], seed=args.seed)

@@ -188,3 +188,35 @@ def test_report_rerenders_into_a_marked_block(tmp_path):
     text = doc.read_text()
     assert text.startswith("intro\n") and text.endswith("outro\n") and "old table" not in text
     assert "### fer_ros vs fer" in text and "| fer_ros | 97 | 90 | 3 |" in text
+
+
+def test_hard_scenes_place_turned_covered_faces_inside_the_frame():
+    from benchmarks.frames import HARD_MAX_ROTATION, fer_sources, hard_scenes, photo_sources
+
+    faces = np.random.default_rng(0).integers(0, 256, (20, 48, 48), dtype=np.uint8)
+    sources = fer_sources(faces)
+    try:
+        sources += photo_sources()
+    except ImportError:  # scikit-image or matplotlib missing: FER-like sources alone
+        pass
+    scenes = hard_scenes(sources, 12, seed=4)
+    again = hard_scenes(sources, 2, seed=4)
+    assert [img.tobytes() for img, _ in scenes[:2]] == [img.tobytes() for img, _ in again]
+    placed = [face for _, faces_in in scenes for face in faces_in]
+    assert all(img.shape == (480, 640, 3) and img.dtype == np.uint8 for img, _ in scenes)
+    assert all(2 <= len(f) <= 6 for _, f in scenes)
+    assert all(abs(f.angle) <= HARD_MAX_ROTATION and 56 <= f.side <= 220 for f in placed)
+    assert 0.2 < np.mean([f.occluded for f in placed]) < 0.8
+    for _, faces_in in scenes:
+        for f in faces_in:
+            half = f.side / 2
+            assert half <= f.centre[0] <= 640 - half and half <= f.centre[1] <= 480 - half
+
+
+def test_match_centres_pairs_nearest_faces_of_similar_size_once():
+    from benchmarks.frames import HardFace, match_centres
+
+    faces = [HardFace((100, 100), 80, 0.0, False, 0), HardFace((300, 100), 80, 25.0, True, 1)]
+    found = [(70, 65, 70, 70), (260, 60, 80, 80), (265, 60, 80, 80), (500, 400, 80, 80), (90, 90, 20, 20)]
+    assert sorted(match_centres(faces, found)) == [(0, 0), (1, 1)]
+    assert match_centres(faces, [(260, 60, 400, 400)]) == []  # far too large

@@ -60,6 +60,8 @@ def _run_smoke(tmp_path: Path, models, extra=()) -> dict:
     result = json.loads((tmp_path / "smoke.json").read_text())
     markdown = (tmp_path / "smoke.md").read_text()
     assert "## Whole pipeline" in markdown and "## Classifier speed" in markdown
+    assert "## Face detection on hard scenes" in markdown
+    assert "## Expression accuracy per detector" in markdown
     return result
 
 
@@ -99,6 +101,19 @@ def _check_common(result: dict, models, with_peer: bool) -> None:
     sweep = [(r["scene"], r["settings"], r["faces"]) for r in result["sweep"]]
     assert sweep == [("photos", {}, 1), ("photos", {}, 4), ("video", {"full_detection_interval": 5}, 1),
                      ("video", {"full_detection_interval": 5}, 4)]
+    detectors = ["fer_ros YuNet", "fer_ros Haar"] + (["fer"] if with_peer else [])
+    detection = result["detection"]
+    assert [(r["scenes"], r["detector"]) for r in detection] == [
+        (scenes, d) for scenes in ("photo heads", "FER2013 crops") for d in detectors
+    ]
+    for row in detection:
+        assert 0 <= row["found"] <= row["placed"] and row["placed"] >= 2 * row["frames"]
+        assert row["ms_per_frame"] > 0 and row["false_positives_per_frame"] >= 0
+        assert row["covered"]["found"] <= row["covered"]["placed"] <= row["placed"]
+    framing = result["framing"]
+    assert {(r["detector"], r["alignment"]) for r in framing} == {("yunet", True), ("yunet", False),
+                                                                  ("haar", False)}
+    assert all(0 <= r["found"] <= r["placed"] and 0 <= r["accuracy_end_to_end"] <= 1 for r in framing)
     assert result["targets"], "targets are always evaluated"
 
 
