@@ -91,8 +91,9 @@ class Pipeline:
         return settings.smoothing_alpha if settings.smoothing else None
 
     def _allocate_buffers(self) -> None:
+        """Crops and model input for the most faces a frame can have (twice that with flip TTA)."""
         size = self.classifier.info.input_size
-        n = self.settings.max_faces
+        n = self.settings.max_faces * (2 if self.settings.tta == "flip" else 1)
         self._crops = np.empty((n, size, size), dtype=np.uint8)
         self._batch = np.empty((n,) + self.classifier.input_shape, dtype=np.float32)
 
@@ -120,7 +121,7 @@ class Pipeline:
         self.tracker.max_missed_frames = settings.max_missed_frames
         self.tracker.smoothing_alpha = self._alpha(settings)
         self.tracker.max_tracks = settings.max_faces
-        if model_changed or settings.max_faces != old.max_faces:
+        if model_changed or settings.max_faces != old.max_faces or settings.tta != old.tta:
             self._allocate_buffers()
         if model_changed or not settings.tracking:
             self.reset()  # smoothed probabilities of another model's labels are meaningless
@@ -227,19 +228,14 @@ class Pipeline:
         t1 = time.perf_counter()
 
         n = len(detections)
-        size = self.classifier.info.input_size
         labels = self.labels
         faces: List[FaceResult] = []
         probs = np.zeros((0, len(labels)), dtype=np.float32)
         t2 = t3 = t1
         if n:
-            crops = self._crops[:n]
-            align = self.settings.face_alignment
-            for i, det in enumerate(detections):
-                crop_face(grey, det.box, size, out=crops[i], angle=det.eye_angle() if align else 0.0)
-            batch = faces_to_input(crops, self.classifier.info.preprocessing, out=self._batch[:n])
+            batch = self._prepare_batch(grey, detections)
             t2 = time.perf_counter()
-            probs = self.classifier.predict(batch)
+            probs = self._classify(batch, n)
             t3 = time.perf_counter()
         for det, (track_id, p) in zip(detections, self._track(detections, probs, still)):
             if track_id is None:
@@ -264,6 +260,26 @@ class Pipeline:
             "total": (t4 - t0) * 1e3,
         }
         return FrameResult(faces=faces, labels=labels, timings_ms=timings, frame_size=(width, height))
+
+    def _prepare_batch(self, grey: np.ndarray, detections: List[Detection]) -> np.ndarray:
+        """Crop every face (rotated upright with ``face_alignment``) and, with flip TTA, its mirror image."""
+        n = len(detections)
+        size = self.classifier.info.input_size
+        crops = self._crops[:n]
+        align = self.settings.face_alignment
+        for i, det in enumerate(detections):
+            crop_face(grey, det.box, size, out=crops[i], angle=det.eye_angle() if align else 0.0)
+        if self.settings.tta == "flip":
+            np.copyto(self._crops[n : 2 * n], crops[:, :, ::-1])
+            n *= 2
+        return faces_to_input(self._crops[:n], self.classifier.info.preprocessing, out=self._batch[:n])
+
+    def _classify(self, batch: np.ndarray, n: int) -> np.ndarray:
+        """Probabilities of the ``n`` faces: one model call; with flip TTA, face and mirror averaged."""
+        probs = self.classifier.predict(batch)
+        if len(probs) == 2 * n:
+            probs = (probs[:n] + probs[n:]) * np.float32(0.5)
+        return probs
 
     def _track(
         self, detections: List[Detection], probs: np.ndarray, still: bool

@@ -33,6 +33,7 @@ KNOWN_PROVIDERS: Tuple[str, ...] = (
 )
 
 DETECTORS: Tuple[str, ...] = ("yunet", "haar")
+TTA_MODES: Tuple[str, ...] = ("none", "flip")
 # Chosen by measurement: benchmarks/run.py --section detection (see docs in README.md).
 SCORE_THRESHOLD_DEFAULT = 0.6
 FACE_ALIGNMENT_DEFAULT = True
@@ -97,6 +98,15 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         min=0,
         max=64,
         reload=True,
+    ),
+    SettingSpec(
+        "tta",
+        str,
+        "none",
+        "Test-time augmentation of the expression model: flip also classifies each face's mirror image "
+        "(in the same batch) and averages the two, for a little accuracy at about twice the "
+        "classification cost; none classifies each face once.",
+        choices=TTA_MODES,
     ),
     # -- detection ----------------------------------------------------------------------------
     SettingSpec(
@@ -294,6 +304,7 @@ class PipelineSettings:
     model: str = SPECS["model"].default
     providers: Tuple[str, ...] = SPECS["providers"].default
     intra_op_threads: int = SPECS["intra_op_threads"].default
+    tta: str = SPECS["tta"].default
     detector: str = SPECS["detector"].default
     detector_model: str = SPECS["detector_model"].default
     detection_width: int = SPECS["detection_width"].default

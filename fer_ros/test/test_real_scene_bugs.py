@@ -134,3 +134,22 @@ def test_alignment_changes_the_crop_not_the_box():
     assert len(aligned) == len(plain) == 1
     assert aligned[0].box == plain[0].box
     assert not np.allclose(aligned[0].probabilities, plain[0].probabilities)
+
+
+def test_flip_tta_averages_each_face_with_its_mirror_in_one_batch():
+    frame = np.hstack([scene(0, 100)[:, :320], scene(330, 60, height=160)[:, 320:]])
+    plain = Pipeline(PipelineSettings(tracking=False, face_alignment=False))
+    flipped = Pipeline(PipelineSettings(tracking=False, face_alignment=False, tta="flip"))
+    calls = []
+    predict = flipped.classifier.predict
+    flipped.classifier.predict = lambda batch: calls.append(len(batch)) or predict(batch)
+    faces = plain.process(frame).faces
+    faces_tta = flipped.process(frame).faces
+    assert len(faces) == len(faces_tta) == 2 and calls == [4]
+    mirrored = plain.process(np.ascontiguousarray(frame[:, ::-1])).faces
+    for face in faces_tta:
+        own = min(faces, key=lambda f: abs(f.box[0] - face.box[0]))
+        mirror = min(mirrored, key=lambda f: abs(640 - f.box[0] - f.box[2] - face.box[0]))
+        np.testing.assert_allclose(
+            face.probabilities, (own.probabilities + mirror.probabilities) / 2, atol=0.05
+        )
