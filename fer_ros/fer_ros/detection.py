@@ -181,7 +181,7 @@ class FaceDetector(ABC):
         if max_size and max_size <= min_size:
             return []
         detections = []
-        for (bx, by, bw, bh), score, points in self._find(view, min_size, max_size):
+        for (bx, by, bw, bh), score, points in self._find(view, min_size, max_size, region is None):
             if score < self.score_threshold:
                 continue
             full = (bx / scale + x0, by / scale + y0, bw / scale, bh / scale)
@@ -194,10 +194,11 @@ class FaceDetector(ABC):
         return detections[: self.max_faces]
 
     @abstractmethod
-    def _find(self, image: np.ndarray, min_size: int, max_size: int) -> List[RawFace]:
+    def _find(self, image: np.ndarray, min_size: int, max_size: int, full_pass: bool) -> List[RawFace]:
         """Raw faces in ``image`` pixels: (x, y, w, h), score in [0, 1], landmarks (5 x 2) or None.
 
         Faces narrower than ``min_size`` or (``max_size`` > 0) wider than ``max_size`` are left out.
+        ``full_pass`` says the image is the whole frame (its size repeats: buffers can be kept).
         """
         raise NotImplementedError
 
@@ -217,7 +218,7 @@ class HaarFaceDetector(FaceDetector):
             raise ModelError(f"Haar cascade could not be loaded: {path}")
         self.source = str(path)
 
-    def _find(self, image, min_size, max_size):
+    def _find(self, image, min_size, max_size, full_pass):
         boxes, neighbours = self._cascade.detectMultiScale2(
             image,
             scaleFactor=HAAR_SCALE_FACTOR,
@@ -275,7 +276,8 @@ class YuNetFaceDetector(FaceDetector):
         check_model_file(path, "YuNet model")
         self._session, self.provider = open_session(path, providers, intra_op_threads)
         self._check_signature(path)
-        self._blob: Optional[np.ndarray] = None
+        self._blob: Optional[np.ndarray] = None  # full-pass input, kept while the frame size stays
+        self._blob_image_size: Tuple[int, int] = (0, 0)
         self.source = str(path)
 
     def _check_signature(self, path: Path) -> None:
@@ -301,19 +303,27 @@ class YuNetFaceDetector(FaceDetector):
         except Exception as exc:  # onnxruntime's private exception types
             raise ModelError(f"{path}: the YuNet model fails on a test input: {one_line(exc)}") from None
 
-    def _input_blob(self, image: np.ndarray) -> Tuple[np.ndarray, int, int]:
+    def _input_blob(self, image: np.ndarray, reuse: bool) -> Tuple[np.ndarray, int, int]:
+        """The network input for ``image``: zero-padded NCHW float32.
+
+        With ``reuse`` (full passes: the frame's size only changes with the
+        camera or ``detection_width``) one buffer is kept; regions, which differ
+        in size every frame and are small, get a fresh one each.
+        """
         height, width = image.shape[:2]
         pw, ph = yunet.padded_size(width, height)
-        if self._blob is None or self._blob.shape != (1, 3, ph, pw):
-            self._blob = np.zeros((1, 3, ph, pw), dtype=np.float32)
+        if not reuse:
+            blob = np.zeros((1, 3, ph, pw), dtype=np.float32)
+        elif self._blob is None or self._blob_image_size != (height, width):
+            blob = self._blob = np.zeros((1, 3, ph, pw), dtype=np.float32)
+            self._blob_image_size = (height, width)
         else:
-            self._blob[:, :, height:, :] = 0.0
-            self._blob[:, :, :height, width:] = 0.0
-        np.copyto(self._blob[0, :, :height, :width], image.transpose(2, 0, 1), casting="unsafe")
-        return self._blob, pw, ph
+            blob = self._blob  # same image size: the padding is still zero, only the image is rewritten
+        np.copyto(blob[0, :, :height, :width], image.transpose(2, 0, 1), casting="unsafe")
+        return blob, pw, ph
 
-    def _find(self, image, min_size, max_size):
-        blob, pw, ph = self._input_blob(image)
+    def _find(self, image, min_size, max_size, full_pass):
+        blob, pw, ph = self._input_blob(image, reuse=full_pass)
         outputs = self._session.run(list(yunet.OUTPUT_NAMES), {self._input_name: blob})
         # The threshold is read per call, so a score_threshold change applies to the next frame.
         faces = yunet.decode(dict(zip(yunet.OUTPUT_NAMES, outputs)), pw, ph, self.score_threshold)

@@ -156,3 +156,17 @@ def test_bad_yunet_files_fail_at_start_naming_the_file(tmp_path):
 def test_shipped_model_is_the_default_and_runs_on_the_requested_providers():
     detector = create_detector("yunet", "", ("TensorrtExecutionProvider", "CPUExecutionProvider"), 1)
     assert Path(detector.source) == YUNET_MODEL and detector.provider == "CPUExecutionProvider"
+
+
+def test_full_pass_buffer_is_reused_and_never_leaks_an_older_frame():
+    detector = YuNetFaceDetector(detection_width=0)
+    frame = astronaut_bgr((320, 250))
+    detector.detect(frame, None)
+    kept = detector._blob
+    detector.detect(frame, None)
+    assert detector._blob is kept  # same size: no new allocation
+    smaller = astronaut_bgr((320, 240))  # pads to the same 320x256 input
+    found = detector.detect(smaller, None)
+    assert not detector._blob[:, :, 240:, :].any()  # rows 240-249 of the previous frame are gone
+    fresh = YuNetFaceDetector(detection_width=0).detect(smaller, None)
+    np.testing.assert_allclose([d.face for d in found], [d.face for d in fresh])

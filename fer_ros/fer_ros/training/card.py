@@ -71,6 +71,9 @@ def card_data(result: Dict[str, Any], variant: str) -> Dict[str, Any]:
         "dataset": "FER2013",
         "private_test_accuracy": round(report["accuracy"], 4),
         "private_test_macro_f1": round(report["macro_f1"], 4),
+        "private_test_accuracy_flip_tta": round(r["accuracy_flip_tta"], 4)
+        if "accuracy_flip_tta" in r
+        else None,
         "per_class_recall": {k: round(v["recall"], 4) for k, v in report["per_class"].items()},
         "per_class_precision": {k: round(v["precision"], 4) for k, v in report["per_class"].items()},
         "confusion": report["confusion"],
@@ -81,8 +84,18 @@ def card_data(result: Dict[str, Any], variant: str) -> Dict[str, Any]:
         "best_epoch": state["best_epoch"],
         "public_test_accuracy_best_epoch": round(state["best_val_accuracy"], 4),
         "training_seconds": round(state.get("train_seconds", 0.0)),
+        "training_precision": config.get("precision", "float32"),
+        "train_images_per_second": _median_throughput(state),
         "measured_on": f"{platform.machine()}, {os.cpu_count()} shared CPUs, onnxruntime CPU provider",
     }
+
+
+def _median_throughput(state: Dict[str, Any]):
+    """Median training images per second over the epochs that recorded it (None for older runs)."""
+    rates = sorted(
+        row["train_images_per_second"] for row in state["history"] if "train_images_per_second" in row
+    )
+    return rates[len(rates) // 2] if rates else None
 
 
 def card_markdown(card: Dict[str, Any]) -> str:
@@ -110,9 +123,11 @@ Expression classifier for fer_ros ({card["variant"]}), trained on FER2013.
 | MACs per face | {card["macs"] / 1e6:.1f} M |
 | file size | {card["bytes"] / 1e6:.2f} MB |
 | FER2013 PrivateTest accuracy | **{acc * 100:.2f}%** (macro F1 {card["private_test_macro_f1"]:.3f}) |
+| with flip TTA (`tta: flip`) | {_percent(card.get("private_test_accuracy_flip_tta"))} |
 | PublicTest accuracy (epoch selection) | {public * 100:.2f}% at epoch {best} of {card["epochs_trained"]} |
 | ms per face (batch 1, 1 thread) | {ms:.3f} ms ({card["measured_on"]}) |
-| training time | {hours:.2f} h on 2 shared CPU cores |
+| training time | {hours:.2f} h on 2 CPU cores ({card.get("training_precision", "float32")}, \
+{card.get("train_images_per_second") or "-"} img/s incl. validation) |
 
 Per-class PrivateTest figures:
 
@@ -129,6 +144,10 @@ Training command (protocol: train on Training, best epoch by PublicTest, Private
 Reproduce the accuracy figures: `{eval_cmd}`.
 The same figures are in `{Path(card["model"]).stem}.json` (read by the tests).
 """
+
+
+def _percent(value) -> str:
+    return "-" if value is None else f"{value * 100:.2f}%"
 
 
 def card_texts(result: Dict[str, Any]) -> Dict[Path, str]:

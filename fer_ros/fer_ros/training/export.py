@@ -239,12 +239,14 @@ def export(
         props[KEY_ACCURACY] = f"{report['accuracy']:.4f}"
         _set_metadata(proto, props)
         _write(proto, staged)
+        flipped = evaluate(load_predictor(str(staged)), private_test, flip_tta=True)
         result: Dict[str, Any] = {
             "checkpoint": str(ckpt),
             "onnx": str(out),
             "parity_max_abs_diff": diff,
             "fp32": {
                 "accuracy": report["accuracy"],
+                "accuracy_flip_tta": flipped["accuracy"],
                 "ms_per_face_1thread": measure_latency_ms(staged),
                 "bytes": staged.stat().st_size,
                 "report": report,
@@ -255,6 +257,7 @@ def export(
             calib = faces_to_input(calibration_faces(train, calibration_size), info.preprocessing)
             quantize_int8(staged, q_staged, calib, props, method=calibration_method)
             q_report = evaluate(load_predictor(str(q_staged)), private_test)
+            q_flipped = evaluate(load_predictor(str(q_staged)), private_test, flip_tta=True)
             q_props = dict(props)
             q_props[KEY_ACCURACY] = f"{q_report['accuracy']:.4f}"
             import onnx
@@ -265,6 +268,7 @@ def export(
             result["int8"] = {
                 "onnx": str(q_out),
                 "accuracy": q_report["accuracy"],
+                "accuracy_flip_tta": q_flipped["accuracy"],
                 "ms_per_face_1thread": measure_latency_ms(q_staged),
                 "bytes": q_staged.stat().st_size,
                 "report": q_report,
