@@ -261,7 +261,7 @@ def run(args: argparse.Namespace) -> dict:
         from benchmarks.detection_quality import measure_framing
 
         result["framing"] = measure_framing(data, models[0], profile["framing_faces"], args.seed + 3,
-                                            margins=(-0.1, 0.0, 0.1, 0.2))
+                                            margins=(-0.1, -0.05, 0.0, 0.1))
         for row in result["framing"]:
             log(f"framing turned<={row['faces_turned_up_to']:g} {row['detector']} align={row['alignment']} "
                 f"margin={row['face_margin']:g}: {row['accuracy_end_to_end']:.4f} on {row['found']} faces "

@@ -96,9 +96,9 @@ def test_platform_configs_hold_valid_parameters(platform):
 def test_ros_docs_list_every_parameter():
     from pathlib import Path
 
-    doc = Path(__file__).resolve().parents[2] / "README.md"
+    doc = Path(__file__).resolve().parents[2] / "docs" / "ros2.md"
     if not doc.is_file():
         pytest.skip(f"{doc} not present (installed package without the repository docs)")
     text = doc.read_text(encoding="utf-8")
     missing = [spec.name for spec in ALL_SETTINGS if f"`{spec.name}`" not in text]
-    assert not missing, f"parameters missing from README.md: {missing}"
+    assert not missing, f"parameters missing from docs/ros2.md: {missing}"
