@@ -61,7 +61,7 @@ class TrainConfig:
 
     data: str
     run_dir: str
-    architecture: str = "mini_xception"
+    architecture: str = "vgg_small"  # what the shipped default is
     arch_args: Dict[str, Any] = field(default_factory=dict)
     preprocessing: Optional[str] = None  # None: the architecture's own
     epochs: int = 30
