@@ -112,6 +112,8 @@ def soak(
                 live[track.track_id] = i
             elif track.track_id in last_output:
                 live[track.track_id] = last_output[track.track_id]
+            elif track.hits < settings.confirm_frames:  # held, unreported, until seen confirm_frames times
+                live[track.track_id] = i - track.missed  # the frame it was last detected in
             else:
                 violation("never_reported", f"frame {i}: track {track.track_id} kept but never reported")
                 live[track.track_id] = i

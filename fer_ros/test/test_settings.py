@@ -22,7 +22,7 @@ def test_every_setting_is_a_field_with_its_default():
     [
         ("max_faces", 0, r"max_faces=0 .*\[1, 256\]"),
         ("face_margin", 2.0, r"face_margin=2.0 .*\[-0.5, 1\]"),
-        ("detector", "mtcnn", "one of haar, yunet"),
+        ("detector", "mtcnn", "one of yunet, haar"),
         ("providers", ["FooExecutionProvider"], "FooExecutionProvider.*CPUExecutionProvider"),
         ("providers", [], "is empty"),
         ("tracking", "yes", "not a bool"),
@@ -44,9 +44,9 @@ def test_replace_validates_and_canonicalises():
         s.replace(iou_threshold=0.0)
 
 
-def test_yunet_needs_a_model_path():
-    with pytest.raises(SettingsError, match="detector_model"):
-        PipelineSettings(detector="yunet")
+def test_yunet_is_the_default_and_needs_no_model_path():
+    settings = PipelineSettings()
+    assert settings.detector == "yunet" and settings.detector_model == ""  # "" = the shipped file
 
 
 def test_cli_flags_cover_every_setting_and_validate():
