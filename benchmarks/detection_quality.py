@@ -99,44 +99,46 @@ def measure_detection(detectors: Dict[str, FaceBoxes], scenes: Dict[str, list]) 
 def measure_framing(data, model: str, n_faces: int, seed: int, margins: Sequence[float],
                     max_rotations: Sequence[float] = (0.0, 30.0)) -> List[Dict]:
     """End-to-end expression accuracy per detector, alignment and margin (see the module docstring)."""
-    from fer_ros.pipeline import Pipeline
-    from fer_ros.preprocess import faces_to_input
-    from fer_ros.settings import PipelineSettings
-
-    variants = [("yunet", True), ("yunet", False), ("haar", False)]
+    variants = [("yunet", True, m) for m in margins] + [("yunet", False, m) for m in margins]
+    variants.append(("haar", False, 0.0))  # Haar's margin was chosen in 2026-11 (docs/detection.md)
     rows = []
     for max_rotation in max_rotations:
         rng = np.random.default_rng(seed)
         indices = rng.choice(len(data), n_faces, replace=False)
         frames = [place_faces(data.images, data.targets, indices[s:s + 3], rng, max_rotation=max_rotation)
                   for s in range(0, n_faces, 3)]
-        for detector, align in variants:
-            for margin in margins:
-                settings = PipelineSettings(model=model, detector=detector, face_alignment=align,
-                                            face_margin=margin, tracking=False,
-                                            score_threshold=DETECTOR_THRESHOLDS[detector])
-                pipeline = Pipeline(settings)
-                found, correct = [], 0
-                for frame, placed in frames:
-                    result = pipeline.process(frame, still=True)
-                    truth = [_as_hard_face(p) for p in placed]
-                    for i, j in match_centres(truth, [f.box for f in result.faces]):
-                        found.append(placed[i].index)
-                        correct += pipeline.labels.index(result.faces[j].label) == placed[i].target
-                info = pipeline.model_info
-                inputs = faces_to_input(list(data.images[found]), info.preprocessing)
-                crops = pipeline.classifier.predict(inputs)
-                rows.append({
-                    "faces_turned_up_to": max_rotation,
-                    "detector": detector,
-                    "alignment": align,
-                    "face_margin": margin,
-                    "found": len(found),
-                    "placed": n_faces,
-                    "accuracy_end_to_end": correct / max(1, len(found)),
-                    "accuracy_on_exact_crops": float(np.mean(crops.argmax(1) == data.targets[found])),
-                })
+        for detector, align, margin in variants:
+            row = _framing_row(data, model, frames, detector, align, margin)
+            rows.append({"faces_turned_up_to": max_rotation, "placed": n_faces, **row})
     return rows
+
+
+def _framing_row(data, model: str, frames: list, detector: str, align: bool, margin: float) -> Dict:
+    """Faces found and expression accuracy end to end vs on the exact crops, for one configuration."""
+    from fer_ros.pipeline import Pipeline
+    from fer_ros.preprocess import faces_to_input
+    from fer_ros.settings import PipelineSettings
+
+    pipeline = Pipeline(PipelineSettings(model=model, detector=detector, face_alignment=align,
+                                         face_margin=margin, tracking=False,
+                                         score_threshold=DETECTOR_THRESHOLDS[detector]))
+    found, correct = [], 0
+    for frame, placed in frames:
+        result = pipeline.process(frame, still=True)
+        truth = [_as_hard_face(p) for p in placed]
+        for i, j in match_centres(truth, [f.box for f in result.faces]):
+            found.append(placed[i].index)
+            correct += pipeline.labels.index(result.faces[j].label) == placed[i].target
+    inputs = faces_to_input(list(data.images[found]), pipeline.model_info.preprocessing)
+    crops = pipeline.classifier.predict(inputs)
+    return {
+        "detector": detector,
+        "alignment": align,
+        "face_margin": margin,
+        "found": len(found),
+        "accuracy_end_to_end": correct / max(1, len(found)),
+        "accuracy_on_exact_crops": float(np.mean(crops.argmax(1) == data.targets[found])),
+    }
 
 
 def _as_hard_face(placed) -> HardFace:

@@ -39,7 +39,7 @@ PROFILES = {
     # sweep_variants: which of sweep.VARIANTS (scene + detector settings) to run (None: all).
     "full": dict(accuracy_limit=None, speed_repeats=7, faces_per_run=256, frames_per_run=12,
                  pipeline_repeats=6, sweep_variants=None, sweep_frames=10, sweep_repeats=2,
-                 memory_frames=10, memory_passes=3, detection_scenes=150, framing_faces=600),
+                 memory_frames=10, memory_passes=3, detection_scenes=150, framing_faces=300),
     "quick": dict(accuracy_limit=1000, speed_repeats=3, faces_per_run=128, frames_per_run=6,
                   pipeline_repeats=2, sweep_variants=(0, 2, 6, 7), sweep_frames=6, sweep_repeats=2,
                   memory_frames=5, memory_passes=2, detection_scenes=50, framing_faces=300),
