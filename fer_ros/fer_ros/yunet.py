@@ -18,6 +18,7 @@ module only turns its outputs into boxes, so it is testable on its own.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -47,11 +48,24 @@ def padded_size(width: int, height: int) -> tuple:
     return (-(-width // PAD_MULTIPLE) * PAD_MULTIPLE, -(-height // PAD_MULTIPLE) * PAD_MULTIPLE)
 
 
-def grid(width: int, height: int, stride: int) -> tuple:
-    """Column and row index of every cell of a stride's grid, in the network's (row-major) order."""
-    cols, rows = width // stride, height // stride
-    r, c = np.divmod(np.arange(rows * cols, dtype=np.float32), np.float32(cols))
-    return c, r
+@functools.lru_cache(maxsize=8)
+def cell_table(width: int, height: int) -> np.ndarray:
+    """Column, row and stride of every cell of the three grids, in the network's output order (N x 3).
+
+    Cached per padded input size: a camera's frames all have the same one.
+    """
+    tables = []
+    for stride in STRIDES:
+        cols, rows = width // stride, height // stride
+        r, c = np.divmod(np.arange(rows * cols, dtype=np.float32), np.float32(cols))
+        tables.append(np.stack([c, r, np.full_like(c, stride)], axis=1))
+    table = np.concatenate(tables)
+    table.setflags(write=False)
+    return table
+
+
+def _stacked(outputs: Mapping[str, np.ndarray], kind: str, width: int) -> np.ndarray:
+    return np.concatenate([outputs[f"{kind}_{s}"].reshape(-1, width) for s in STRIDES])
 
 
 def decode(
@@ -62,52 +76,53 @@ def decode(
     nms_iou: float = NMS_IOU,
     top_k: int = TOP_K,
 ) -> YuNetFaces:
-    """Faces from one image's outputs (``OUTPUT_NAMES`` -> arrays of batch 1), in input pixels."""
-    boxes, landmarks, scores = [], [], []
-    for stride in STRIDES:
-        cls = np.clip(outputs[f"cls_{stride}"].reshape(-1), 0.0, 1.0)
-        obj = np.clip(outputs[f"obj_{stride}"].reshape(-1), 0.0, 1.0)
-        score = np.sqrt(cls * obj)
-        keep = np.flatnonzero(score >= score_threshold)
-        if keep.size == 0:
-            continue
-        c, r = grid(padded_width, padded_height, stride)
-        c, r = c[keep], r[keep]
-        bbox = outputs[f"bbox_{stride}"].reshape(-1, 4)[keep]
-        kps = outputs[f"kps_{stride}"].reshape(-1, 5, 2)[keep]
-        w, h = np.exp(bbox[:, 2]) * stride, np.exp(bbox[:, 3]) * stride
-        cx, cy = (c + bbox[:, 0]) * stride, (r + bbox[:, 1]) * stride
-        boxes.append(np.stack([cx - w / 2, cy - h / 2, w, h], axis=1))
-        landmarks.append(
-            np.stack([(kps[:, :, 0] + c[:, None]) * stride, (kps[:, :, 1] + r[:, None]) * stride], 2)
-        )
-        scores.append(score[keep])
-    if not scores:
+    """Faces from one image's outputs (``OUTPUT_NAMES`` -> arrays of batch 1), in input pixels.
+
+    All strides are handled together (one array per quantity), and box and
+    landmark arithmetic runs only on the cells above ``score_threshold``.
+    """
+    cls = np.clip(_stacked(outputs, "cls", 1)[:, 0], 0.0, 1.0)
+    obj = np.clip(_stacked(outputs, "obj", 1)[:, 0], 0.0, 1.0)
+    scores = np.sqrt(cls * obj)
+    keep = np.flatnonzero(scores >= score_threshold)
+    if keep.size == 0:
         return YuNetFaces(
             np.zeros((0, 4), np.float32), np.zeros((0, 5, 2), np.float32), np.zeros(0, np.float32)
         )
-    all_boxes, all_landmarks, all_scores = (
-        np.concatenate(boxes),
-        np.concatenate(landmarks),
-        np.concatenate(scores),
-    )
-    kept = nms(all_boxes, all_scores, nms_iou, top_k)
-    return YuNetFaces(all_boxes[kept], all_landmarks[kept], all_scores[kept])
+    cells = cell_table(padded_width, padded_height)[keep]
+    col, row, stride = cells[:, 0:1], cells[:, 1:2], cells[:, 2:3]
+    bbox = _stacked(outputs, "bbox", 4)[keep]
+    size = np.exp(bbox[:, 2:4]) * stride
+    centre = (np.concatenate([col, row], axis=1) + bbox[:, 0:2]) * stride
+    boxes = np.concatenate([centre - size / 2, size], axis=1)
+    kps = _stacked(outputs, "kps", 10)[keep].reshape(-1, 5, 2)
+    landmarks = (kps + np.concatenate([col, row], axis=1)[:, None, :]) * stride[:, :, None]
+    kept = nms(boxes, scores[keep], nms_iou, top_k)
+    return YuNetFaces(boxes[kept], landmarks[kept], scores[keep][kept])
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, top_k: int = TOP_K) -> Sequence[int]:
-    """Greedy non-maximum suppression of (x, y, w, h) boxes; indices kept, highest score first."""
+    """Greedy non-maximum suppression of (x, y, w, h) boxes; indices kept, highest score first.
+
+    The overlaps of all candidates are computed at once (a face leaves tens of
+    candidates, not thousands), then the greedy pass is plain Python over them.
+    """
     order = np.argsort(-scores, kind="stable")[:top_k]
-    x0, y0 = boxes[:, 0], boxes[:, 1]
-    x1, y1 = x0 + boxes[:, 2], y0 + boxes[:, 3]
-    areas = boxes[:, 2] * boxes[:, 3]
+    b = boxes[order]
+    x0, y0, x1, y1 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    iw = np.maximum(0.0, np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :]))
+    ih = np.maximum(0.0, np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :]))
+    inter = iw * ih
+    areas = b[:, 2] * b[:, 3]
+    overlapping = (inter / np.maximum(areas[:, None] + areas[None, :] - inter, 1e-9) > iou_threshold).tolist()
+    suppressed = [False] * len(order)
     kept = []
-    while order.size:
-        best, rest = order[0], order[1:]
-        kept.append(int(best))
-        iw = np.maximum(0.0, np.minimum(x1[best], x1[rest]) - np.maximum(x0[best], x0[rest]))
-        ih = np.maximum(0.0, np.minimum(y1[best], y1[rest]) - np.maximum(y0[best], y0[rest]))
-        inter = iw * ih
-        overlap = inter / np.maximum(areas[best] + areas[rest] - inter, 1e-9)
-        order = rest[overlap <= iou_threshold]
+    for i in range(len(order)):
+        if suppressed[i]:
+            continue
+        kept.append(int(order[i]))
+        row = overlapping[i]
+        for j in range(i + 1, len(order)):
+            if row[j]:
+                suppressed[j] = True
     return kept
