@@ -42,12 +42,12 @@ def cli_table(specs: Iterable[SettingSpec] = PIPELINE_SETTINGS) -> str:
     return "\n".join(lines) + "\n"
 
 
-def ros_table(specs: Iterable[SettingSpec] = None, node_specs: Iterable[SettingSpec] = ()) -> str:
+def ros_table() -> str:
     """Markdown table of the node's parameters: every pipeline setting, then the node's own."""
     from .ros.parameters import NODE_SETTINGS, READ_ONLY
 
     lines = ["| parameter | type | default | allowed | description |", "|---|---|---|---|---|"]
-    for spec in list(specs or PIPELINE_SETTINGS) + list(node_specs or NODE_SETTINGS):
+    for spec in PIPELINE_SETTINGS + NODE_SETTINGS:
         name = f"`{spec.name}`"
         if spec in NODE_SETTINGS:
             name += " (node, read-only)" if spec.name in READ_ONLY else " (node)"
