@@ -215,3 +215,19 @@ def test_bag_counts_frames_the_pipeline_fails_on_and_goes_on(tmp_path, frames, m
     assert "4 frames read, 3 processed, 0 skipped (corrupt or unsupported), 1 failed in processing" in (
         capsys.readouterr().out)
     assert [ts for ts, _ in _read(dst)["/fer/expressions"]] == [100_000_000, 300_000_000, 400_000_000]
+
+
+def test_bag_exits_1_when_no_frame_could_be_processed(tmp_path, frames, model, capsys):
+    """A bag whose every frame is corrupt writes an empty result, and says so with exit status 1."""
+    src, dst = tmp_path / "in", tmp_path / "out"
+    msgtype = "sensor_msgs/msg/Image"
+    with Writer(src, version=8, storage_plugin=StoragePlugin.SQLITE3) as writer:
+        conn = writer.add_connection(TOPIC, msgtype, typestore=TS)
+        for i in range(3):
+            writer.write(conn, (i + 1) * 1000, _corrupt("truncated", _image(i, frames[0]), msgtype))
+    args = ["bag", str(src), str(dst), "--topic", TOPIC, "--model", str(model), "--no-tracking"]
+    assert cli.main(args) == 1
+    captured = capsys.readouterr()
+    assert "3 frames read, 0 processed, 3 skipped" in captured.out
+    assert "no frame of the 3 read could be processed" in captured.err
+

@@ -144,3 +144,13 @@ def test_bench_reports_fps_and_stages(tmp_path, monkeypatch, capsys, model_args)
     assert figures["fps"] > 0
     assert set(figures["ms"]) == {"detect", "preprocess", "classify", "track", "total"}
     assert "fps:" in capsys.readouterr().out
+
+
+def test_bench_json_to_stdout_is_the_json_alone(tmp_path, monkeypatch, capsys, model_args):
+    """``--json -`` can be piped into a JSON reader: the table goes to stderr."""
+    args = ["bench", "--frames", "2", "--warmup", "0", "--json", "-", *model_args]
+    assert _run(args, monkeypatch, tmp_path) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["frames"] == 2
+    assert "fps:" in captured.err
+

@@ -108,6 +108,13 @@ def test_image_folder_maps_class_names_and_counts_skipped(tmp_path):
     )
 
 
+def test_image_folder_limit_takes_every_class_in_turn(tmp_path):
+    """``--limit`` on a folder dataset keeps every class, not the alphabetically first ones."""
+    train = read_image_folder(_image_tree(tmp_path), ["Training"], limit=3)["Training"]
+    assert sorted(train.labels[t] for t in train.targets) == ["angry", "fear", "happy"]
+    assert len(read_image_folder(_image_tree(tmp_path / "b"), ["Training"], limit=100)["Training"]) == 4
+
+
 def test_image_folder_unreadable_image_names_file(tmp_path):
     root = _image_tree(tmp_path)
     bad = root / "train" / "Anger" / "broken.jpg"

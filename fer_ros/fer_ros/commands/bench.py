@@ -11,7 +11,7 @@ import argparse
 import json
 import logging
 import sys
-from typing import List
+from typing import Any, Dict, List, Optional, TextIO, Tuple
 
 HELP = "measure pipeline frames per second and per-stage milliseconds on a reproducible input"
 STAGES = ("detect", "preprocess", "classify", "track", "total")
@@ -31,7 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="frame size WIDTHxHEIGHT the sample is fitted into (default 640x480)",
     )
     parser.add_argument(
-        "--json", dest="json_path", help="also write the figures to this JSON file ('-': stdout)"
+        "--json",
+        dest="json_path",
+        help="also write the figures to this JSON file ('-': the JSON alone on stdout, the table on stderr)",
     )
     add_setting_arguments(parser)
 
@@ -67,77 +69,100 @@ def _parse_size(text: str):
 
 
 def main(args: argparse.Namespace) -> int:
-    import numpy as np
-    from tqdm import tqdm
-
-    from ..errors import SettingsError, SourceError
+    from ..errors import SettingsError
     from ..pipeline import Pipeline
     from ..settings_cli import settings_from_args
-    from ..sources import open_source
 
     if args.frames < 1 or args.warmup < 0:
         raise SettingsError("--frames must be >= 1 and --warmup >= 0")
     width, height = _parse_size(args.size)
     settings = settings_from_args(args)
-    frames: List[np.ndarray] = []
-    with open_source(args.source) as source:
-        if source.kind == "camera":
-            raise SourceError("bench needs a reproducible input: give an image or a video, not a camera")
-        for frame in source:
-            frames.append(frame.bgr)
-            if len(frames) >= args.frames:
-                break
-        if source.ended_early:
-            LOG.warning("%s; timing the %d frame(s) read", source.ended_early, len(frames))
-        if not frames:
-            raise SourceError(f"no frame could be read from {source.description}")
+    frames = _read_frames(args.source, args.frames)
     if args.source is None:
         frames = [fit_into(frames[0], width, height)]
     pipeline = Pipeline(settings)
-    for i in range(args.warmup):
-        pipeline.process(frames[i % len(frames)])
-    pipeline.reset()
-    timings = {stage: np.empty(args.frames) for stage in STAGES}
-    faces = 0
-    for i in tqdm(range(args.frames), unit="frame", file=sys.stderr, leave=False):
-        result = pipeline.process(frames[i % len(frames)])
-        faces += len(result.faces)
-        for stage in STAGES:
-            timings[stage][i] = result.timings_ms.get(stage, 0.0)
-    total = timings["total"]
+    timings, faces = _time_frames(pipeline, frames, args.frames, args.warmup)
     report = {
         "input": args.source or f"built-in sample in {width}x{height}",
         "frame_size": list(frames[0].shape[1::-1]),
         "frames": args.frames,
         "faces_per_frame": faces / args.frames,
-        "fps": 1000.0 / float(total.mean()),
-        "ms": {
-            stage: {
-                "mean": float(values.mean()),
-                "median": float(np.median(values)),
-                "p95": float(np.percentile(values, 95)),
-            }
-            for stage, values in timings.items()
-        },
+        "fps": 1000.0 / float(timings["total"].mean()),
+        "ms": _summarise(timings),
         "model": pipeline.classifier.path.name,
         "provider": pipeline.provider,
         "settings": settings.to_dict(),
     }
-    print(
-        f"input: {report['input']} ({report['frame_size'][0]}x{report['frame_size'][1]}), "
-        f"{args.frames} frames, {report['faces_per_frame']:.2f} faces/frame"
-    )
-    print(
-        f"model: {report['model']} on {report['provider']}; detector {settings.detector} at "
-        f"width {settings.detection_width or 'full'}"
-    )
-    print(f"{'stage':<12}{'mean ms':>10}{'median':>10}{'p95':>10}")
-    for stage, row in report["ms"].items():
-        print(f"{stage:<12}{row['mean']:>10.2f}{row['median']:>10.2f}{row['p95']:>10.2f}")
-    print(f"fps: {report['fps']:.1f}")
+    # With --json - the JSON alone goes to stdout (so it can be piped); the table goes to stderr.
+    table_stream = sys.stderr if args.json_path == "-" else sys.stdout
+    _print_table(report, settings, table_stream)
     if args.json_path == "-":
         print(json.dumps(report, indent=2))
     elif args.json_path:
         with open(args.json_path, "w", encoding="utf-8") as handle:
             json.dump(report, handle, indent=2)
     return 0
+
+
+def _read_frames(source_arg: Optional[str], limit: int) -> List[Any]:
+    """Up to ``limit`` frames of an image or video (the sample by default); never a camera."""
+    from ..errors import SourceError
+    from ..sources import open_source
+
+    frames: List[Any] = []
+    with open_source(source_arg) as source:
+        if source.kind == "camera":
+            raise SourceError("bench needs a reproducible input: give an image or a video, not a camera")
+        for frame in source:
+            frames.append(frame.bgr)
+            if len(frames) >= limit:
+                break
+        if source.ended_early:
+            LOG.warning("%s; timing the %d frame(s) read", source.ended_early, len(frames))
+        if not frames:
+            raise SourceError(f"no frame could be read from {source.description}")
+    return frames
+
+
+def _time_frames(pipeline: Any, frames: List[Any], count: int, warmup: int) -> Tuple[Dict[str, Any], int]:
+    """Per-stage milliseconds of ``count`` frames after ``warmup`` untimed ones, and the faces found."""
+    import numpy as np
+    from tqdm import tqdm
+
+    for i in range(warmup):
+        pipeline.process(frames[i % len(frames)])
+    pipeline.reset()
+    timings = {stage: np.empty(count) for stage in STAGES}
+    faces = 0
+    for i in tqdm(range(count), unit="frame", file=sys.stderr, leave=False):
+        result = pipeline.process(frames[i % len(frames)])
+        faces += len(result.faces)
+        for stage in STAGES:
+            timings[stage][i] = result.timings_ms.get(stage, 0.0)
+    return timings, faces
+
+
+def _summarise(timings: Dict[str, Any]) -> Dict[str, Dict[str, float]]:
+    import numpy as np
+
+    return {
+        stage: {
+            "mean": float(values.mean()),
+            "median": float(np.median(values)),
+            "p95": float(np.percentile(values, 95)),
+        }
+        for stage, values in timings.items()
+    }
+
+
+def _print_table(report: Dict[str, Any], settings: Any, stream: TextIO) -> None:
+    """The human-readable figures: input, model, one row per stage, fps."""
+    size = report["frame_size"]
+    print(f"input: {report['input']} ({size[0]}x{size[1]}), {report['frames']} frames, "
+          f"{report['faces_per_frame']:.2f} faces/frame", file=stream)
+    print(f"model: {report['model']} on {report['provider']}; detector {settings.detector} at "
+          f"width {settings.detection_width or 'full'}", file=stream)
+    print(f"{'stage':<12}{'mean ms':>10}{'median':>10}{'p95':>10}", file=stream)
+    for stage, row in report["ms"].items():
+        print(f"{stage:<12}{row['mean']:>10.2f}{row['median']:>10.2f}{row['p95']:>10.2f}", file=stream)
+    print(f"fps: {report['fps']:.1f}", file=stream)

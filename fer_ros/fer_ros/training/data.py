@@ -226,17 +226,11 @@ def read_image_folder(
     ignored. An unreadable image (corrupt, empty, not an image) stops loading
     with a :class:`DatasetError` naming the file: a training set must not
     shrink silently. A split folder without images of known classes is an error too.
+    ``limit`` keeps at most that many images per split, taken from the classes in turn
+    so that a quick run still sees every class.
     """
-    import cv2
-
     root = Path(root)
-    if not root.is_dir():
-        raise DatasetError(f"image-folder dataset not found: {root}")
-    found = {}
-    for child in sorted(p for p in root.iterdir() if p.is_dir()):
-        split = SPLIT_ALIASES.get(child.name.lower())
-        if split is not None:
-            found[split] = child
+    found = _split_folders(root)
     wanted = tuple(splits) if splits is not None else tuple(s for s in FER2013_SPLITS if s in found)
     missing = [s for s in wanted if s not in found]
     if missing:
@@ -246,37 +240,77 @@ def read_image_folder(
         )
     result = {}
     for split in wanted:
-        images, targets, skipped = [], [], {}
-        for class_dir in sorted(p for p in found[split].iterdir() if p.is_dir()):
-            label = canonical_class(class_dir.name)
-            files = sorted(
-                p
-                for p in class_dir.iterdir()
-                if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file()
-            )
-            if label is None:
-                skipped[class_dir.name] = len(files)
-                continue
-            for path in files:
-                if limit is not None and len(targets) >= limit:
-                    break
-                image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-                if image is None:
-                    raise DatasetError(f"{path}: cannot read image (corrupt or not an image)")
-                if image.shape != (size, size):
-                    image = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
-                images.append(image)
-                targets.append(FER2013_LABELS.index(label))
-        if not targets:
+        by_label, skipped = _class_files(found[split])
+        chosen = _interleave(by_label, limit)
+        if not chosen:
             raise DatasetError(f"{found[split]}: no images of known classes (skipped: {skipped or 'none'})")
         result[split] = FaceDataset(
-            images=np.stack(images),
-            targets=np.asarray(targets, dtype=np.int64),
+            images=np.stack([_read_grey(path, size) for path, _ in chosen]),
+            targets=np.asarray([FER2013_LABELS.index(label) for _, label in chosen], dtype=np.int64),
             labels=FER2013_LABELS,
             name=f"{root.name}/{split}",
             skipped=skipped,
         )
     return result
+
+
+def _split_folders(root: Path) -> Dict[str, Path]:
+    """``{split: folder}`` for the sub-folders of ``root`` named like a split."""
+    if not root.is_dir():
+        raise DatasetError(f"image-folder dataset not found: {root}")
+    found = {}
+    for child in sorted(p for p in root.iterdir() if p.is_dir()):
+        split = SPLIT_ALIASES.get(child.name.lower())
+        if split is not None:
+            found[split] = child
+    return found
+
+
+def _class_files(split_dir: Path) -> Tuple[Dict[str, list], Dict[str, int]]:
+    """Image files per known label (sorted), and the image counts of class folders we have no label for."""
+    by_label: Dict[str, list] = {}
+    skipped: Dict[str, int] = {}
+    for class_dir in sorted(p for p in split_dir.iterdir() if p.is_dir()):
+        label = canonical_class(class_dir.name)
+        files = sorted(
+            p
+            for p in class_dir.iterdir()
+            if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file()
+        )
+        if label is None:
+            skipped[class_dir.name] = len(files)
+        else:
+            by_label.setdefault(label, []).extend(files)
+    return by_label, skipped
+
+
+def _interleave(by_label: Dict[str, list], limit: Optional[int]) -> list:
+    """``(path, label)`` pairs taken from the classes in turn, so a ``limit`` keeps every class.
+
+    Without a limit every file is kept. The order (class by class in turn) does not matter for
+    training, which shuffles, or for evaluation.
+    """
+    queues = [[(path, label) for path in files] for label, files in sorted(by_label.items())]
+    chosen = []
+    for rank in range(max((len(q) for q in queues), default=0)):
+        for queue in queues:
+            if rank < len(queue):
+                chosen.append(queue[rank])
+                if limit is not None and len(chosen) >= limit:
+                    return chosen
+    return chosen
+
+
+def _read_grey(path: Path, size: int) -> np.ndarray:
+    """One image as ``size`` x ``size`` grey; a ``DatasetError`` naming the file if it cannot be read."""
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise DatasetError(f"{path}: cannot read image (corrupt or not an image)")
+    if image.shape != (size, size):
+        image = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+    return image
 
 
 def load_dataset(
