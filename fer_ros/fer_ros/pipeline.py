@@ -208,21 +208,9 @@ class Pipeline:
         """
         if still:
             self.reset()
-        channels = bgr.shape[2] if bgr.ndim == 3 else 1
-        if bgr.dtype != np.uint8 or bgr.ndim not in (2, 3) or channels not in (1, 3, 4):
-            raise ValueError(f"expected a uint8 BGR, BGRA or grey image, got {bgr.dtype} {bgr.shape}")
-        if bgr.ndim == 3 and bgr.shape[2] == 4:
-            bgr = cv2.cvtColor(bgr, cv2.COLOR_BGRA2BGR)
         t0 = time.perf_counter()
-        height, width = bgr.shape[:2]
-        if bgr.ndim == 2 or bgr.shape[2] == 1:
-            grey = bgr.reshape(height, width)
-            if self.detector.uses_grey is False:
-                bgr = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
-        else:
-            if self._grey is None or self._grey.shape != (height, width):
-                self._grey = np.empty((height, width), dtype=np.uint8)
-            grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY, dst=self._grey)
+        bgr, grey = self._colour_and_grey(bgr)
+        height, width = grey.shape
         detections = self._detect(bgr, grey)
         self._frame_index += 1
         t1 = time.perf_counter()
@@ -238,19 +226,13 @@ class Pipeline:
             probs = self._classify(batch, n)
             t3 = time.perf_counter()
         for det, (track_id, p) in zip(detections, self._track(detections, probs, still)):
-            if track_id is None:
-                continue  # not yet confirmed
-            best = int(np.argmax(p))
-            faces.append(
-                FaceResult(
-                    track_id=track_id,
-                    box=det.box,
-                    detection_score=det.score,
-                    label=labels[best],
-                    confidence=float(p[best]),
-                    probabilities=np.array(p, dtype=np.float32),
+            if track_id is not None:  # None: not yet confirmed
+                best = int(np.argmax(p))
+                face = FaceResult(
+                    track_id=track_id, box=det.box, detection_score=det.score, label=labels[best],
+                    confidence=float(p[best]), probabilities=np.array(p, dtype=np.float32),
                 )
-            )
+                faces.append(face)
         t4 = time.perf_counter()
         timings = {
             "detect": (t1 - t0) * 1e3,
@@ -260,6 +242,23 @@ class Pipeline:
             "total": (t4 - t0) * 1e3,
         }
         return FrameResult(faces=faces, labels=labels, timings_ms=timings, frame_size=(width, height))
+
+    def _colour_and_grey(self, bgr: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """The frame as the detector wants it (BGR, or grey) and its grey version (reused buffer)."""
+        channels = bgr.shape[2] if bgr.ndim == 3 else 1
+        if bgr.dtype != np.uint8 or bgr.ndim not in (2, 3) or channels not in (1, 3, 4):
+            raise ValueError(f"expected a uint8 BGR, BGRA or grey image, got {bgr.dtype} {bgr.shape}")
+        if channels == 4:
+            bgr = cv2.cvtColor(bgr, cv2.COLOR_BGRA2BGR)
+        height, width = bgr.shape[:2]
+        if channels == 1:
+            grey = bgr.reshape(height, width)
+            if self.detector.uses_grey is False:
+                bgr = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+            return bgr, grey
+        if self._grey is None or self._grey.shape != (height, width):
+            self._grey = np.empty((height, width), dtype=np.uint8)
+        return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY, dst=self._grey)
 
     def _prepare_batch(self, grey: np.ndarray, detections: List[Detection]) -> np.ndarray:
         """Crop every face (rotated upright with ``face_alignment``) and, with flip TTA, its mirror image."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -100,22 +100,7 @@ class Tracker:
         A returned track's ``hits`` says in how many frames its face has been
         seen, so callers can hold back faces not yet confirmed.
         """
-        pairs = []
-        predicted = [t.predicted_box() for t in self.tracks]
-        for ti, pbox in enumerate(predicted):
-            for di, box in enumerate(boxes):
-                overlap = iou(pbox, box)
-                if overlap >= self.iou_threshold:
-                    pairs.append((overlap, ti, di))
-        pairs.sort(reverse=True)
-        track_for = {}
-        used_tracks = set()
-        for _, ti, di in pairs:
-            if ti in used_tracks or di in track_for:
-                continue
-            used_tracks.add(ti)
-            track_for[di] = ti
-
+        track_for = self._match(boxes)
         results: List[Track] = []
         new_tracks: List[Track] = []
         for di, box in enumerate(boxes):
@@ -123,29 +108,54 @@ class Tracker:
             box_f = tuple(float(v) for v in box)
             if di in track_for:
                 track = self.tracks[track_for[di]]
-                steps = track.missed + 1
-                dx = ((box_f[0] + box_f[2] / 2) - (track.box[0] + track.box[2] / 2)) / steps
-                dy = ((box_f[1] + box_f[3] / 2) - (track.box[1] + track.box[3] / 2)) / steps
-                track.velocity = (
-                    (1 - VELOCITY_GAIN) * track.velocity[0] + VELOCITY_GAIN * dx,
-                    (1 - VELOCITY_GAIN) * track.velocity[1] + VELOCITY_GAIN * dy,
-                )
-                track.box = box_f
-                track.missed = 0
-                track.hits += 1
-                if self.smoothing_alpha is not None and track.probabilities is not None:
-                    a = np.float32(self.smoothing_alpha)
-                    track.probabilities = a * probs + (1 - a) * track.probabilities
-                else:
-                    track.probabilities = probs.copy()
+                self._follow(track, box_f, probs)
             else:
                 track = Track(self.next_id(), box_f, probs.copy())
                 new_tracks.append(track)
             results.append(track)
+        self._retire(set(track_for.values()), new_tracks)
+        return results
 
+    def _match(self, boxes: Sequence[Box]) -> Dict[int, int]:
+        """``{detection index: track index}``: greedy by overlap with each track's predicted box."""
+        pairs = []
+        for ti, pbox in enumerate(t.predicted_box() for t in self.tracks):
+            for di, box in enumerate(boxes):
+                overlap = iou(pbox, box)
+                if overlap >= self.iou_threshold:
+                    pairs.append((overlap, ti, di))
+        pairs.sort(reverse=True)
+        track_for: Dict[int, int] = {}
+        used_tracks = set()
+        for _, ti, di in pairs:
+            if ti not in used_tracks and di not in track_for:
+                used_tracks.add(ti)
+                track_for[di] = ti
+        return track_for
+
+    def _follow(self, track: Track, box: Tuple[float, ...], probs: np.ndarray) -> None:
+        """Move a matched track to its new box (velocity per frame) and smooth its probabilities."""
+        steps = track.missed + 1
+        dx = ((box[0] + box[2] / 2) - (track.box[0] + track.box[2] / 2)) / steps
+        dy = ((box[1] + box[3] / 2) - (track.box[1] + track.box[3] / 2)) / steps
+        track.velocity = (
+            (1 - VELOCITY_GAIN) * track.velocity[0] + VELOCITY_GAIN * dx,
+            (1 - VELOCITY_GAIN) * track.velocity[1] + VELOCITY_GAIN * dy,
+        )
+        track.box = box
+        track.missed = 0
+        track.hits += 1
+        if self.smoothing_alpha is not None and track.probabilities is not None:
+            a = np.float32(self.smoothing_alpha)
+            track.probabilities = a * probs + (1 - a) * track.probabilities
+        else:
+            track.probabilities = probs.copy()
+
+    def _retire(self, matched: set, new_tracks: List[Track]) -> None:
+        """Age unmatched tracks, drop those missed too long, keep at most ``max_tracks``."""
         survivors = []
         for ti, track in enumerate(self.tracks):
-            if ti not in used_tracks:
+            if ti not in matched:
                 track.missed += 1
             if track.missed <= self.max_missed_frames:
                 survivors.append(track)
@@ -155,7 +165,6 @@ class Tracker:
             retire = {id(t) for t in unseen[:excess]}
             survivors = [t for t in survivors if id(t) not in retire]
         self.tracks = survivors + new_tracks
-        return results
 
     def active_boxes(self) -> List[Tuple[float, float, float, float]]:
         """Predicted boxes of live tracks (where to look for faces between full detections)."""

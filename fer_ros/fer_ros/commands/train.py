@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from typing import Any
 
 HELP = "train an expression network on FER2013 or an image-folder dataset (needs fer_ros[train])"
 
@@ -21,15 +22,22 @@ class _EpochsAction(argparse.Action):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..training.train import CLASS_WEIGHTINGS, LR_SCHEDULES, PRECISIONS, TrainConfig
+    from ..training.config import TrainConfig
 
-    d = TrainConfig(data="", run_dir="")
+    defaults = TrainConfig(data="", run_dir="")
     parser.add_argument(
         "--data", required=True, help="FER2013 CSV(.gz) file or <root>/<split>/<class>/ image folder"
     )
     parser.add_argument(
         "--run-dir", required=True, help="where checkpoints and logs go (e.g. /work/runs/NAME)"
     )
+    _add_model_arguments(parser, defaults)
+    _add_recipe_arguments(parser, defaults)
+    _add_run_arguments(parser, defaults)
+
+
+def _add_model_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
+    """What is trained: architecture, its arguments, its input."""
     parser.add_argument(
         "--arch",
         default=d.architecture,
@@ -48,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="input mode (default: the architecture's own; huo2022 uses canny_grey_grey)",
     )
+
+
+def _add_recipe_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
+    """How it is trained: length, batch, optimizer, schedule, loss, augmentation, arithmetic."""
+    from ..training.config import CLASS_WEIGHTINGS, LR_SCHEDULES, PRECISIONS
+
     parser.add_argument(
         "--epochs",
         type=_EpochsAction.type,
@@ -67,7 +81,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--warmup-epochs", type=float, default=d.warmup_epochs, help="default %(default)s")
     parser.add_argument(
-        "--weight-decay", type=float, default=d.weight_decay, help="AdamW decay (default %(default)s)"
+        "--weight-decay",
+        type=float,
+        default=d.weight_decay,
+        help="AdamW decoupled decay, multiplied by the learning rate each step (default %(default)s)",
     )
     parser.add_argument(
         "--class-weighting",
@@ -95,6 +112,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="training arithmetic: mixed_bfloat16 is faster on CPUs with AVX-512 BF16 or AMX and far "
         "slower without; auto picks by the CPU; exported models are float32 either way (default %(default)s)",
     )
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
+    """Which data and how the run is driven: seed, quick limits, k-fold, resume."""
     parser.add_argument("--seed", type=int, default=d.seed, help="default %(default)s")
     parser.add_argument("--limit", type=int, default=None, help="use at most N rows per split (quick runs)")
     parser.add_argument("--kfold", type=int, default=0, help="k-fold cross-validation on Training (Huo: 10)")

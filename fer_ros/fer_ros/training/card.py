@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from .. import atomic
+from .config import training_command
 from .evaluate import keras_run_info, load_checkpoint
-from .train import training_command
 
 
 def portable_config(config: Dict[str, Any]) -> Dict[str, Any]:

@@ -15,7 +15,7 @@ import io
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -84,76 +84,78 @@ def read_fer2013(
         raise DatasetError(f"unknown FER2013 split(s) {unknown}; allowed: {', '.join(FER2013_SPLITS)}")
     if not path.is_file():
         raise DatasetError(f"FER2013 file not found: {path}")
-    n_pixels = FER2013_SIZE * FER2013_SIZE
-    images = {s: [] for s in wanted}
-    targets = {s: [] for s in wanted}
+    faces: Dict[str, list] = {s: [] for s in wanted}
     reader = None
     try:
         with _open_text(path) as handle:
             reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None or [h.strip() for h in header[:3]] != ["emotion", "pixels", "Usage"]:
-                raise DatasetError(f"{path}:1: expected header 'emotion,pixels,Usage', got {header!r}")
-            n_fields = len(header)
-            end = reader.line_num
-            for row in reader:
-                # A quoted field can span lines: name where the record starts (and ends).
-                start, end = end + 1, reader.line_num
-                line = str(end) if start == end else f"{start}-{end}"
-                if not row:
-                    continue
-                if len(row) != n_fields:
-                    raise DatasetError(
-                        f"{path}:{line}: expected {n_fields} fields like the header "
-                        f"({','.join(header)}), got {len(row)}"
-                    )
+            for line, row in _records(path, reader):
                 usage = row[2].strip()
                 if usage not in FER2013_SPLITS:
                     raise DatasetError(
                         f"{path}:{line}: unknown Usage {usage!r}; allowed: {', '.join(FER2013_SPLITS)}"
                     )
-                if usage not in images or (limit is not None and len(targets[usage]) >= limit):
-                    continue
-                try:
-                    label = int(row[0])
-                except ValueError:
-                    raise DatasetError(f"{path}:{line}: emotion {row[0]!r} is not an integer") from None
-                if not 0 <= label < len(FER2013_LABELS):
-                    raise DatasetError(
-                        f"{path}:{line}: emotion {label} is outside 0..{len(FER2013_LABELS) - 1}"
-                    )
-                try:
-                    pixels = np.array(row[1].split(), dtype=np.int32)
-                except ValueError:
-                    raise DatasetError(f"{path}:{line}: pixels contain a non-integer value") from None
-                if pixels.size == 0:
-                    raise DatasetError(f"{path}:{line}: pixels field is empty")
-                if pixels.size != n_pixels:
-                    raise DatasetError(
-                        f"{path}:{line}: expected {n_pixels} pixels ({FER2013_SIZE}x{FER2013_SIZE}), "
-                        f"got {pixels.size}"
-                    )
-                if pixels.min() < 0 or pixels.max() > 255:
-                    raise DatasetError(f"{path}:{line}: pixel values must be within 0..255")
-                images[usage].append(pixels.astype(np.uint8).reshape(FER2013_SIZE, FER2013_SIZE))
-                targets[usage].append(label)
+                if usage in faces and (limit is None or len(faces[usage]) < limit):
+                    faces[usage].append(_parse_face(row, f"{path}:{line}"))
     except (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error) as exc:
         where = f" after line {reader.line_num}" if reader is not None and reader.line_num else ""
         raise DatasetError(f"{path}: cannot read{where}: {exc} (truncated or corrupt file?)") from None
     result = {}
     for split in wanted:
-        if not targets[split]:
-            found = ", ".join(f"{s} ({len(targets[s])})" for s in wanted if targets[s]) or "none of them"
-            raise DatasetError(
-                f"{path}: split {split!r} has no rows (Usage column); rows found for {found}"
-            )
+        if not faces[split]:
+            found = ", ".join(f"{s} ({len(faces[s])})" for s in wanted if faces[s]) or "none of them"
+            raise DatasetError(f"{path}: split {split!r} has no rows (Usage column); rows found for {found}")
         result[split] = FaceDataset(
-            images=np.stack(images[split]),
-            targets=np.asarray(targets[split], dtype=np.int64),
+            images=np.stack([image for _, image in faces[split]]),
+            targets=np.asarray([label for label, _ in faces[split]], dtype=np.int64),
             labels=FER2013_LABELS,
             name=f"fer2013/{split}",
         )
     return result
+
+
+def _records(path: Path, reader: Any) -> Iterator[Tuple[str, List[str]]]:
+    """``(line, row)`` for each non-blank record after a checked header; ``line`` may be ``a-b``."""
+    header = next(reader, None)
+    if header is None or [h.strip() for h in header[:3]] != ["emotion", "pixels", "Usage"]:
+        raise DatasetError(f"{path}:1: expected header 'emotion,pixels,Usage', got {header!r}")
+    end = reader.line_num
+    for row in reader:
+        # A quoted field can span lines: name where the record starts (and ends).
+        start, end = end + 1, reader.line_num
+        line = str(end) if start == end else f"{start}-{end}"
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise DatasetError(
+                f"{path}:{line}: expected {len(header)} fields like the header "
+                f"({','.join(header)}), got {len(row)}"
+            )
+        yield line, row
+
+
+def _parse_face(row: List[str], where: str) -> Tuple[int, np.ndarray]:
+    """(label, 48x48 uint8 face) of one row; a ``DatasetError`` at ``where`` (file:line) if malformed."""
+    try:
+        label = int(row[0])
+    except ValueError:
+        raise DatasetError(f"{where}: emotion {row[0]!r} is not an integer") from None
+    if not 0 <= label < len(FER2013_LABELS):
+        raise DatasetError(f"{where}: emotion {label} is outside 0..{len(FER2013_LABELS) - 1}")
+    try:
+        pixels = np.array(row[1].split(), dtype=np.int32)
+    except ValueError:
+        raise DatasetError(f"{where}: pixels contain a non-integer value") from None
+    if pixels.size == 0:
+        raise DatasetError(f"{where}: pixels field is empty")
+    n_pixels = FER2013_SIZE * FER2013_SIZE
+    if pixels.size != n_pixels:
+        raise DatasetError(
+            f"{where}: expected {n_pixels} pixels ({FER2013_SIZE}x{FER2013_SIZE}), got {pixels.size}"
+        )
+    if pixels.min() < 0 or pixels.max() > 255:
+        raise DatasetError(f"{where}: pixel values must be within 0..255")
+    return label, pixels.astype(np.uint8).reshape(FER2013_SIZE, FER2013_SIZE)
 
 
 # ---------------------------------------------------------------------------

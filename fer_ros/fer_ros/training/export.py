@@ -20,7 +20,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -44,14 +44,16 @@ DEFAULT_TOLERANCE = 1e-4
 OPSET = 17
 
 
-def _set_metadata(model_proto: Any, props: Dict[str, str]) -> None:
+def set_metadata(model_proto: Any, props: Dict[str, str]) -> None:
+    """Replace the model's metadata with ``props`` (sorted, so files are reproducible)."""
     del model_proto.metadata_props[:]
     for key, value in sorted(props.items()):
         entry = model_proto.metadata_props.add()
         entry.key, entry.value = key, value
 
 
-def _write(model_proto: Any, path: Path) -> None:
+def write_model(model_proto: Any, path: Path) -> None:
+    """Write an ONNX model atomically: readers see the old file or the new one, never half of it."""
     atomic.write_bytes(path, model_proto.SerializeToString())
 
 
@@ -176,8 +178,8 @@ def quantize_int8(
             nodes_to_exclude=softmax + first_conv,
         )
         proto = onnx.load(str(q))
-        _set_metadata(proto, props)
-        _write(proto, out_path)
+        set_metadata(proto, props)
+        write_model(proto, out_path)
 
 
 def export(
@@ -198,12 +200,50 @@ def export(
     and moved into place with the models. Returns a report: parity, fp32 (and
     int8) PrivateTest accuracy and ms per face, and the card paths.
     """
+    ckpt = _checkpoint_file(checkpoint)
+    out = Path(out_path)
+    q_out = Path(int8_path) if int8_path else None
+    if q_out is not None and train is None:
+        raise ModelError("int8 export needs Training faces for calibration")
+    info, config = keras_run_info(ckpt)
+    proto, diff = _checked_onnx(ckpt, info, private_test, tolerance)
+    props = _export_metadata(info, config, dataset_name)
+    for target in (out, q_out):
+        for path in (target, target.with_suffix(".json"), target.with_suffix(".md")) if target else ():
+            atomic.remove_stale(path)  # temporary files of a killed export
+    with _staging_dir(out) as tmp:
+        staged = Path(tmp) / "model.onnx"
+        result: Dict[str, Any] = {"checkpoint": str(ckpt), "onnx": str(out), "parity_max_abs_diff": diff}
+        result["fp32"] = _stage_fp32(proto, props, staged, private_test)
+        published = {staged: out}
+        if q_out is not None:
+            q_staged = Path(tmp) / "model_int8.onnx"
+            calib = faces_to_input(calibration_faces(train, calibration_size), info.preprocessing)
+            result["int8"] = _stage_int8(staged, q_staged, calib, props, private_test, calibration_method)
+            result["int8"]["onnx"] = str(q_out)
+            published[q_staged] = q_out
+        staged_cards = _stage_cards(result, Path(tmp)) if cards else {}
+        # Everything is final: move it into place, back to back (each rename is atomic).
+        for source, target in {**published, **staged_cards}.items():
+            _publish(source, target)
+        result["cards"] = [str(p) for p in staged_cards.values()]
+    return result
+
+
+def _checkpoint_file(checkpoint: str) -> Path:
+    """The .keras file to export: the path itself, or a run directory's ``best.keras``."""
     ckpt = Path(checkpoint)
     if ckpt.is_dir():
         ckpt = ckpt / "best.keras"
     if not ckpt.is_file():
         raise ModelError(f"checkpoint not found: {ckpt}")
-    info, config = keras_run_info(ckpt)
+    return ckpt
+
+
+def _checked_onnx(
+    ckpt: Path, info: ModelInfo, private_test: FaceDataset, tolerance: float
+) -> Tuple[Any, float]:
+    """The checkpoint converted to ONNX and its parity with Keras; refuses beyond ``tolerance``."""
     model = load_checkpoint(ckpt)
     proto = convert_to_onnx(model, info)
     inputs = faces_to_input(private_test.images, info.preprocessing)
@@ -214,6 +254,11 @@ def export(
             f"{ckpt}: ONNX export differs from Keras by {diff:.2e} (> {tolerance:.0e}) on PrivateTest; "
             "not written"
         )
+    return proto, diff
+
+
+def _export_metadata(info: ModelInfo, config: Dict[str, Any], dataset_name: str) -> Dict[str, str]:
+    """The metadata every exported model carries (accuracy is added once it is measured)."""
     props = info.to_metadata()
     props.update(
         {
@@ -223,68 +268,59 @@ def export(
             KEY_CREATED: dt.date.today().isoformat(),
         }
     )
-    out = Path(out_path)
-    q_out = Path(int8_path) if int8_path else None
-    if q_out is not None and train is None:
-        raise ModelError("int8 export needs Training faces for calibration")
-    for target in (out, q_out):
-        for path in (target, target.with_suffix(".json"), target.with_suffix(".md")) if target else ():
-            atomic.remove_stale(path)  # temporary files of a killed export
-    with _staging_dir(out) as tmp:
-        staged = Path(tmp) / "model.onnx"
-        # Accuracy goes into the metadata: evaluate a first copy, then write the final metadata.
-        _set_metadata(proto, props)
-        _write(proto, staged)
-        report = evaluate(load_predictor(str(staged)), private_test)
-        props[KEY_ACCURACY] = f"{report['accuracy']:.4f}"
-        _set_metadata(proto, props)
-        _write(proto, staged)
-        flipped = evaluate(load_predictor(str(staged)), private_test, flip_tta=True)
-        result: Dict[str, Any] = {
-            "checkpoint": str(ckpt),
-            "onnx": str(out),
-            "parity_max_abs_diff": diff,
-            "fp32": {
-                "accuracy": report["accuracy"],
-                "accuracy_flip_tta": flipped["accuracy"],
-                "ms_per_face_1thread": measure_latency_ms(staged),
-                "bytes": staged.stat().st_size,
-                "report": report,
-            },
-        }
-        if q_out is not None:
-            q_staged = Path(tmp) / "model_int8.onnx"
-            calib = faces_to_input(calibration_faces(train, calibration_size), info.preprocessing)
-            quantize_int8(staged, q_staged, calib, props, method=calibration_method)
-            q_report = evaluate(load_predictor(str(q_staged)), private_test)
-            q_flipped = evaluate(load_predictor(str(q_staged)), private_test, flip_tta=True)
-            q_props = dict(props)
-            q_props[KEY_ACCURACY] = f"{q_report['accuracy']:.4f}"
-            import onnx
+    return props
 
-            q_proto = onnx.load(str(q_staged))
-            _set_metadata(q_proto, q_props)
-            _write(q_proto, q_staged)
-            result["int8"] = {
-                "onnx": str(q_out),
-                "accuracy": q_report["accuracy"],
-                "accuracy_flip_tta": q_flipped["accuracy"],
-                "ms_per_face_1thread": measure_latency_ms(q_staged),
-                "bytes": q_staged.stat().st_size,
-                "report": q_report,
-            }
-        staged_cards = {}
-        if cards:
-            from .card import card_texts
 
-            for i, (path, text) in enumerate(card_texts(result).items()):
-                staged_cards[path] = Path(tmp) / f"card{i}{path.suffix}"
-                staged_cards[path].write_text(text)
-        # Everything is final: move it into place, back to back (each rename is atomic).
-        _publish(staged, out)
-        if q_out is not None:
-            _publish(q_staged, q_out)
-        for path, staged_card in staged_cards.items():
-            _publish(staged_card, path)
-        result["cards"] = [str(p) for p in staged_cards]
-    return result
+def _measured(path: Path, private_test: FaceDataset) -> Dict[str, Any]:
+    """PrivateTest accuracy (plain and flip TTA), ms per face and size of the model at ``path``."""
+    report = evaluate(load_predictor(str(path)), private_test)
+    flipped = evaluate(load_predictor(str(path)), private_test, flip_tta=True)
+    return {
+        "accuracy": report["accuracy"],
+        "accuracy_flip_tta": flipped["accuracy"],
+        "ms_per_face_1thread": measure_latency_ms(path),
+        "bytes": path.stat().st_size,
+        "report": report,
+    }
+
+
+def _stage_fp32(proto: Any, props: Dict[str, str], staged: Path, private_test: FaceDataset) -> Dict[str, Any]:
+    """Write the fp32 model to ``staged`` with its measured accuracy in the metadata."""
+    set_metadata(proto, props)
+    write_model(proto, staged)
+    accuracy = evaluate(load_predictor(str(staged)), private_test)["accuracy"]
+    props[KEY_ACCURACY] = f"{accuracy:.4f}"
+    set_metadata(proto, props)
+    write_model(proto, staged)  # the file size changed with the metadata: measure this one
+    return _measured(staged, private_test)
+
+
+def _stage_int8(
+    fp32: Path,
+    staged: Path,
+    calibration: np.ndarray,
+    props: Dict[str, str],
+    private_test: FaceDataset,
+    method: str,
+) -> Dict[str, Any]:
+    """Quantize ``fp32`` into ``staged`` and put the int8 model's own accuracy in its metadata."""
+    import onnx
+
+    quantize_int8(fp32, staged, calibration, props, method=method)
+    accuracy = evaluate(load_predictor(str(staged)), private_test)["accuracy"]
+    q_proto = onnx.load(str(staged))
+    set_metadata(q_proto, {**props, KEY_ACCURACY: f"{accuracy:.4f}"})
+    write_model(q_proto, staged)
+    return _measured(staged, private_test)
+
+
+def _stage_cards(result: Dict[str, Any], tmp: Path) -> Dict[Path, Path]:
+    """Each model's card written in the scratch folder: ``{staged file: final path}``."""
+    from .card import card_texts
+
+    staged = {}
+    for i, (path, text) in enumerate(card_texts(result).items()):
+        staged_card = tmp / f"card{i}{path.suffix}"
+        staged_card.write_text(text)
+        staged[staged_card] = path
+    return staged

@@ -12,6 +12,7 @@ import numpy as np
 from ..preprocess import faces_to_input
 from .augment import AugmentSettings, augment_faces
 from .data import FaceDataset
+from .malloc import keep_freed_memory
 
 
 class FaceBatches(keras.utils.PyDataset):
@@ -58,6 +59,9 @@ class FaceBatches(keras.utils.PyDataset):
         return math.ceil(len(self.data) / self.batch_size)
 
     def __getitem__(self, index: int):
+        # TensorFlow's generator op lowers glibc's trim threshold when the epoch's iterator is
+        # made; undo that here, where we run after it (see fer_ros.training.malloc).
+        keep_freed_memory()
         idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         faces = self.data.images[idx]
         if self.augment is not None:

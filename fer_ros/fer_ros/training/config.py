@@ -1,0 +1,115 @@
+"""A training run's settings (``run.json``) and the command line that reproduces them.
+
+Kept apart from the training loop so the CLI, the model cards and the tests can read and
+write settings without importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
+
+from ..errors import SettingsError
+
+LR_SCHEDULES = ("cosine", "constant", "plateau")
+CLASS_WEIGHTINGS = ("none", "balanced", "sqrt")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+
+
+@dataclass
+class TrainConfig:
+    """All settings of a run; saved as ``run.json`` and checked on ``--resume``."""
+
+    data: str
+    run_dir: str
+    architecture: str = "vgg_small"  # what the shipped default is
+    arch_args: Dict[str, Any] = field(default_factory=dict)
+    preprocessing: Optional[str] = None  # None: the architecture's own
+    epochs: int = 30
+    # The recipe of the shipped vgg_small models (docs/training.md): batch 128 at a 2e-3 peak rate,
+    # a decay that regularises (Keras multiplies it by the rate: 1e-4 per step at the peak).
+    batch_size: int = 128
+    learning_rate: float = 2e-3
+    lr_schedule: str = "cosine"
+    warmup_epochs: float = 1.0
+    weight_decay: float = 0.05
+    class_weighting: str = "sqrt"
+    label_smoothing: float = 0.1
+    augment: bool = True
+    random_erasing: float = 0.25  # probability of erasing a random rectangle of each training face
+    precision: str = "auto"  # float32, mixed_bfloat16 (bf16 compute, float32 weights), auto: by the CPU
+    seed: int = 0
+    limit: Optional[int] = None  # rows per split, for quick runs
+    kfold: int = 0  # >1: k-fold cross-validation on the training split
+    fold: Optional[int] = None  # which fold this run is (set internally)
+
+    def validate(self) -> None:
+        if self.epochs < 1:
+            raise SettingsError(f"epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise SettingsError(f"batch size must be >= 1, got {self.batch_size}")
+        if not 0 < self.learning_rate < 1:
+            raise SettingsError(f"learning rate must be in (0, 1), got {self.learning_rate}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise SettingsError(f"lr schedule {self.lr_schedule!r}; allowed: {', '.join(LR_SCHEDULES)}")
+        if self.class_weighting not in CLASS_WEIGHTINGS:
+            raise SettingsError(
+                f"class weighting {self.class_weighting!r}; allowed: {', '.join(CLASS_WEIGHTINGS)}"
+            )
+        if not 0 <= self.label_smoothing < 1:
+            raise SettingsError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
+        if self.precision not in PRECISIONS:
+            raise SettingsError(f"precision {self.precision!r}; allowed: {', '.join(PRECISIONS)}")
+        if not 0 <= self.random_erasing <= 1:
+            raise SettingsError(f"random erasing probability must be in [0, 1], got {self.random_erasing}")
+        if self.kfold == 1 or self.kfold < 0:
+            raise SettingsError(f"kfold must be 0 (off) or >= 2, got {self.kfold}")
+
+
+# Recipe options a reproducing command always names, so it keeps its meaning when defaults change.
+# The second value is what a run.json written before the option existed used (None: not named).
+RECIPE_FLAGS = (
+    ("epochs", "--epochs", None),
+    ("batch_size", "--batch-size", None),
+    ("learning_rate", "--lr", None),
+    ("lr_schedule", "--lr-schedule", None),
+    ("warmup_epochs", "--warmup-epochs", None),
+    ("weight_decay", "--weight-decay", None),
+    ("class_weighting", "--class-weighting", None),
+    ("label_smoothing", "--label-smoothing", None),
+    ("random_erasing", "--random-erasing", 0.0),
+    ("precision", "--precision", "float32"),
+    ("seed", "--seed", None),
+)
+
+
+def training_command(cfg: Dict[str, Any]) -> str:
+    """The ``fer-ros train`` command line that reproduces a run from its ``run.json``.
+
+    Every recipe option is named, defaults included: the command must mean the same run after
+    a later release changes a default.
+    """
+    parts = [
+        "fer-ros train",
+        f"--data {cfg['data']}",
+        f"--run-dir {cfg['run_dir']}",
+        f"--arch {cfg['architecture']}",
+    ]
+    parts += [f"--arch-arg {k}={v}" for k, v in sorted(cfg.get("arch_args", {}).items())]
+    preprocessing = cfg.get("preprocessing")
+    if preprocessing is not None:
+        from .models import get_architecture
+
+        if preprocessing != get_architecture(cfg["architecture"]).preprocessing:
+            parts.append(f"--preprocessing {preprocessing}")
+    for key, flag, before_option in RECIPE_FLAGS:
+        value = cfg.get(key, before_option)
+        if value is not None:
+            parts.append(f"{flag} {value}")
+    if not cfg.get("augment", True):
+        parts.append("--no-augment")
+    if cfg.get("limit") is not None:
+        parts.append(f"--limit {cfg['limit']}")
+    if cfg.get("kfold"):
+        parts.append(f"--kfold {cfg['kfold']}")
+    return " ".join(parts)
