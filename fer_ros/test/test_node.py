@@ -7,9 +7,10 @@ import time
 import cv2
 import numpy as np
 import pytest
+from ros_fixtures import ros_module  # noqa: E402
 
-rclpy = pytest.importorskip("rclpy", reason="rclpy is not installed (source a ROS 2 workspace to run)")
-pytest.importorskip("fer_ros_msgs.msg", reason="fer_ros_msgs is not built (colcon build fer_ros_msgs)")
+rclpy = ros_module("rclpy", reason="rclpy is not installed (source a ROS 2 workspace to run)")
+ros_module("fer_ros_msgs.msg", reason="fer_ros_msgs is not built (colcon build fer_ros_msgs)")
 
 from rclpy.executors import MultiThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
