@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 import cv2
@@ -32,7 +33,21 @@ ROI_GROWTH = 0.5
 DUPLICATE_IOU = 0.5  # detections overlapping more than this are the same face
 
 
+CLASSIFIER_RELOAD = {"model", "providers", "intra_op_threads"}
 DETECTOR_RELOAD = {"detector", "detector_model", "providers", "intra_op_threads"}
+
+
+@dataclass(frozen=True)
+class PreparedSettings:
+    """New settings with the model and detector they need already loaded (None: keep the running one).
+
+    Made by :meth:`Pipeline.prepare` against ``base``, the settings running then.
+    """
+
+    settings: PipelineSettings
+    base: PipelineSettings
+    classifier: Optional[Classifier]
+    detector: Optional[FaceDetector]
 
 
 def _detector_kwargs(settings: PipelineSettings) -> Dict[str, Any]:
@@ -98,22 +113,46 @@ class Pipeline:
         self._batch = np.empty((n,) + self.classifier.input_shape, dtype=np.float32)
 
     def update(self, settings: PipelineSettings) -> None:
-        """Switch to new settings while running.
+        """Switch to new settings while running: :meth:`prepare`, then :meth:`apply`.
 
         Model and detector are rebuilt only when their settings changed; the new
         ones are built before the old ones are dropped, so a failure (e.g. a
         missing model file) raises and leaves the pipeline running as before.
-        Tracks are kept unless tracking is turned off.
+        Tracks are kept unless tracking is turned off or the model changed.
         """
-        old = self.settings
-        changed = settings.changed_reload_settings(old)
-        classifier = self.classifier
-        detector = self.detector
-        if {"model", "providers", "intra_op_threads"} & set(changed):
-            classifier = self._load_classifier(settings)
-        if DETECTOR_RELOAD & set(changed) and not (settings.detector == "haar" == old.detector):
-            detector = self._load_detector(settings)
-        else:
+        self.apply(self.prepare(settings))
+
+    def needs_loading(self, settings: PipelineSettings) -> bool:
+        """Whether switching to ``settings`` loads a model or a detector (slow: seconds on a Pi,
+        minutes for a TensorRT engine) rather than only changing numbers."""
+        changed = set(settings.changed_reload_settings(self.settings))
+        return bool(CLASSIFIER_RELOAD & changed) or self._detector_reloads(settings, changed)
+
+    def _detector_reloads(self, settings: PipelineSettings, changed: set) -> bool:
+        return bool(DETECTOR_RELOAD & changed) and not (settings.detector == "haar" == self.settings.detector)
+
+    def prepare(self, settings: PipelineSettings) -> PreparedSettings:
+        """Load what ``settings`` needs that differs from the running ones; changes nothing running.
+
+        Safe to call from another thread while :meth:`process` runs: it only reads
+        ``self.settings`` and builds new objects. Raises ``ModelError`` naming the file.
+        """
+        changed = set(settings.changed_reload_settings(self.settings))
+        classifier = self._load_classifier(settings) if CLASSIFIER_RELOAD & changed else None
+        detector = self._load_detector(settings) if self._detector_reloads(settings, changed) else None
+        return PreparedSettings(settings, self.settings, classifier, detector)
+
+    def apply(self, prepared: PreparedSettings) -> None:
+        """Switch to prepared settings at once (no loading); call between frames.
+
+        Raises ``ValueError`` when the pipeline's settings changed since :meth:`prepare`.
+        """
+        if prepared.base is not self.settings:
+            raise ValueError("settings changed since prepare(); prepare again")
+        old, settings = self.settings, prepared.settings
+        classifier = prepared.classifier or self.classifier
+        detector = prepared.detector or self.detector
+        if prepared.detector is None:
             detector.configure(**_detector_kwargs(settings))
         model_changed = classifier is not self.classifier
         self.classifier, self.detector, self.settings = classifier, detector, settings

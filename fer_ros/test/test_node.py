@@ -208,6 +208,7 @@ def _in_effect(node, name: str):
     if name in SPECS:
         return getattr(node._pipeline.settings, name)
     return {
+        "enable": lambda: node._subscription is not None,
         "max_rate_hz": lambda: node._worker.max_rate_hz,
         "publish_annotated": lambda: node._publish_annotated,
         "use_cv_bridge": lambda: node._decoder.using_cv_bridge,
@@ -280,3 +281,149 @@ def test_worker_stops_cleanly(ros_context, tmp_path):
     worker = node._worker.thread
     node.destroy_node()
     assert not worker.is_alive()
+
+
+def _graph(ros_context, node):
+    helper = rclpy.create_node("fer_test_helper", context=ros_context)
+    executor = MultiThreadedExecutor(context=ros_context)
+    executor.add_node(node)
+    executor.add_node(helper)
+    return helper, executor
+
+
+def _stamped(frame, node):
+    msg = _image(frame, 0)
+    msg.header.stamp = node.get_clock().now().to_msg()
+    return msg
+
+
+def test_enable_false_drops_the_subscription_and_true_brings_it_back(ros_context, tmp_path, faces):
+    from fer_ros.ros.node import FerNode
+
+    node = FerNode(context=ros_context, parameter_overrides=[
+        Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx")))])
+    helper, executor = _graph(ros_context, node)
+    received = []
+    helper.create_subscription(FaceExpressionArray, "expressions", received.append, 10)
+    pub = helper.create_publisher(Image, "image", qos_profile_sensor_data)
+    frame = face_frame(faces[0])
+    try:
+        _spin_until(executor, lambda: pub.get_subscription_count() > 0)
+        assert node.set_parameters([Parameter("enable", value=False)])[0].successful
+        _spin_until(executor, lambda: pub.get_subscription_count() == 0, timeout=5.0)
+        assert pub.get_subscription_count() == 0, "disabled: nobody subscribes to the camera"
+        before = node._stats.received
+        for _ in range(5):
+            pub.publish(_stamped(frame, node))
+            _spin_until(executor, lambda: False, timeout=0.1)
+        assert node._stats.received == before and not received
+        level, summary, _ = node._stats.report(disabled=node._subscription is None)
+        assert "disabled" in summary
+        assert node.set_parameters([Parameter("enable", value=True)])[0].successful
+        _spin_until(executor, lambda: pub.get_subscription_count() > 0)
+        for _ in range(20):
+            pub.publish(_stamped(frame, node))
+            _spin_until(executor, lambda: bool(received), timeout=0.2)
+        assert received, "enabled again: frames are processed"
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+
+
+def test_a_model_change_returns_at_once_and_expressions_keep_flowing(ros_context, tmp_path, faces):
+    """The new model loads in the background (here slowed to 1.5 s); frames keep being published."""
+    from fer_ros.pipeline import Pipeline
+    from fer_ros.ros.node import FerNode
+
+    first, second = tiny_model(tmp_path / "first.onnx"), tiny_model(tmp_path / "second.onnx")
+    node = FerNode(context=ros_context, parameter_overrides=[
+        Parameter("model", value=str(first)), Parameter("tracking", value=False)])
+    real_prepare = Pipeline.prepare
+
+    def slow_prepare(self, settings):
+        time.sleep(1.5)  # as a TensorRT engine build would, only shorter
+        return real_prepare(self, settings)
+
+    helper, executor = _graph(ros_context, node)
+    arrivals = []
+    helper.create_subscription(
+        FaceExpressionArray, "expressions", lambda m: arrivals.append(time.monotonic()), 50
+    )
+    pub = helper.create_publisher(Image, "image", qos_profile_sensor_data)
+    frame = face_frame(faces[0])
+    try:
+        _spin_until(executor, lambda: pub.get_subscription_count() > 0)
+        Pipeline.prepare = slow_prepare
+        start = time.monotonic()
+        result = node.set_parameters([Parameter("model", value=str(second))])[0]
+        assert result.successful and time.monotonic() - start < 0.5, "the parameter call does not wait"
+        assert node._pipeline.classifier.path == first  # still the running model
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline and node._pipeline.classifier.path != second:
+            pub.publish(_stamped(frame, node))
+            _spin_until(executor, lambda: False, timeout=1 / 30)
+        assert node._pipeline.classifier.path == second
+        during = [t for t in arrivals if t >= start]
+        assert len(during) >= 10, "frames were published on the old model while the new one loaded"
+        gaps = np.diff([start, *during])
+        assert gaps.max() < 0.5, f"longest gap in expressions {gaps.max():.2f} s"
+    finally:
+        Pipeline.prepare = real_prepare
+        executor.shutdown()
+        node.destroy_node()
+
+
+def test_a_failed_background_load_keeps_the_model_and_sets_the_parameter_back(ros_context, tmp_path):
+    from fer_ros.ros.node import FerNode
+
+    model = tiny_model(tmp_path / "tiny.onnx")
+    corrupt = tmp_path / "corrupt.onnx"
+    corrupt.write_bytes(b"not an onnx model at all")
+    node = FerNode(context=ros_context, parameter_overrides=[Parameter("model", value=str(model))])
+    executor = MultiThreadedExecutor(context=ros_context)
+    executor.add_node(node)
+    try:
+        assert node.set_parameters([Parameter("model", value=str(corrupt))])[0].successful  # file exists
+        assert node._switcher.wait(timeout=10.0)
+        _spin_until(executor, lambda: node.get_parameter("model").value == str(model), timeout=5.0)
+        assert node._pipeline.classifier.path == model
+        assert node.get_parameter("model").value == str(model), "the parameter shows what runs"
+        assert "corrupt.onnx" in node._last_failure
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+
+
+def test_library_warnings_and_image_age_reach_ros(ros_context, tmp_path, faces):
+    """A missing execution provider is reported on /rosout; diagnostics carry the image age."""
+    from fer_ros.ros.node import FerNode
+    from rcl_interfaces.msg import Log
+
+    helper = rclpy.create_node("fer_test_rosout", context=ros_context)
+    logs = []
+    helper.create_subscription(Log, "/rosout", logs.append, 100)
+    node = FerNode(context=ros_context, parameter_overrides=[
+        Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx"))),
+        Parameter("providers", value=["CPUExecutionProvider"])])
+    executor = MultiThreadedExecutor(context=ros_context)
+    executor.add_node(node)
+    executor.add_node(helper)
+    pub = helper.create_publisher(Image, "image", qos_profile_sensor_data)
+    try:
+        _spin_until(executor, lambda: pub.get_subscription_count() > 0)
+        for _ in range(10):
+            pub.publish(_stamped(face_frame(faces[0]), node))
+            _spin_until(executor, lambda: False, timeout=0.05)
+        _spin_until(executor, lambda: node._stats.processed > 0)
+        # This onnxruntime has no CUDA: the fallback warning comes from the library's logger.
+        node.set_parameters([Parameter("providers", value=["CUDAExecutionProvider", "CPUExecutionProvider"])])
+        node._switcher.wait(timeout=10.0)
+        fallback = "CUDAExecutionProvider is not available"
+        _spin_until(executor, lambda: any(fallback in m.msg for m in logs), timeout=5.0)
+        warned = [m for m in logs if fallback in m.msg]
+        assert warned and warned[0].name == node.get_logger().name and warned[0].level == Log.WARN
+        p50, p95 = node._stats.image_age_percentiles()
+        assert 0.0 < p50 <= p95 < 5000.0
+    finally:
+        executor.shutdown()
+        node.destroy_node()

@@ -102,3 +102,17 @@ def test_ros_docs_list_every_parameter():
     text = doc.read_text(encoding="utf-8")
     missing = [spec.name for spec in ALL_SETTINGS if f"`{spec.name}`" not in text]
     assert not missing, f"parameters missing from docs/ros2.md: {missing}"
+
+
+def test_image_age_percentiles_and_the_disabled_state():
+    """Diagnostics report how old each published picture was (now - header.stamp), beside latency."""
+    stats = NodeStats()
+    for i in range(20):
+        stats.frame_received(200.0 + i, replaced_pending=False)
+        stats.frame_processed(200.0 + i, 200.01 + i, faces=0, image_age_s=0.050 + 0.001 * i)
+    stats.frame_processed(220.0, 220.01, faces=0, image_age_s=None)  # no stamp: not counted
+    values = dict(stats.report(now=220.0)[2])
+    assert 55.0 <= float(values["image_age_p50_ms"]) <= 65.0
+    assert float(values["image_age_p50_ms"]) <= float(values["image_age_p95_ms"]) <= 70.0
+    level, summary, _ = stats.report(now=400.0, disabled=True)  # long without images, but switched off
+    assert level == OK and "disabled" in summary

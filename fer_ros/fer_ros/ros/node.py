@@ -10,6 +10,14 @@ Topics (relative to the node's namespace; the launch file remaps ``image``):
 * ``image_annotated`` (sensor_msgs/Image): only while someone subscribes.
 * ``/diagnostics`` (diagnostic_msgs/DiagnosticArray): node health once a second.
 
+``enable: false`` drops the image subscription (no CPU spent on images) until it is set
+true again. A new ``model`` or ``detector`` is loaded in a background thread while frames
+keep flowing on the running one, and swapped in between two frames
+(:class:`~fer_ros.ros.reload.SettingsSwitcher`); a load that fails keeps the running
+model, is logged and shown in diagnostics, and the parameter is set back. fer_ros's own
+library messages (e.g. an execution provider falling back to CPU) go to the node's
+logger, hence to ``/rosout``.
+
 Frames are handed from the subscription callback to one worker thread through a
 one-slot mailbox (:class:`~fer_ros.ros.worker.FrameWorker`): the worker always
 takes the newest frame, so a slow machine drops frames (counted) instead of
@@ -24,6 +32,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from pathlib import Path
 from typing import Any, List, Optional
 
 import rclpy
@@ -39,18 +48,24 @@ from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.logging import get_logger
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 
 from fer_ros_msgs.msg import FaceExpressionArray
 
 from ..errors import FerRosError
+from ..onnx_session import check_model_file
 from ..pipeline import Pipeline
+from ..resources import resolve_model
 from ..settings import SPECS, PipelineSettings, SettingSpec
 from .convert import annotated_image
 from .decode import FrameDecoder
+from .log_bridge import forward_to
 from .messages import expressions_message, rclpy_kit
 from .parameters import ALL_SETTINGS, ALL_SPECS, READ_ONLY, check_parameter_changes
+from .reload import SettingsSwitcher
 from .stats import NodeStats
 from .worker import FrameWorker
 
@@ -104,6 +119,7 @@ class FerNode(Node):
 
     def __init__(self, **node_kwargs: Any) -> None:
         super().__init__(NODE_NAME, **node_kwargs)
+        self._undo_log_forwarding = forward_to(self.get_logger())  # provider fallbacks -> /rosout
         for spec in ALL_SETTINGS:
             self.declare_parameter(spec.name, _default(spec), parameter_descriptor(spec))
         given = {spec.name: self.get_parameter(spec.name).value for spec in ALL_SETTINGS}
@@ -111,6 +127,11 @@ class FerNode(Node):
         settings, values = check_parameter_changes(PipelineSettings(), given, startup=True)
         self._pipeline = Pipeline(settings)  # raises ModelError naming the file
         self._pipeline_lock = threading.Lock()
+        self._switcher = SettingsSwitcher(
+            self._pipeline, self._pipeline_lock, self._settings_applied, self._settings_failed
+        )
+        self._last_failure = ""
+        self._set_back_timer = None
         self._publish_annotated: bool = values["publish_annotated"]
         compressed = values["input_type"] == "compressed"
         self._decoder = FrameDecoder(compressed, values["use_cv_bridge"], log=self.get_logger().info)
@@ -122,15 +143,17 @@ class FerNode(Node):
         # Reliable keep-last 1: matches RViz's default (reliable) and best-effort viewers alike.
         self._annotated_pub = self.create_publisher(Image, "image_annotated", 1)
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        image_qos = QoSProfile(
+        self._image_qos = QoSProfile(
             history=HistoryPolicy.KEEP_LAST,
             depth=1,
             reliability=ReliabilityPolicy.RELIABLE
             if values["reliability"] == "reliable"
             else ReliabilityPolicy.BEST_EFFORT,
         )
-        topic, msg_type = ("image/compressed", CompressedImage) if compressed else ("image", Image)
-        self._subscription = self.create_subscription(msg_type, topic, self._on_image, image_qos)
+        self._image_topic = ("image/compressed", CompressedImage) if compressed else ("image", Image)
+        self._subscription = None
+        if values["enable"]:
+            self._subscribe()
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
         logger = self.get_logger()
@@ -144,12 +167,31 @@ class FerNode(Node):
         )
         self._worker.start()
         self._diagnostics_timer = self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)
+        topic, msg_type = self._image_topic
         self.get_logger().info(
-            f"listening on {self._subscription.topic_name} ({msg_type.__name__}, {values['reliability']}); "
+            f"{'listening on' if values['enable'] else 'disabled; will listen on'} "
+            f"{self.resolve_topic_name(topic)} ({msg_type.__name__}, {values['reliability']}); "
             f"model {self._pipeline.classifier.path} on {self._pipeline.provider}; "
             f"labels {', '.join(self._pipeline.labels)}; "
             f"image conversion: {self._decoder.description}"
         )
+
+    def _subscribe(self) -> None:
+        topic, msg_type = self._image_topic
+        self._subscription = self.create_subscription(msg_type, topic, self._on_image, self._image_qos)
+
+    def _set_enabled(self, enabled: bool) -> None:
+        """Subscribe to images, or drop the subscription so no image costs anything."""
+        if enabled and self._subscription is None:
+            with self._pipeline_lock:
+                self._pipeline.reset()  # the scene may have changed while switched off
+            self._subscribe()
+            self.get_logger().info(f"enabled: listening on {self._subscription.topic_name}")
+        elif not enabled and self._subscription is not None:
+            self.destroy_subscription(self._subscription)
+            self._subscription = None
+            self._worker.discard_pending()
+            self.get_logger().info("disabled: image subscription dropped until enable is true")
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -165,22 +207,34 @@ class FerNode(Node):
         if self._publish_annotated and self._annotated_pub.get_subscription_count() > 0:
             image, self._canvas = annotated_image(self._kit, msg.header, frame, result, self._canvas)
             self._annotated_pub.publish(image)
-        self._stats.frame_processed(received_at, time.monotonic(), len(result.faces))
+        self._stats.frame_processed(received_at, time.monotonic(), len(result.faces), self._image_age(msg))
+
+    def _image_age(self, msg: Any) -> Optional[float]:
+        """Seconds from the image's header.stamp to now on the node's clock (None: no stamp)."""
+        stamp = msg.header.stamp
+        if stamp.sec == 0 and stamp.nanosec == 0:
+            return None
+        clock = self.get_clock()
+        return (clock.now() - Time.from_msg(stamp, clock_type=clock.clock_type)).nanoseconds / 1e9
 
     # -- parameters ----------------------------------------------------------------------------
 
     def _on_set_parameters(self, parameters: List[Any]) -> SetParametersResult:
-        """Check the whole batch, then apply all of it or none of it (the previous values stay)."""
+        """Check the whole batch, then apply all of it or none of it (the previous values stay).
+
+        Returns at once: a change that loads a model or a detector continues in the background
+        (see :class:`~fer_ros.ros.reload.SettingsSwitcher`); a file that does not exist is
+        refused here, naming it.
+        """
         try:
             changes = {p.name: p.value for p in parameters}
-            new_settings, node_changes = check_parameter_changes(self._pipeline.settings, changes)
-            if new_settings != self._pipeline.settings:
-                with self._pipeline_lock:
-                    self._pipeline.update(new_settings)  # raises (and keeps running as before) on failure
-                applied = ", ".join(f"{k}={v}" for k, v in changes.items() if k in SPECS)
-                self.get_logger().info(
-                    f"applied {applied}; model {self._pipeline.classifier.path} on {self._pipeline.provider}"
-                )
+            running = self._switcher.loading or self._pipeline.settings
+            new_settings, node_changes = check_parameter_changes(running, changes)
+            if new_settings != running:
+                check_files(new_settings, running)
+                if self._switcher.request(new_settings):
+                    described = _describe_load(new_settings, running)
+                    self.get_logger().info(f"loading {described} in the background")
         except FerRosError as exc:
             self._keep_declared_types(parameters)
             self.get_logger().warning(f"parameter change rejected: {exc}")
@@ -191,7 +245,42 @@ class FerNode(Node):
             self._publish_annotated = node_changes["publish_annotated"]
         if "use_cv_bridge" in node_changes:
             self._decoder.set_use_cv_bridge(node_changes["use_cv_bridge"])
+        if "enable" in node_changes:
+            self._set_enabled(node_changes["enable"])
         return SetParametersResult(successful=True)
+
+    def _settings_applied(self, settings: PipelineSettings) -> None:
+        self._last_failure = ""
+        self.get_logger().info(
+            f"settings applied; model {self._pipeline.classifier.path} on {self._pipeline.provider}"
+        )
+
+    def _settings_failed(self, settings: PipelineSettings, exc: Exception) -> None:
+        """A background load failed: say so, and set the parameters back to what runs.
+
+        The setting back happens on the executor (a one-shot timer), after the parameter call
+        that asked for the change has stored its values, which a fast failure can precede.
+        """
+        self._last_failure = f"{type(exc).__name__}: {exc}"
+        self.get_logger().error(f"settings not applied, still running the previous ones: {exc}")
+        if not self.context.ok():
+            return
+
+        def set_back() -> None:
+            timer.cancel()  # one shot (destroying a timer inside its own callback upsets the executor)
+            running = self._pipeline.settings
+            back = [
+                Parameter(name, value=_ros_value(getattr(running, name)))
+                for name in _differing(settings, running)
+                # a value changed again since is the user's newer choice: leave it
+                if self.get_parameter(name).value == _ros_value(getattr(settings, name))
+            ]
+            if back:
+                self.set_parameters(back)
+
+        if self._set_back_timer is not None:
+            self.destroy_timer(self._set_back_timer)  # cancelled long ago
+        timer = self._set_back_timer = self.create_timer(0.0, set_back)
 
     def _keep_declared_types(self, parameters: List[Any]) -> None:
         """Undo rclpy's retyping of a dynamically typed descriptor by a rejected value.
@@ -207,8 +296,13 @@ class FerNode(Node):
     # -- health --------------------------------------------------------------------------------
 
     def _publish_diagnostics(self) -> None:
-        level, summary, values = self._stats.report()
+        level, summary, values = self._stats.report(disabled=self._subscription is None)
+        loading = self._switcher.loading
+        if self._last_failure:
+            level, summary = max(level, 1), f"last settings change failed: {self._last_failure}"
         values = values + [
+            ("enabled", str(self._subscription is not None).lower()),
+            ("loading", _describe_load(loading, self._pipeline.settings) if loading else ""),
             ("model", str(self._pipeline.classifier.path)),
             ("execution_provider", self._pipeline.provider),
             ("image_conversion", self._decoder.description),
@@ -228,12 +322,37 @@ class FerNode(Node):
     # -- shutdown ------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop the worker thread (waits for the frame in progress)."""
+        """Stop the worker thread (waits for the frame in progress) and any pending load."""
+        self._switcher.stop()
         self._worker.stop()
+        self._undo_log_forwarding()
 
     def destroy_node(self) -> None:
         self.stop()
         super().destroy_node()
+
+
+def check_files(settings: PipelineSettings, running: PipelineSettings) -> None:
+    """Refuse at once a new model or detector file that does not exist (the load itself runs later)."""
+    if settings.model != running.model:
+        resolve_model(settings.model)
+    if settings.detector_model != running.detector_model and settings.detector_model:
+        check_model_file(Path(settings.detector_model).expanduser(), "detector")
+
+
+def _ros_value(value: Any) -> Any:
+    """A setting's value as a ROS parameter value (string arrays are lists)."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _differing(settings: PipelineSettings, running: PipelineSettings) -> List[str]:
+    """Names of the pipeline settings whose values differ."""
+    new, old = settings.to_dict(), running.to_dict()
+    return [name for name in SPECS if new.get(name) != old.get(name)]
+
+
+def _describe_load(settings: PipelineSettings, running: PipelineSettings) -> str:
+    return ", ".join(f"{name}={getattr(settings, name)}" for name in _differing(settings, running))
 
 
 def main(args: Optional[List[str]] = None) -> int:

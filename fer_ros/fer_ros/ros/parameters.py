@@ -25,6 +25,11 @@ RELIABILITIES = ("best_effort", "reliable")
 
 NODE_SETTINGS: Tuple[SettingSpec, ...] = (
     SettingSpec(
+        "enable", bool, True,
+        "Process images. false = the node drops its image subscription (no CPU spent on images), "
+        "publishes nothing but diagnostics, and forgets its tracks; true again resubscribes.",
+    ),
+    SettingSpec(
         "input_type", str, "raw",
         "Subscribe to `image` (sensor_msgs/Image, raw) or `image/compressed` (sensor_msgs/CompressedImage, "
         "JPEG or PNG). Read-only: set it at start-up.",

@@ -1,4 +1,4 @@
-"""Node health figures for /diagnostics: input and processed rates, latency percentiles, counters.
+"""Node health figures for /diagnostics: rates, latency and image-age percentiles, counters.
 
 Plain Python (no ROS), so it is tested without rclpy. Rates are counted over a
 sliding window; latency percentiles over the last ``LATENCY_WINDOW`` frames.
@@ -58,6 +58,8 @@ class NodeStats:
         self._input = RateMeter()
         self._output = RateMeter()
         self._latency_ms: Deque[float] = deque(maxlen=LATENCY_WINDOW)
+        # now - header.stamp when the result is published: how old the picture is a behaviour acts on
+        self._image_age_ms: Deque[float] = deque(maxlen=LATENCY_WINDOW)
         self._last_input: Optional[float] = None
         self._rejected_at_last_report = 0
 
@@ -76,32 +78,46 @@ class NodeStats:
         with self._lock:
             self.errors += 1
 
-    def frame_processed(self, received_at: float, done_at: float, faces: int) -> None:
+    def frame_processed(
+        self, received_at: float, done_at: float, faces: int, image_age_s: Optional[float] = None
+    ) -> None:
+        """Count a published frame; ``image_age_s`` is now - its header.stamp (None: no stamp)."""
         with self._lock:
             self.processed += 1
             self.faces_last_frame = faces
             self._output.tick(done_at)
             self._latency_ms.append((done_at - received_at) * 1e3)
+            if image_age_s is not None:
+                self._image_age_ms.append(image_age_s * 1e3)
 
     def latency_percentiles(self) -> Tuple[float, float]:
         """(p50, p95) of the recent receive-to-publish latencies in ms; (0, 0) before the first frame."""
+        return self._percentiles(self._latency_ms)
+
+    def image_age_percentiles(self) -> Tuple[float, float]:
+        """(p50, p95) of the recent image ages at publish time (now - header.stamp) in ms."""
+        return self._percentiles(self._image_age_ms)
+
+    def _percentiles(self, window: Deque[float]) -> Tuple[float, float]:
         with self._lock:
-            values = list(self._latency_ms)
+            values = list(window)
         if not values:
             return 0.0, 0.0
         p50, p95 = np.percentile(np.asarray(values), [50, 95])
         return float(p50), float(p95)
 
     def report(
-        self, now: Optional[float] = None, stale_after: float = 5.0
+        self, now: Optional[float] = None, stale_after: float = 5.0, disabled: bool = False
     ) -> Tuple[int, str, List[Tuple[str, str]]]:
         """(level, summary, key/value pairs) for one DiagnosticStatus.
 
-        WARN when no image arrived for ``stale_after`` seconds, or frames were
-        rejected or failed since the previous report; OK otherwise.
+        OK and "disabled" while the node is switched off (``disabled``); otherwise WARN when no
+        image arrived for ``stale_after`` seconds, or frames were rejected or failed since the
+        previous report; OK otherwise.
         """
         now = time.monotonic() if now is None else now
         p50, p95 = self.latency_percentiles()
+        age50, age95 = self.image_age_percentiles()
         with self._lock:
             input_hz, output_hz = self._input.rate(now), self._output.rate(now)
             new_rejected = self.rejected + self.errors - self._rejected_at_last_report
@@ -111,6 +127,8 @@ class NodeStats:
                 ("processed_rate_hz", f"{output_hz:.2f}"),
                 ("latency_p50_ms", f"{p50:.1f}"),
                 ("latency_p95_ms", f"{p95:.1f}"),
+                ("image_age_p50_ms", f"{age50:.1f}"),
+                ("image_age_p95_ms", f"{age95:.1f}"),
                 ("frames_received", str(self.received)),
                 ("frames_processed", str(self.processed)),
                 ("frames_dropped", str(self.dropped)),
@@ -119,6 +137,8 @@ class NodeStats:
                 ("faces_last_frame", str(self.faces_last_frame)),
             ]
             last_input = self._last_input
+        if disabled:
+            return OK, "disabled (parameter enable is false): not subscribed to images", values
         if last_input is None or now - last_input > stale_after:
             return WARN, "no images received", values
         if new_rejected:

@@ -61,6 +61,11 @@ class FrameWorker:
             self._mailbox = (msg, now)
             self._wakeup.notify()
 
+    def discard_pending(self) -> None:
+        """Drop a message not yet taken (e.g. when the node is disabled)."""
+        with self._wakeup:
+            self._mailbox = None
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the thread (waits up to ``timeout`` s for the frame in progress)."""
         self._stop.set()

@@ -1,0 +1,58 @@
+"""Route fer_ros's Python ``logging`` records (provider fallbacks, model notes) to the node's logger.
+
+Library modules log through ``logging.getLogger("fer_ros....")``; without a handler Python
+prints bare WARNING lines to stderr, which never reach ``/rosout``. While a node runs,
+:func:`forward_to` attaches a handler to the ``fer_ros`` logger that hands each record to the
+node's ROS logger at the matching severity (and stops propagation, so nothing is printed twice).
+No ROS imports: the target is anything with ``debug``/``info``/``warning``/``error``/``fatal``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+LIBRARY_LOGGER = "fer_ros"
+
+
+class RosLogHandler(logging.Handler):
+    """A ``logging.Handler`` that writes each record to a ROS-style logger."""
+
+    def __init__(self, ros_logger: Any) -> None:
+        super().__init__(level=logging.INFO)
+        self._ros_logger = ros_logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = self.format(record)
+            if record.levelno >= logging.CRITICAL:
+                self._ros_logger.fatal(message)
+            elif record.levelno >= logging.ERROR:
+                self._ros_logger.error(message)
+            elif record.levelno >= logging.WARNING:
+                self._ros_logger.warning(message)
+            elif record.levelno >= logging.INFO:
+                self._ros_logger.info(message)
+            else:
+                self._ros_logger.debug(message)
+        except Exception:  # logging must never break the caller
+            self.handleError(record)
+
+
+def forward_to(ros_logger: Any) -> Callable[[], None]:
+    """Send the ``fer_ros`` loggers' records to ``ros_logger``; returns the function that undoes it."""
+    library = logging.getLogger(LIBRARY_LOGGER)
+    handler = RosLogHandler(ros_logger)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    old_level, old_propagate = library.level, library.propagate
+    library.addHandler(handler)
+    if library.level == logging.NOTSET or library.level > logging.INFO:
+        library.setLevel(logging.INFO)
+    library.propagate = False
+
+    def undo() -> None:
+        library.removeHandler(handler)
+        library.setLevel(old_level)
+        library.propagate = old_propagate
+
+    return undo
