@@ -32,7 +32,11 @@ setup(
         # Models and configs live inside the Python package (so a pip install has
         # them); they are also copied to the share folder for launch files.
         (f"share/{PACKAGE}/config", glob("fer_ros/config/*")),
-        (f"share/{PACKAGE}/models", glob("fer_ros/models/*.onnx") + glob("fer_ros/models/*.md")),
+        # Each model with its card (.md to read, .json with the measured figures).
+        (
+            f"share/{PACKAGE}/models",
+            glob("fer_ros/models/*.onnx") + glob("fer_ros/models/*.md") + glob("fer_ros/models/*.json"),
+        ),
         (f"share/{PACKAGE}/models/detector", glob("fer_ros/models/detector/*")),
     ],
     python_requires=">=3.8",
@@ -76,7 +80,7 @@ setup(
     entry_points={
         "console_scripts": [
             "fer-ros = fer_ros.cli:main",
-            "fer_node = fer_ros.ros.node:main",
+            "fer_node = fer_ros.ros.entry:main",
         ],
     },
 )

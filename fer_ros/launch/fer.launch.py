@@ -7,20 +7,19 @@
 Arguments (``ros2 launch fer_ros fer.launch.py --show-args`` lists them):
 platform (desktop|pi|jetson) loads ``config/<platform>.yaml``; params_file is
 loaded after it, so its values win; image_topic is remapped to the node's
-``image`` input (and ``<image_topic>/compressed`` to ``image/compressed``).
+``image`` input (and ``<image_topic>/compressed`` to ``image/compressed``);
+RViz shows ``<namespace>/image_annotated``; use_sim_time applies to every node
+started; log_level sets the node's logger level.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from fer_ros.ros.launch_support import PLATFORMS, node_arguments, parameter_files, rviz_config
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
-
-PLATFORMS = ("desktop", "pi", "jetson")
 
 ARGUMENTS = (
     ("platform", "desktop", f"Target platform; loads config/<platform>.yaml. One of: {', '.join(PLATFORMS)}"),
@@ -32,48 +31,20 @@ ARGUMENTS = (
     ("camera_package", "v4l2_camera", "Package of the camera driver started by use_camera"),
     ("camera_executable", "v4l2_camera_node", "Executable of the camera driver started by use_camera"),
     ("camera_namespace", "camera", "Namespace of the camera driver (v4l2_camera publishes <ns>/image_raw)"),
-    ("rviz", "false", "Open RViz with config/fer.rviz showing the annotated image"),
+    ("rviz", "false", "Open RViz with config/fer.rviz showing <namespace>/image_annotated"),
+    ("use_sim_time", "false", "Use /clock (e.g. with ros2 bag play --clock) for the node's time"),
+    ("log_level", "info", "Node log level: debug, info, warn, error or fatal"),
 )
 
-
-def config_dir() -> Path:
-    """The installed config folder: the ament share folder, or the Python package's copy (pip install)."""
-    try:
-        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
-
-        try:
-            return Path(get_package_share_directory("fer_ros")) / "config"
-        except PackageNotFoundError:
-            pass
-    except ImportError:
-        pass
-    from fer_ros.resources import CONFIG_DIR
-
-    return CONFIG_DIR
-
-
-def parameter_files(platform: str, params_file: str = "") -> list:
-    """The node's parameter files: the platform's config, then ``params_file`` (whose values win)."""
-    if platform not in PLATFORMS:
-        raise ValueError(f"platform:={platform} is not supported; use one of: {', '.join(PLATFORMS)}")
-    platform_file = config_dir() / f"{platform}.yaml"
-    if not platform_file.is_file():
-        raise FileNotFoundError(f"platform config not found: {platform_file}")
-    files = [str(platform_file)]
-    if params_file:
-        extra = Path(params_file).expanduser()
-        if not extra.is_file():
-            raise FileNotFoundError(f"params_file:={params_file} does not exist")
-        files.append(str(extra))
-    return files
 
 
 def _actions(context, *args, **kwargs):
     """Build the nodes once the launch arguments are known."""
     value = {name: LaunchConfiguration(name).perform(context) for name, _, _ in ARGUMENTS}
-    parameters = parameter_files(value["platform"], value["params_file"])
-    folder = config_dir()
+    sim_time = {"use_sim_time": value["use_sim_time"].lower() in ("true", "1", "yes")}
+    parameters = parameter_files(value["platform"], value["params_file"]) + [sim_time]
     image_topic = value["image_topic"]
+    wants_rviz = value["rviz"].lower() in ("true", "1")
     nodes = [
         Node(
             package=value["camera_package"],
@@ -81,6 +52,7 @@ def _actions(context, *args, **kwargs):
             name="camera",
             namespace=value["camera_namespace"],
             output="screen",
+            parameters=[sim_time],
             condition=IfCondition(value["use_camera"]),
         ),
         Node(
@@ -89,6 +61,7 @@ def _actions(context, *args, **kwargs):
             name="fer_node",
             namespace=value["namespace"],
             parameters=parameters,
+            arguments=node_arguments(value["log_level"]),
             remappings=[
                 ("image", image_topic),
                 ("image/compressed", image_topic.rstrip("/") + "/compressed"),
@@ -100,7 +73,8 @@ def _actions(context, *args, **kwargs):
             package="rviz2",
             executable="rviz2",
             name="rviz2",
-            arguments=["-d", str(folder / "fer.rviz")],
+            arguments=["-d", rviz_config(value["namespace"])] if wants_rviz else [],
+            parameters=[sim_time],
             condition=IfCondition(value["rviz"]),
         ),
     ]

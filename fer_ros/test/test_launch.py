@@ -42,7 +42,7 @@ def _context(module, **overrides):
 def test_declares_every_documented_argument(module):
     _, names = _context(module)
     assert {"platform", "image_topic", "namespace", "params_file", "use_camera", "camera_package",
-            "camera_executable", "rviz"} <= names
+            "camera_executable", "rviz", "use_sim_time", "log_level"} <= names
 
 
 @pytest.mark.parametrize("platform", ["desktop", "pi", "jetson"])

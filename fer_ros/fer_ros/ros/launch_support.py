@@ -1,0 +1,64 @@
+"""What fer.launch.py computes from its arguments, without ROS 2 ``launch`` (so CI tests it).
+
+The launch file turns its arguments into the node's parameter files, its ``--ros-args`` and an
+RViz config that follows the namespace; the three functions here do that work.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+PLATFORMS = ("desktop", "pi", "jetson")
+LOG_LEVELS = ("debug", "info", "warn", "error", "fatal")
+RVIZ_TOPIC = "/fer/image_annotated"  # as written in config/fer.rviz
+
+
+def config_dir() -> Path:
+    """The installed config folder: the ament share folder, or the Python package's copy (pip install)."""
+    try:
+        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+
+        try:
+            return Path(get_package_share_directory("fer_ros")) / "config"
+        except PackageNotFoundError:
+            pass
+    except ImportError:
+        pass
+    from ..resources import CONFIG_DIR
+
+    return CONFIG_DIR
+
+
+def parameter_files(platform: str, params_file: str = "") -> list:
+    """The node's parameter files: the platform's config, then ``params_file`` (whose values win)."""
+    if platform not in PLATFORMS:
+        raise ValueError(f"platform:={platform} is not supported; use one of: {', '.join(PLATFORMS)}")
+    platform_file = config_dir() / f"{platform}.yaml"
+    if not platform_file.is_file():
+        raise FileNotFoundError(f"platform config not found: {platform_file}")
+    files = [str(platform_file)]
+    if params_file:
+        extra = Path(params_file).expanduser()
+        if not extra.is_file():
+            raise FileNotFoundError(f"params_file:={params_file} does not exist")
+        files.append(str(extra))
+    return files
+
+
+def rviz_config(namespace: str) -> str:
+    """config/fer.rviz with its image display on ``<namespace>/image_annotated`` (a temporary copy)."""
+    text = (config_dir() / "fer.rviz").read_text()
+    topic = "/" + "/".join(part for part in (namespace.strip("/"), "image_annotated") if part)
+    handle, path = tempfile.mkstemp(prefix="fer_", suffix=".rviz")
+    with os.fdopen(handle, "w") as out:
+        out.write(text.replace(RVIZ_TOPIC, topic))
+    return path
+
+
+def node_arguments(log_level: str) -> list:
+    """The node's ``--ros-args`` for the launch arguments that are not parameters."""
+    if log_level.lower() not in LOG_LEVELS:
+        raise ValueError(f"log_level:={log_level} is not one of: {', '.join(LOG_LEVELS)}")
+    return ["--ros-args", "--log-level", log_level.lower()]

@@ -1,0 +1,39 @@
+"""fer.launch.py's arguments, as computed without ROS 2 launch: parameter files, --ros-args, RViz."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fer_ros.ros.launch_support import node_arguments, parameter_files, rviz_config
+
+
+@pytest.mark.parametrize("namespace, topic", [("fer", "/fer/image_annotated"),
+                                               ("/robot1/faces/", "/robot1/faces/image_annotated"),
+                                               ("", "/image_annotated")])
+def test_rviz_shows_the_annotated_image_of_the_launch_namespace(namespace, topic):
+    path = Path(rviz_config(namespace))
+    try:
+        text = path.read_text()
+        assert f"Value: {topic}\n" in text
+        if namespace != "fer":
+            assert "/fer/image_annotated" not in text
+    finally:
+        path.unlink()
+
+
+def test_log_level_becomes_ros_args_and_bad_levels_are_refused():
+    assert node_arguments("DEBUG") == ["--ros-args", "--log-level", "debug"]
+    with pytest.raises(ValueError, match="log_level:=loud is not one of: debug, info, warn, error, fatal"):
+        node_arguments("loud")
+
+
+def test_platform_config_then_the_users_file(tmp_path):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("/**:\n  ros__parameters:\n    enable: false\n")
+    files = parameter_files("pi", str(mine))
+    assert Path(files[0]).name == "pi.yaml" and files[1] == str(mine)
+    with pytest.raises(ValueError, match="platform:=mars"):
+        parameter_files("mars")
+    with pytest.raises(FileNotFoundError, match="params_file:=.*nope.yaml does not exist"):
+        parameter_files("desktop", str(tmp_path / "nope.yaml"))
