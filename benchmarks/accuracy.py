@@ -1,4 +1,6 @@
-"""Expression accuracy and per-class recall on FER2013 crops, each model with its own preprocessing."""
+"""Expression accuracy and per-class recall on FER2013 crops, each model with its own
+preprocessing.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ import numpy as np
 CHUNK = 256  # faces per predict call; large enough to be fast, small enough to keep memory flat
 
 
-def evaluate_classifier(subject, images: np.ndarray, targets: np.ndarray, labels: Sequence[str]) -> Dict:
+def evaluate_classifier(
+    subject, images: np.ndarray, targets: np.ndarray, labels: Sequence[str]
+) -> Dict:
     """Accuracy, per-class recall and confusion matrix of ``subject`` on grey face crops.
 
     ``subject`` has ``name``, ``labels`` (its output order), ``preprocess`` and
@@ -26,8 +30,8 @@ def evaluate_classifier(subject, images: np.ndarray, targets: np.ndarray, labels
     predicted = np.empty(len(targets), dtype=np.int64)
     start = time.perf_counter()
     for lo in range(0, len(targets), CHUNK):
-        probs = subject.predict(subject.preprocess(images[lo:lo + CHUNK]))
-        predicted[lo:lo + CHUNK] = to_dataset[np.argmax(probs, axis=1)]
+        probs = subject.predict(subject.preprocess(images[lo : lo + CHUNK]))
+        predicted[lo : lo + CHUNK] = to_dataset[np.argmax(probs, axis=1)]
     elapsed = time.perf_counter() - start
     n_classes = len(labels)
     confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
@@ -41,7 +45,9 @@ def evaluate_classifier(subject, images: np.ndarray, targets: np.ndarray, labels
         "model": subject.name,
         "faces": int(len(targets)),
         "accuracy": round(float(np.trace(confusion) / len(targets)), 4),
-        "balanced_accuracy": round(float(np.mean([r for r in recall.values() if r is not None])), 4),
+        "balanced_accuracy": round(
+            float(np.mean([r for r in recall.values() if r is not None])), 4
+        ),
         "recall": recall,
         "confusion": confusion.tolist(),
         "seconds": round(elapsed, 2),

@@ -18,7 +18,9 @@ BATCH_SIZES = (1, 8)
 THREAD_COUNTS = (1, 2)
 
 
-def _time_calls(predict: Callable[[np.ndarray], np.ndarray], batch: np.ndarray, faces_per_run: int) -> float:
+def _time_calls(
+    predict: Callable[[np.ndarray], np.ndarray], batch: np.ndarray, faces_per_run: int
+) -> float:
     """ms per face over ``faces_per_run`` faces, fed ``len(batch)`` at a time."""
     calls = max(1, faces_per_run // len(batch))
     start = time.perf_counter()
@@ -57,11 +59,13 @@ def measure_classifier_speed(
                 runs[(name, b)].append(_time_calls(subjects[name].predict, batch, faces_per_run))
         for name in subjects:
             for b in batch_sizes:
-                rows.append({
-                    "model": name,
-                    "threads": threads,
-                    "batch": b,
-                    "ms_per_face": summarize(runs[(name, b)], 4),
-                })
+                rows.append(
+                    {
+                        "model": name,
+                        "threads": threads,
+                        "batch": b,
+                        "ms_per_face": summarize(runs[(name, b)], 4),
+                    }
+                )
         del subjects
     return rows

@@ -26,7 +26,14 @@ from typing import Callable, Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
-from benchmarks.frames import HardFace, fer_sources, hard_scenes, match_centres, photo_sources, place_faces
+from benchmarks.frames import (
+    HardFace,
+    fer_sources,
+    hard_scenes,
+    match_centres,
+    photo_sources,
+    place_faces,
+)
 
 FaceBoxes = Callable[[np.ndarray], List[Tuple[float, float, float, float]]]
 SCENE_SETS = ("photo heads", "FER2013 crops")
@@ -37,7 +44,9 @@ DETECTOR_THRESHOLDS = {"yunet": 0.6, "haar": 0.55}
 
 
 def fer_ros_detector(**settings) -> FaceBoxes:
-    """fer_ros's detector as the pipeline builds it (its raw boxes, so every detector is judged alike)."""
+    """fer_ros's detector as the pipeline builds it (its raw boxes, so every detector is judged
+    alike).
+    """
     from fer_ros.pipeline import Pipeline
     from fer_ros.settings import PipelineSettings
 
@@ -64,7 +73,9 @@ def _recall(faces: List[HardFace], hits: List[bool], keep: Callable[[HardFace], 
 
 
 def measure_detection(detectors: Dict[str, FaceBoxes], scenes: Dict[str, list]) -> List[Dict]:
-    """One row per (scene set, detector): found / placed, false positives per frame, ms per frame."""
+    """One row per (scene set, detector): found / placed, false positives per frame, ms per
+    frame.
+    """
     rows = []
     for scene_name, frames in scenes.items():
         for name, find in detectors.items():
@@ -80,48 +91,77 @@ def measure_detection(detectors: Dict[str, FaceBoxes], scenes: Dict[str, list]) 
                 hits += [i in matched for i in range(len(faces))]
                 all_faces += faces
                 false_positives += len(boxes) - len(matched)
-            rows.append({
-                "scenes": scene_name,
-                "detector": name,
-                "frames": len(frames),
-                "found": int(sum(hits)),
-                "placed": len(hits),
-                "recall": sum(hits) / max(1, len(hits)),
-                "false_positives_per_frame": false_positives / len(frames),
-                "ms_per_frame": float(np.median(times)),
-                "covered": _recall(all_faces, hits, lambda f: f.occluded),
-                "turned_over_20_degrees": _recall(all_faces, hits, lambda f: abs(f.angle) > STRONG_TURN),
-                "under_100_px": _recall(all_faces, hits, lambda f: f.side < SMALL_FACE),
-            })
+            rows.append(
+                {
+                    "scenes": scene_name,
+                    "detector": name,
+                    "frames": len(frames),
+                    "found": int(sum(hits)),
+                    "placed": len(hits),
+                    "recall": sum(hits) / max(1, len(hits)),
+                    "false_positives_per_frame": false_positives / len(frames),
+                    "ms_per_frame": float(np.median(times)),
+                    "covered": _recall(all_faces, hits, lambda f: f.occluded),
+                    "turned_over_20_degrees": _recall(
+                        all_faces, hits, lambda f: abs(f.angle) > STRONG_TURN
+                    ),
+                    "under_100_px": _recall(all_faces, hits, lambda f: f.side < SMALL_FACE),
+                }
+            )
     return rows
 
 
-def measure_framing(data, model: str, n_faces: int, seed: int, margins: Sequence[float],
-                    max_rotations: Sequence[float] = (0.0, 30.0)) -> List[Dict]:
-    """End-to-end expression accuracy per detector, alignment and margin (see the module docstring)."""
+def measure_framing(
+    data,
+    model: str,
+    n_faces: int,
+    seed: int,
+    margins: Sequence[float],
+    max_rotations: Sequence[float] = (0.0, 30.0),
+) -> List[Dict]:
+    """End-to-end expression accuracy per detector, alignment and margin (see the module
+    docstring).
+    """
     variants = [("yunet", True, m) for m in margins] + [("yunet", False, m) for m in margins]
-    variants.append(("haar", False, 0.0))  # Haar's margin was chosen in 2026-11 (docs/detection.md)
+    variants.append(
+        ("haar", False, 0.0)
+    )  # Haar's margin was chosen in 2026-11 (docs/detection.md)
     rows = []
     for max_rotation in max_rotations:
         rng = np.random.default_rng(seed)
         indices = rng.choice(len(data), n_faces, replace=False)
-        frames = [place_faces(data.images, data.targets, indices[s:s + 3], rng, max_rotation=max_rotation)
-                  for s in range(0, n_faces, 3)]
+        frames = [
+            place_faces(
+                data.images, data.targets, indices[s : s + 3], rng, max_rotation=max_rotation
+            )
+            for s in range(0, n_faces, 3)
+        ]
         for detector, align, margin in variants:
             row = _framing_row(data, model, frames, detector, align, margin)
             rows.append({"faces_turned_up_to": max_rotation, "placed": n_faces, **row})
     return rows
 
 
-def _framing_row(data, model: str, frames: list, detector: str, align: bool, margin: float) -> Dict:
-    """Faces found and expression accuracy end to end vs on the exact crops, for one configuration."""
+def _framing_row(
+    data, model: str, frames: list, detector: str, align: bool, margin: float
+) -> Dict:
+    """Faces found and expression accuracy end to end vs on the exact crops, for one
+    configuration.
+    """
     from fer_ros.pipeline import Pipeline
     from fer_ros.preprocess import faces_to_input
     from fer_ros.settings import PipelineSettings
 
-    pipeline = Pipeline(PipelineSettings(model=model, detector=detector, face_alignment=align,
-                                         face_margin=margin, tracking=False,
-                                         score_threshold=DETECTOR_THRESHOLDS[detector]))
+    pipeline = Pipeline(
+        PipelineSettings(
+            model=model,
+            detector=detector,
+            face_alignment=align,
+            face_margin=margin,
+            tracking=False,
+            score_threshold=DETECTOR_THRESHOLDS[detector],
+        )
+    )
     found, correct = [], 0
     for frame, placed in frames:
         result = pipeline.process(frame, still=True)

@@ -59,7 +59,11 @@ def measure_margins(
 ) -> dict:
     pipeline = Pipeline(
         PipelineSettings(
-            model=model, face_margin=0.0, tracking=False, detection_width=detection_width, **detector
+            model=model,
+            face_margin=0.0,
+            tracking=False,
+            detection_width=detection_width,
+            **detector,
         )
     )
     info = pipeline.model_info
@@ -76,11 +80,15 @@ def measure_margins(
                 matched.append((face.index, best.box, grey, face.box))
     hits = np.array([m[0] for m in matched])
     targets = data.targets[hits]
-    crop_probs = pipeline.classifier.predict(faces_to_input(list(data.images[hits]), info.preprocessing))
+    crop_probs = pipeline.classifier.predict(
+        faces_to_input(list(data.images[hits]), info.preprocessing)
+    )
     crop_accuracy = float(np.mean(crop_probs.argmax(1) == targets))
     rows = []
     for margin in margins:
-        crops = [crop_face(grey, frame_box(box, margin), info.input_size) for _, box, grey, _ in matched]
+        crops = [
+            crop_face(grey, frame_box(box, margin), info.input_size) for _, box, grey, _ in matched
+        ]
         probs = pipeline.classifier.predict(faces_to_input(crops, info.preprocessing))
         ious = [iou(frame_box(box, margin), truth) for _, box, _, truth in matched]
         rows.append(
@@ -100,7 +108,9 @@ def measure_margins(
     }
 
 
-def measure_cascades(data, n_faces: int, seed: int, detection_width: int, thresholds=(0.5, 0.55)) -> list:
+def measure_cascades(
+    data, n_faces: int, seed: int, detection_width: int, thresholds=(0.5, 0.55)
+) -> list:
     """Recall and false positives of OpenCV's frontal-face cascades, one placed face per frame."""
     rng = np.random.default_rng(seed)
     indices = rng.choice(len(data), n_faces, replace=False)
@@ -144,7 +154,9 @@ def measure_intervals(
         clips.append((frame, placed, step))
     rows = []
     for interval in intervals:
-        pipeline = Pipeline(PipelineSettings(model=model, full_detection_interval=interval, **detector))
+        pipeline = Pipeline(
+            PipelineSettings(model=model, full_detection_interval=interval, **detector)
+        )
         found = total = 0
         detect_ms = []
         for frame, placed, (dx, dy) in clips:
@@ -170,7 +182,9 @@ def measure_intervals(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--section", choices=("cascade", "margin", "interval", "all"), default="all")
+    parser.add_argument(
+        "--section", choices=("cascade", "margin", "interval", "all"), default="all"
+    )
     parser.add_argument("--data", default=os.environ.get("FER2013_CSV", str(DEFAULT_DATA)))
     parser.add_argument("--model", default="fer_default.onnx")
     parser.add_argument("--faces", type=int, default=900)
@@ -178,7 +192,9 @@ def main() -> int:
     parser.add_argument("--intervals", default="1,3,5,10")
     parser.add_argument("--detection-width", type=int, default=PipelineSettings().detection_width)
     parser.add_argument("--detector", default="yunet", help="yunet or haar")
-    parser.add_argument("--detector-model", default="", help="YuNet .onnx file (with --detector yunet)")
+    parser.add_argument(
+        "--detector-model", default="", help="YuNet .onnx file (with --detector yunet)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args()
@@ -205,17 +221,26 @@ def main() -> int:
             f"recall {m['recall']:.3f}; crop-level accuracy of the detected faces "
             f"{m['accuracy_on_crops_of_detected_faces']:.3f} ({m['model']})"
         )
-        print("| face_margin | end-to-end accuracy | median box IoU vs FER2013 crop |\n|---|---|---|")
+        print(
+            "| face_margin | end-to-end accuracy | median box IoU vs FER2013 crop |\n|---|---|---|"
+        )
         for row in m["margins"]:
-            margin, accuracy, box_iou = row["face_margin"], row["accuracy_end_to_end"], row["median_box_iou"]
+            margin, accuracy, box_iou = (
+                row["face_margin"],
+                row["accuracy_end_to_end"],
+                row["median_box_iou"],
+            )
             print(f"| {margin:+.2f} | {accuracy:.3f} | {box_iou:.3f} |")
     if args.section in ("interval", "all"):
         intervals = [int(v) for v in args.intervals.split(",")]
-        report["interval"] = rows = measure_intervals(data, args.model, intervals, args.seed, detector)
+        report["interval"] = rows = measure_intervals(
+            data, args.model, intervals, args.seed, detector
+        )
         print("| full_detection_interval | recall | detect ms mean | median |\n|---|---|---|---|")
         for row in rows:
             print(
-                f"| {row['full_detection_interval']} | {row['recall']:.3f} | {row['detect_ms_mean']:.1f} | "
+                f"| {row['full_detection_interval']} | {row['recall']:.3f} | "
+                f"{row['detect_ms_mean']:.1f} | "
                 f"{row['detect_ms_median']:.1f} |"
             )
     if args.json:

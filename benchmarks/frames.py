@@ -1,4 +1,5 @@
-"""Synthetic camera frames with real faces: the one scene builder of the tests, benchmarks and soak.
+"""Synthetic camera frames with real faces: the one scene builder of the tests, benchmarks and
+soak.
 
 FER2013's 48x48 crops are enlarged and placed into frames at known positions,
 so detection recall and box accuracy can be measured against exact ground
@@ -50,7 +51,9 @@ class SyntheticFrame:
     image: np.ndarray  # uint8 H x W x 3 (BGR)
     boxes: List[Box]  # where each face was placed, full-frame pixels
     face_indices: List[int]  # index of each face in the source face array
-    people: List[int] = field(default_factory=list)  # MovingFaces: who each box is (same person, same number)
+    people: List[int] = field(
+        default_factory=list
+    )  # MovingFaces: who each box is (same person, same number)
 
 
 # -- shared helpers ------------------------------------------------------------------------------
@@ -63,7 +66,9 @@ def enlarge(grey_face: np.ndarray, side: int) -> np.ndarray:
 
 def boxes_overlap(a: Box, b: Box) -> bool:
     """True when two (x, y, w, h) boxes share at least one pixel."""
-    return not (a[0] + a[2] <= b[0] or b[0] + b[2] <= a[0] or a[1] + a[3] <= b[1] or b[1] + b[3] <= a[1])
+    return not (
+        a[0] + a[2] <= b[0] or b[0] + b[2] <= a[0] or a[1] + a[3] <= b[1] or b[1] + b[3] <= a[1]
+    )
 
 
 # -- plain scenes: the exact FER2013 crop as ground truth (tests) -------------------------------
@@ -79,7 +84,9 @@ class PlacedFace:
 
 
 def plain_background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
-    """Smooth grey texture: low-frequency noise, mid-grey, no edges a detector could mistake for a face."""
+    """Smooth grey texture: low-frequency noise, mid-grey, no edges a detector could mistake for a
+    face.
+    """
     small = rng.integers(60, 200, size=(max(2, height // 40), max(2, width // 40)), dtype=np.uint8)
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
 
@@ -93,7 +100,8 @@ def place_faces(
     side_range: Tuple[int, int] = (96, 200),
     max_rotation: float = 0.0,
 ) -> Tuple[np.ndarray, List[PlacedFace]]:
-    """One BGR frame with the given grey faces enlarged and placed without overlap on smooth texture.
+    """One BGR frame with the given grey faces enlarged and placed without overlap on smooth
+    texture.
 
     A face that finds no free place in 100 tries is left out (``placed`` says which were placed).
     With ``max_rotation`` each face is turned in-plane by up to that many degrees
@@ -136,15 +144,18 @@ def room_background(width: int, height: int, rng: np.random.Generator) -> np.nda
     # A window (bright) and some furniture (dark), behind the people.
     wx, wy = int(width * rng.uniform(0.0, 0.7)), int(height * rng.uniform(0.05, 0.2))
     ww, wh = int(width * rng.uniform(0.15, 0.3)), int(height * rng.uniform(0.25, 0.4))
-    image[wy:wy + wh, wx:wx + ww] = rng.uniform(215, 250, size=3)
+    image[wy : wy + wh, wx : wx + ww] = rng.uniform(215, 250, size=3)
     for _ in range(3):
         fx, fw = int(width * rng.uniform(0.0, 0.85)), int(width * rng.uniform(0.08, 0.25))
         fy = int(height * rng.uniform(0.45, 0.7))
-        image[fy:, fx:fx + fw] = rng.uniform(30, 110, size=3)
+        image[fy:, fx : fx + fw] = rng.uniform(30, 110, size=3)
     # Light falling off from one side, and low-frequency texture.
     gradient = np.linspace(rng.uniform(0.75, 1.0), rng.uniform(1.0, 1.15), width, dtype=np.float32)
-    texture = cv2.resize(rng.normal(1.0, 0.06, size=(6, 8)).astype(np.float32), (width, height),
-                         interpolation=cv2.INTER_CUBIC)
+    texture = cv2.resize(
+        rng.normal(1.0, 0.06, size=(6, 8)).astype(np.float32),
+        (width, height),
+        interpolation=cv2.INTER_CUBIC,
+    )
     image *= (gradient[None, :] * texture)[:, :, None]
     image = cv2.GaussianBlur(image, (0, 0), 2.0)
     image += rng.normal(0.0, 3.0, size=image.shape).astype(np.float32)  # sensor noise
@@ -165,8 +176,12 @@ def face_to_bgr(grey_face: np.ndarray, side: int, tint: np.ndarray) -> np.ndarra
     return np.clip(big[:, :, None] * tint, 0, 255)
 
 
-def face_patch(grey_face: np.ndarray, side: int, tint: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """``(face * mask, 1 - mask)``: a pasted pixel is ``patch + background * keep`` (feathered edge)."""
+def face_patch(
+    grey_face: np.ndarray, side: int, tint: np.ndarray
+) -> Tuple[np.ndarray, np.ndarray]:
+    """``(face * mask, 1 - mask)``: a pasted pixel is ``patch + background * keep`` (feathered
+    edge).
+    """
     mask = _feather_mask(side)
     return face_to_bgr(grey_face, side, tint) * mask, 1.0 - mask
 
@@ -190,26 +205,41 @@ def choose_boxes(width: int, height: int, n: int, rng: np.random.Generator) -> L
     for cx, cy, cw, ch in grid_cells(width, height, n):
         side = int(height * rng.uniform(*FACE_SIDE_RANGE))
         side = max(24, min(side, int(0.9 * min(cw, ch))))
-        boxes.append((cx + int(rng.integers(0, cw - side + 1)), cy + int(rng.integers(0, ch - side + 1)),
-                      side, side))
+        boxes.append(
+            (
+                cx + int(rng.integers(0, cw - side + 1)),
+                cy + int(rng.integers(0, ch - side + 1)),
+                side,
+                side,
+            )
+        )
     return boxes
 
 
-def paste_faces(background: np.ndarray, faces: np.ndarray, indices: Sequence[int], boxes: Sequence[Box],
-                tints: Sequence[np.ndarray]) -> SyntheticFrame:
-    """Paste ``faces[indices]`` at ``boxes`` into a copy of ``background``, with a feathered edge."""
+def paste_faces(
+    background: np.ndarray,
+    faces: np.ndarray,
+    indices: Sequence[int],
+    boxes: Sequence[Box],
+    tints: Sequence[np.ndarray],
+) -> SyntheticFrame:
+    """Paste ``faces[indices]`` at ``boxes`` into a copy of ``background``, with a feathered
+    edge.
+    """
     image = background.astype(np.float32)
     for index, (x, y, side, _), tint in zip(indices, boxes, tints):
         patch, keep = face_patch(faces[index], side, tint)
-        region = image[y:y + side, x:x + side]
+        region = image[y : y + side, x : x + side]
         region[:] = patch + region * keep
     return SyntheticFrame(np.clip(image, 0, 255).astype(np.uint8), list(boxes), list(indices))
 
 
 def _check_request(faces: np.ndarray, width: int, height: int, n_faces: int, count: int) -> None:
     if n_faces < 0 or count < 1 or width < 32 or height < 32:
-        raise ValueError(f"need n_faces >= 0, count >= 1 and a frame of at least 32x32, got "
-                         f"n_faces={n_faces}, count={count}, size={width}x{height}")
+        raise ValueError(
+            f"need n_faces >= 0, count >= 1 and a frame of at least 32x32, got "
+            f"n_faces={n_faces}, count={count}, size={width}x{height}"
+        )
     if n_faces and len(faces) < n_faces:
         raise ValueError(f"need at least {n_faces} faces to place, got {len(faces)}")
 
@@ -229,12 +259,20 @@ def synthesize_frames(
         background = room_background(width, height, rng)
         indices = rng.choice(len(faces), size=n_faces, replace=False).tolist() if n_faces else []
         boxes = choose_boxes(width, height, n_faces, rng)
-        frames.append(paste_faces(background, faces, indices, boxes, [random_tint(rng) for _ in indices]))
+        frames.append(
+            paste_faces(background, faces, indices, boxes, [random_tint(rng) for _ in indices])
+        )
     return frames
 
 
 def synthesize_clip(
-    faces: np.ndarray, width: int, height: int, n_faces: int, count: int, seed: int = 0, step: int = 3
+    faces: np.ndarray,
+    width: int,
+    height: int,
+    n_faces: int,
+    count: int,
+    seed: int = 0,
+    step: int = 3,
 ) -> List[SyntheticFrame]:
     """``count`` frames of a static camera watching ``n_faces`` people who move a little.
 
@@ -255,7 +293,9 @@ def synthesize_clip(
         moved = []
         for x, y, side, _ in boxes:
             dx, dy = (int(v) for v in rng.integers(-step, step + 1, size=2))
-            moved.append((min(max(0, x + dx), width - side), min(max(0, y + dy), height - side), side, side))
+            moved.append(
+                (min(max(0, x + dx), width - side), min(max(0, y + dy), height - side), side, side)
+            )
         boxes = moved
     return frames
 
@@ -323,13 +363,18 @@ class MovingFaces:
         low, high = {"people": (100, 400), "empty": (20, 120), "crowd": (30, 90)}[phase]
         return self.frame_index + int(self.rng.integers(low, high + 1))
 
-    def _enter(self, side: int, x: float, y: float, vx: float, vy: float, stay: int, walks: bool) -> None:
+    def _enter(
+        self, side: int, x: float, y: float, vx: float, vy: float, stay: int, walks: bool
+    ) -> None:
         rng = self.rng
         self.entered += 1
         face = int(rng.integers(len(self.faces)))
         patch, keep = face_patch(self.faces[face], side, random_tint(rng))
-        self.present.append(_Person(self.entered, face, side, x, y, vx, vy, self.frame_index + stay, walks,
-                                    patch, keep))
+        self.present.append(
+            _Person(
+                self.entered, face, side, x, y, vx, vy, self.frame_index + stay, walks, patch, keep
+            )
+        )
 
     def _arrive(self) -> None:
         rng, width, height = self.rng, self.width, self.height
@@ -340,7 +385,9 @@ class MovingFaces:
             from_left = rng.random() < 0.5
             x = float(1 - side if from_left else width - 1)
             speed = rng.uniform(1.5, 4.0)
-            self._enter(side, x, y, speed if from_left else -speed, rng.uniform(-0.5, 0.5), stay, True)
+            self._enter(
+                side, x, y, speed if from_left else -speed, rng.uniform(-0.5, 0.5), stay, True
+            )
         else:
             x = rng.uniform(0, width - side)
             self._enter(side, x, y, rng.uniform(-1.5, 1.5), rng.uniform(-1.0, 1.0), stay, False)
@@ -362,7 +409,9 @@ class MovingFaces:
             for cx, cy, cw, ch in grid_cells(self.width, self.height, self.crowd):
                 side = max(24, int(min(cw, ch) * rng.uniform(0.7, 0.9)))
                 x, y = cx + rng.uniform(0, cw - side), cy + rng.uniform(0, ch - side)
-                self._enter(side, x, y, rng.uniform(-0.2, 0.2), rng.uniform(-0.2, 0.2), stay, False)
+                self._enter(
+                    side, x, y, rng.uniform(-0.2, 0.2), rng.uniform(-0.2, 0.2), stay, False
+                )
 
     def _move(self) -> None:
         width, height = self.width, self.height
@@ -401,8 +450,8 @@ class MovingFaces:
                 continue
             region = image[y0:y1, x0:x1]
             px0, py0 = x0 - x, y0 - y
-            patch = p.patch[py0:py0 + y1 - y0, px0:px0 + x1 - x0]
-            keep = p.keep[py0:py0 + y1 - y0, px0:px0 + x1 - x0]
+            patch = p.patch[py0 : py0 + y1 - y0, px0 : px0 + x1 - x0]
+            keep = p.keep[py0 : py0 + y1 - y0, px0 : px0 + x1 - x0]
             region[:] = patch + region * keep
             if (x1 - x0, y1 - y0) == (p.side, p.side):
                 boxes.append((x, y, p.side, p.side))
@@ -414,7 +463,11 @@ class MovingFaces:
         """The next frame of the stream."""
         if self.frame_index >= self.phase_end and (self.phase != "empty" or not self.present):
             self._next_phase()
-        if self.phase == "people" and len(self.present) < self.max_present and self.rng.random() < 1 / 40:
+        if (
+            self.phase == "people"
+            and len(self.present) < self.max_present
+            and self.rng.random() < 1 / 40
+        ):
             self._arrive()
         self._move()
         frame = self._render()
@@ -422,7 +475,9 @@ class MovingFaces:
         return frame
 
 
-def match_boxes(placed: Sequence[Box], found: Sequence[Box], min_iou: float = 0.3) -> List[Tuple[int, int]]:
+def match_boxes(
+    placed: Sequence[Box], found: Sequence[Box], min_iou: float = 0.3
+) -> List[Tuple[int, int]]:
     """Pairs (placed index, found index) of a greedy one-to-one matching by IoU >= ``min_iou``."""
     used = set()
     pairs = []
@@ -445,7 +500,9 @@ def match_boxes(placed: Sequence[Box], found: Sequence[Box], min_iou: float = 0.
 
 @dataclass
 class HardFace:
-    """A face placed by :func:`hard_scene`: its centre, side (of the upright square), turn and cover."""
+    """A face placed by :func:`hard_scene`: its centre, side (of the upright square), turn and
+    cover.
+    """
 
     centre: Tuple[float, float]
     side: int
@@ -456,7 +513,8 @@ class HardFace:
 
 @dataclass
 class FaceSource:
-    """A face to paste: a square BGR (or grey, then tinted) patch whose centre is the face's centre.
+    """A face to paste: a square BGR (or grey, then tinted) patch whose centre is the face's
+    centre.
 
     ``face_fraction`` is the face's side over the patch's side: 1 for a FER2013
     crop (the face and nothing else), about 0.5 for a head cut from a photograph
@@ -495,17 +553,21 @@ def _photo(package: str, name: str) -> np.ndarray:
 
 
 def photo_sources() -> List[FaceSource]:
-    """Heads cut from photographs shipped in scikit-image and matplotlib: real faces with context."""
+    """Heads cut from photographs shipped in scikit-image and matplotlib: real faces with
+    context.
+    """
     sources = []
     for package, name, (cx, cy), side in PHOTO_HEADS:
         half = side  # a square twice the face's side: hair, ears, neck and some background
         photo = _photo(package, name)
-        sources.append(FaceSource(photo[cy - half:cy + half, cx - half:cx + half].copy(), 0.5))
+        sources.append(FaceSource(photo[cy - half : cy + half, cx - half : cx + half].copy(), 0.5))
     return sources
 
 
 def textured_background(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
-    """A room under a busy texture: stripes, a checkerboard or blotches (edges a detector can trip on)."""
+    """A room under a busy texture: stripes, a checkerboard or blotches (edges a detector can trip
+    on).
+    """
     room = room_background(width, height, rng).astype(np.float32)
     kind = int(rng.integers(3))
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -517,7 +579,9 @@ def textured_background(width: int, height: int, rng: np.random.Generator) -> np
         pattern = (((xx // cell) + (yy // cell)) % 2) * 2.0 - 1.0
     else:
         small = rng.normal(0, 1, (height // 16 + 1, width // 16 + 1)).astype(np.float32)
-        pattern = np.clip(cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST), -1, 1)
+        pattern = np.clip(
+            cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST), -1, 1
+        )
     strength = rng.uniform(25, 60)
     return np.clip(room + strength * pattern[:, :, None], 0, 255)
 
@@ -535,7 +599,9 @@ def lighting_field(width: int, height: int, rng: np.random.Generator) -> np.ndar
 
 
 def _occlude(patch: np.ndarray, face_side: int, rng: np.random.Generator) -> None:
-    """Cover 15-30% of the face at the patch's centre with an ellipse: a hand, a cup or a shadow."""
+    """Cover 15-30% of the face at the patch's centre with an ellipse: a hand, a cup or a
+    shadow.
+    """
     covered = rng.uniform(0.15, 0.30) * face_side * face_side
     ax = int(np.sqrt(covered / np.pi) * rng.uniform(0.8, 1.25))
     ay = max(2, int(covered / (np.pi * max(ax, 1))))
@@ -545,12 +611,24 @@ def _occlude(patch: np.ndarray, face_side: int, rng: np.random.Generator) -> Non
     edge = int(rng.integers(4))  # over the bottom, top, left or right of the face
     centre = [(along, far), (along, near), (near, along), (far, along)][edge]
     colour = rng.choice([rng.uniform(60, 110), rng.uniform(150, 210)]) * random_tint(rng)
-    cv2.ellipse(patch, (int(centre[0]), int(centre[1])), (ax, ay), rng.uniform(0, 180), 0, 360,
-                tuple(float(c) for c in colour), -1)
+    cv2.ellipse(
+        patch,
+        (int(centre[0]), int(centre[1])),
+        (ax, ay),
+        rng.uniform(0, 180),
+        0,
+        360,
+        tuple(float(c) for c in colour),
+        -1,
+    )
 
 
-def _paste_turned(image: np.ndarray, patch: np.ndarray, centre: Tuple[float, float], angle: float) -> None:
-    """Paste a square BGR float patch, feathered and turned by ``angle`` about its centre, into ``image``."""
+def _paste_turned(
+    image: np.ndarray, patch: np.ndarray, centre: Tuple[float, float], angle: float
+) -> None:
+    """Paste a square BGR float patch, feathered and turned by ``angle`` about its centre, into
+    ``image``.
+    """
     side = patch.shape[0]
     canvas = int(np.ceil(side * 1.42)) + 2
     turn = cv2.getRotationMatrix2D(((side - 1) / 2, (side - 1) / 2), angle, 1.0)
@@ -559,12 +637,14 @@ def _paste_turned(image: np.ndarray, patch: np.ndarray, centre: Tuple[float, flo
     face = cv2.warpAffine(patch * mask, turn, (canvas, canvas))
     alpha = cv2.warpAffine(mask[:, :, 0], turn, (canvas, canvas))[:, :, None]
     x0, y0 = int(round(centre[0] - canvas / 2)), int(round(centre[1] - canvas / 2))
-    region = image[y0:y0 + canvas, x0:x0 + canvas]
+    region = image[y0 : y0 + canvas, x0 : x0 + canvas]
     region[:] = face + region * (1 - alpha)
 
 
 def _source_patch(source: FaceSource, face_side: int, rng: np.random.Generator) -> np.ndarray:
-    """The source resized so its face is ``face_side`` pixels, as BGR float (grey crops get a skin tint)."""
+    """The source resized so its face is ``face_side`` pixels, as BGR float (grey crops get a skin
+    tint).
+    """
     side = int(round(face_side / source.face_fraction))
     if source.patch.ndim == 2:
         return face_to_bgr(source.patch, side, random_tint(rng))
@@ -572,10 +652,13 @@ def _source_patch(source: FaceSource, face_side: int, rng: np.random.Generator) 
     return cv2.resize(source.patch, (side, side), interpolation=interpolation).astype(np.float32)
 
 
-def hard_scene(sources: Sequence[FaceSource], rng: np.random.Generator, width: int = 640,
-               height: int = 480) -> Tuple[np.ndarray, List[HardFace]]:
-    """One BGR photograph with 2-6 faces: varied sizes, turned up to 30 degrees, half partly covered,
-    uneven light, textured background. Faces never overlap (their turned patches are kept apart)."""
+def hard_scene(
+    sources: Sequence[FaceSource], rng: np.random.Generator, width: int = 640, height: int = 480
+) -> Tuple[np.ndarray, List[HardFace]]:
+    """One BGR photograph with 2-6 faces: varied sizes, turned up to 30 degrees, half partly
+    covered,
+    uneven light, textured background. Faces never overlap (their turned patches are kept
+    apart)."""
     image = textured_background(width, height, rng)
     placed: List[HardFace] = []
     taken: List[Box] = []
@@ -587,7 +670,12 @@ def hard_scene(sources: Sequence[FaceSource], rng: np.random.Generator, width: i
             reach = int(np.ceil(side / sources[index].face_fraction * 1.42)) + 4
             if reach >= min(width, height):
                 continue
-            box = (int(rng.integers(0, width - reach)), int(rng.integers(0, height - reach)), reach, reach)
+            box = (
+                int(rng.integers(0, width - reach)),
+                int(rng.integers(0, height - reach)),
+                reach,
+                reach,
+            )
             if not any(boxes_overlap(box, other) for other in taken):
                 break
         else:
@@ -606,8 +694,9 @@ def hard_scene(sources: Sequence[FaceSource], rng: np.random.Generator, width: i
     return np.clip(image, 0, 255).astype(np.uint8), placed
 
 
-def hard_scenes(sources: Sequence[FaceSource], count: int,
-                seed: int = 0) -> List[Tuple[np.ndarray, List[HardFace]]]:
+def hard_scenes(
+    sources: Sequence[FaceSource], count: int, seed: int = 0
+) -> List[Tuple[np.ndarray, List[HardFace]]]:
     """``count`` :func:`hard_scene` photographs from a generator seeded by ``seed``."""
     rng = np.random.default_rng(seed)
     return [hard_scene(sources, rng) for _ in range(count)]
@@ -619,7 +708,8 @@ def match_centres(
     max_offset: float = 0.35,
     size_range: Tuple[float, float] = (0.5, 2.0),
 ) -> List[Tuple[int, int]]:
-    """(placed, found) pairs: a found box whose centre lies within ``max_offset`` x side of a face's
+    """(placed, found) pairs: a found box whose centre lies within ``max_offset`` x side of a
+    face's
     centre and whose size is ``size_range`` x its side; nearest pairs first, each used once.
     Centres, not IoU, since the true box of a turned face is not axis-aligned."""
     pairs = []

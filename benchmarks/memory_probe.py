@@ -22,7 +22,9 @@ LIBRARIES = ("baseline", "fer_ros", "fer")
 
 
 def status_mb(field: str) -> float:
-    """A ``/proc/self/status`` memory field (VmRSS, VmHWM) in MiB; ru_maxrss where /proc is absent."""
+    """A ``/proc/self/status`` memory field (VmRSS, VmHWM) in MiB; ru_maxrss where /proc is
+    absent.
+    """
     try:
         with open("/proc/self/status", encoding="ascii") as handle:
             for line in handle:
@@ -36,8 +38,9 @@ def status_mb(field: str) -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--library", choices=LIBRARIES, required=True)
-    parser.add_argument("--frames", required=True,
-                        help=".npz file with a uint8 array 'frames' (N x H x W x 3)")
+    parser.add_argument(
+        "--frames", required=True, help=".npz file with a uint8 array 'frames' (N x H x W x 3)"
+    )
     parser.add_argument("--settings", default="{}", help="fer_ros PipelineSettings as JSON")
     parser.add_argument("--passes", type=int, default=3, help="times to process every frame")
     args = parser.parse_args(argv)
@@ -66,14 +69,18 @@ def main(argv=None) -> int:
         for frame in frames:
             if subject is not None:
                 faces += len(subject.process(frame))
-    print(json.dumps({
-        "library": args.library,
-        "frames_processed": int(len(frames) * args.passes),
-        "faces_reported": faces,
-        "rss_after_loading_frames_mb": round(start_mb, 1),
-        "rss_after_init_mb": round(init_mb, 1),
-        "peak_rss_mb": round(status_mb("VmHWM"), 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "library": args.library,
+                "frames_processed": int(len(frames) * args.passes),
+                "faces_reported": faces,
+                "rss_after_loading_frames_mb": round(start_mb, 1),
+                "rss_after_init_mb": round(init_mb, 1),
+                "peak_rss_mb": round(status_mb("VmHWM"), 1),
+            }
+        )
+    )
     return 0
 
 

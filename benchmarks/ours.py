@@ -1,4 +1,5 @@
-"""fer_ros as the benchmarks drive it: its classifier on face crops and its whole pipeline on frames.
+"""fer_ros as the benchmarks drive it: its classifier on face crops and its whole pipeline on
+frames.
 
 Thin adapters only: the model, its metadata, the preprocessing and the
 pipeline are fer_ros's own (``Classifier``, ``preprocess``, ``Pipeline``).
@@ -30,11 +31,15 @@ class FerRosClassifier:
         self.name = f"fer_ros {self.path.name}"
 
     def preprocess(self, grey_faces: np.ndarray) -> np.ndarray:
-        """Whole-face grey crops (N x S x S uint8) -> model input, as the pipeline prepares them."""
+        """Whole-face grey crops (N x S x S uint8) -> model input, as the pipeline prepares
+        them.
+        """
         size = self.info.input_size
         if grey_faces.shape[1:] != (size, size):
             side = grey_faces.shape[1]
-            grey_faces = np.stack([crop_face(face, (0, 0, side, side), size) for face in grey_faces])
+            grey_faces = np.stack(
+                [crop_face(face, (0, 0, side, side), size) for face in grey_faces]
+            )
         return faces_to_input(grey_faces, self.info.preprocessing)
 
     def predict(self, batch: np.ndarray) -> np.ndarray:

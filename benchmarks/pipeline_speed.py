@@ -27,7 +27,9 @@ SCENES = ("photos", "video")  # unrelated frames, or a clip of a static camera (
 WARMUP_FRAMES = 2
 
 
-def _run(subject, frames: Sequence[SyntheticFrame]) -> Tuple[float, List[Dict[str, float]], List[list]]:
+def _run(
+    subject, frames: Sequence[SyntheticFrame]
+) -> Tuple[float, List[Dict[str, float]], List[list]]:
     """Process every frame once; returns (seconds, per-frame stage timings, per-frame outputs)."""
     stages, outputs = [], []
     subject.begin_run()
@@ -38,8 +40,12 @@ def _run(subject, frames: Sequence[SyntheticFrame]) -> Tuple[float, List[Dict[st
     return time.perf_counter() - start, stages, outputs
 
 
-def _quality(frames: Sequence[SyntheticFrame], outputs: Sequence[list], targets: np.ndarray,
-             labels: Sequence[str]) -> Dict[str, int]:
+def _quality(
+    frames: Sequence[SyntheticFrame],
+    outputs: Sequence[list],
+    targets: np.ndarray,
+    labels: Sequence[str],
+) -> Dict[str, int]:
     placed = found = matched = correct = 0
     for frame, faces in zip(frames, outputs):
         boxes = [box for box, _ in faces]
@@ -48,12 +54,18 @@ def _quality(frames: Sequence[SyntheticFrame], outputs: Sequence[list], targets:
         found += len(boxes)
         matched += len(pairs)
         correct += sum(faces[j][1] == labels[targets[frame.face_indices[i]]] for i, j in pairs)
-    return {"faces_placed": placed, "faces_found": found, "faces_matched": matched,
-            "expressions_correct": int(correct)}
+    return {
+        "faces_placed": placed,
+        "faces_found": found,
+        "faces_matched": matched,
+        "expressions_correct": int(correct),
+    }
 
 
 def _fer_stages(fer_subject, frames: Sequence[SyntheticFrame]) -> Dict[str, float]:
-    """fer's detect and classify stages timed apart (median ms per frame), by calling them separately."""
+    """fer's detect and classify stages timed apart (median ms per frame), by calling them
+    separately.
+    """
     detect, classify = [], []
     for frame in frames:
         t0 = time.perf_counter()
@@ -105,14 +117,18 @@ def measure_pipelines(
             stage_runs: Dict[str, List[Dict[str, float]]] = {name: [] for name in names}
             quality: Dict[str, Dict[str, int]] = {}
             for r in range(repeats):
-                for name in (names if r % 2 == 0 else names[::-1]):
+                for name in names if r % 2 == 0 else names[::-1]:
                     seconds, stages, outputs = _run(subjects[name], frames)
                     fps[name].append(len(frames) / seconds)
                     stage_runs[name].extend(stages)
                     if name not in quality:
                         quality[name] = _quality(frames, outputs, targets, labels)
-            row: Dict = {"scene": scene, "frame": f"{width}x{height}", "faces": n_faces,
-                         "frames_per_run": len(frames)}
+            row: Dict = {
+                "scene": scene,
+                "frame": f"{width}x{height}",
+                "faces": n_faces,
+                "frames_per_run": len(frames),
+            }
             for name in names:
                 stage_ms = {}
                 keys = stage_runs[name][0].keys() if stage_runs[name] else ()

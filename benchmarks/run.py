@@ -37,15 +37,48 @@ PROFILES = {
     # accuracy_limit: PrivateTest faces (None = all 3,589); speed_*: classifier timing;
     # frames_per_run x pipeline_repeats (even, so both orders occur equally): pipeline timing.
     # sweep_variants: which of sweep.VARIANTS (scene + detector settings) to run (None: all).
-    "full": dict(accuracy_limit=None, speed_repeats=7, faces_per_run=256, frames_per_run=12,
-                 pipeline_repeats=6, sweep_variants=None, sweep_frames=10, sweep_repeats=2,
-                 memory_frames=10, memory_passes=3, detection_scenes=150, framing_faces=300),
-    "quick": dict(accuracy_limit=1000, speed_repeats=3, faces_per_run=128, frames_per_run=6,
-                  pipeline_repeats=2, sweep_variants=(0, 2, 6, 7), sweep_frames=6, sweep_repeats=2,
-                  memory_frames=5, memory_passes=2, detection_scenes=50, framing_faces=300),
-    "smoke": dict(accuracy_limit=40, speed_repeats=1, faces_per_run=8, frames_per_run=2,
-                  pipeline_repeats=2, sweep_variants=(0, 7), sweep_frames=3, sweep_repeats=2,
-                  memory_frames=2, memory_passes=1, detection_scenes=4, framing_faces=12),
+    "full": dict(
+        accuracy_limit=None,
+        speed_repeats=7,
+        faces_per_run=256,
+        frames_per_run=12,
+        pipeline_repeats=6,
+        sweep_variants=None,
+        sweep_frames=10,
+        sweep_repeats=2,
+        memory_frames=10,
+        memory_passes=3,
+        detection_scenes=150,
+        framing_faces=300,
+    ),
+    "quick": dict(
+        accuracy_limit=1000,
+        speed_repeats=3,
+        faces_per_run=128,
+        frames_per_run=6,
+        pipeline_repeats=2,
+        sweep_variants=(0, 2, 6, 7),
+        sweep_frames=6,
+        sweep_repeats=2,
+        memory_frames=5,
+        memory_passes=2,
+        detection_scenes=50,
+        framing_faces=300,
+    ),
+    "smoke": dict(
+        accuracy_limit=40,
+        speed_repeats=1,
+        faces_per_run=8,
+        frames_per_run=2,
+        pipeline_repeats=2,
+        sweep_variants=(0, 7),
+        sweep_frames=3,
+        sweep_repeats=2,
+        memory_frames=2,
+        memory_passes=1,
+        detection_scenes=4,
+        framing_faces=12,
+    ),
 }
 PEER_CLASSIFIER = "fer (TFLite, default)"
 
@@ -70,22 +103,52 @@ def parse_setting(text: str):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--profile", choices=tuple(PROFILES), default="full",
-                        help="how much to measure (default: full)")
-    parser.add_argument("--models", nargs="+", metavar="MODEL",
-                        help="fer_ros models (shipped names or .onnx paths); default: every shipped model, "
-                        "the first one drives the pipeline")
-    parser.add_argument("--data", type=Path, default=default_dataset(),
-                        help="FER2013 CSV(.gz) (default: $FER2013_CSV, else "
-                        "../shared/data/fer2013/fer2013.csv.gz beside the repository)")
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "results",
-                        help="folder for <profile>.json and <profile>.md")
-    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS),
-                        help="what to measure (default: all)")
-    parser.add_argument("--no-peer", action="store_true",
-                        help="measure fer_ros only (default: fail when the fer package is missing)")
-    parser.add_argument("--setting", action="append", default=[], type=parse_setting, metavar="NAME=VALUE",
-                        help="fer_ros pipeline setting for the pipeline and memory runs (repeatable)")
+    parser.add_argument(
+        "--profile",
+        choices=tuple(PROFILES),
+        default="full",
+        help="how much to measure (default: full)",
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        metavar="MODEL",
+        help="fer_ros models (shipped names or .onnx paths); default: every shipped model, "
+        "the first one drives the pipeline",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=default_dataset(),
+        help="FER2013 CSV(.gz) (default: $FER2013_CSV, else "
+        "../shared/data/fer2013/fer2013.csv.gz beside the repository)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO_ROOT / "benchmarks" / "results",
+        help="folder for <profile>.json and <profile>.md",
+    )
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        choices=SECTIONS,
+        default=list(SECTIONS),
+        help="what to measure (default: all)",
+    )
+    parser.add_argument(
+        "--no-peer",
+        action="store_true",
+        help="measure fer_ros only (default: fail when the fer package is missing)",
+    )
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        type=parse_setting,
+        metavar="NAME=VALUE",
+        help="fer_ros pipeline setting for the pipeline and memory runs (repeatable)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic frames")
     return parser
 
@@ -100,20 +163,35 @@ def measure_memory(settings: dict, frames, passes: int, with_peer: bool) -> dict
 
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(REPO_ROOT / "fer_ros"), str(REPO_ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+        [str(REPO_ROOT / "fer_ros"), str(REPO_ROOT)]
+        + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
     )
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "frames.npz"
         np.savez(path, frames=np.stack([f.image for f in frames]))
         for library in ("baseline", "fer_ros") + (("fer",) if with_peer else ()):
-            command = [sys.executable, "-m", "benchmarks.memory_probe", "--library", library,
-                       "--frames", str(path), "--settings", json.dumps(settings), "--passes", str(passes)]
-            proc = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                                  timeout=600)
+            command = [
+                sys.executable,
+                "-m",
+                "benchmarks.memory_probe",
+                "--library",
+                library,
+                "--frames",
+                str(path),
+                "--settings",
+                json.dumps(settings),
+                "--passes",
+                str(passes),
+            ]
+            proc = subprocess.run(
+                command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
+            )
             lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
             if proc.returncode != 0 or not lines:
-                results[library] = {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1]}
+                results[library] = {
+                    "error": (proc.stderr.strip().splitlines() or ["no output"])[-1]
+                }
             else:
                 results[library] = json.loads(lines[-1])
             log(f"memory {library}: {results[library]}")
@@ -137,8 +215,10 @@ def run(args: argparse.Namespace) -> dict:
     # The default model first: it drives the pipeline and the targets.
     models = args.models or sorted(shipped_models(), key=lambda name: name != DEFAULT_MODEL)
     if not models:
-        raise FerRosError("no fer_ros model to measure: none is shipped in fer_ros/fer_ros/models/; "
-                          "pass --models PATH.onnx")
+        raise FerRosError(
+            "no fer_ros model to measure: none is shipped in fer_ros/fer_ros/models/; "
+            "pass --models PATH.onnx"
+        )
     for model in models:
         resolve_model(model)  # fails early, naming a missing file
     reason = None if args.no_peer else fer_unavailable_reason()
@@ -170,7 +250,11 @@ def run(args: argparse.Namespace) -> dict:
         step = max(1, len(targets) // profile["accuracy_limit"])
         keep = slice(None, profile["accuracy_limit"])
         images, targets = images[::step][keep], targets[::step][keep]
-    result["dataset"] = {"file": str(args.data), "split": "PrivateTest", "faces": int(len(targets))}
+    result["dataset"] = {
+        "file": str(args.data),
+        "split": "PrivateTest",
+        "faces": int(len(targets)),
+    }
 
     ours = {FerRosClassifier(m).name: m for m in models}
     result["default_model"] = next(iter(ours))
@@ -184,7 +268,10 @@ def run(args: argparse.Namespace) -> dict:
             subjects += [FerTfliteClassifier(threads=1), FerKerasClassifier()]
         for subject in subjects:
             rows.append(accuracy.evaluate_classifier(subject, images, targets, data.labels))
-            log(f"accuracy {rows[-1]['model']}: {rows[-1]['accuracy']:.4f} ({rows[-1]['seconds']} s)")
+            log(
+                f"accuracy {rows[-1]['model']}: {rows[-1]['accuracy']:.4f} "
+                f"({rows[-1]['seconds']} s)"
+            )
         result["accuracy"] = rows
 
     if "classifier" in args.sections:
@@ -197,8 +284,10 @@ def run(args: argparse.Namespace) -> dict:
             factories, data.images, profile["speed_repeats"], profile["faces_per_run"]
         )
         for row in result["classifier_speed"]:
-            log(f"classifier {row['model']} threads={row['threads']} batch={row['batch']}: "
-                f"{row['ms_per_face']['median']:.3f} ms/face")
+            log(
+                f"classifier {row['model']} threads={row['threads']} batch={row['batch']}: "
+                f"{row['ms_per_face']['median']:.3f} ms/face"
+            )
 
     if "pipeline" in args.sections:
         subjects = {"fer_ros": FerRosPipeline(settings)}
@@ -207,14 +296,27 @@ def run(args: argparse.Namespace) -> dict:
 
             subjects["fer"] = FerPipeline()
         result["pipeline"] = pipeline_speed.measure_pipelines(
-            subjects, data.images, data.targets, data.labels,
-            profile["frames_per_run"], profile["pipeline_repeats"], seed=args.seed,
+            subjects,
+            data.images,
+            data.targets,
+            data.labels,
+            profile["frames_per_run"],
+            profile["pipeline_repeats"],
+            seed=args.seed,
         )
         for row in result["pipeline"]:
-            peer = (f", fer {row['fer']['fps']['median']:.1f} fps, ratio "
-                    f"{row['fps_ratio_fer_ros_over_fer']['median']:.1f}") if "fer" in row else ""
-            log(f"pipeline {row['frame']} {row['faces']} faces: "
-                f"fer_ros {row['fer_ros']['fps']['median']:.1f} fps{peer}")
+            peer = (
+                (
+                    f", fer {row['fer']['fps']['median']:.1f} fps, ratio "
+                    f"{row['fps_ratio_fer_ros_over_fer']['median']:.1f}"
+                )
+                if "fer" in row
+                else ""
+            )
+            log(
+                f"pipeline {row['frame']} {row['faces']} faces: "
+                f"fer_ros {row['fer_ros']['fps']['median']:.1f} fps{peer}"
+            )
         del subjects
 
     if "sweep" in args.sections:
@@ -226,25 +328,37 @@ def run(args: argparse.Namespace) -> dict:
 
             peer = FerPipeline()
         result["sweep"] = measure_sweep(
-            lambda overrides: FerRosPipeline(settings.replace(**overrides)), peer,
-            data.images, data.targets, data.labels, profile["sweep_frames"], profile["sweep_repeats"],
-            variants=[v for i, v in enumerate(VARIANTS)
-                      if profile["sweep_variants"] is None or i in profile["sweep_variants"]],
+            lambda overrides: FerRosPipeline(settings.replace(**overrides)),
+            peer,
+            data.images,
+            data.targets,
+            data.labels,
+            profile["sweep_frames"],
+            profile["sweep_repeats"],
+            variants=[
+                v
+                for i, v in enumerate(VARIANTS)
+                if profile["sweep_variants"] is None or i in profile["sweep_variants"]
+            ],
             seed=args.seed + 7,
         )
         for row in result["sweep"]:
             ratio = row.get("fps_ratio_fer_ros_over_fer", {}).get("median")
-            log(f"sweep {row['scene']} {row['settings'] or 'defaults'} {row['faces']} faces: "
-                f"{row['fer_ros']['fps']['median']:.1f} fps, found {row['fer_ros']['faces_matched']}/"
-                f"{row['fer_ros']['faces_placed']}" + (f", ratio {ratio:.1f}" if ratio else ""))
+            log(
+                f"sweep {row['scene']} {row['settings'] or 'defaults'} {row['faces']} faces: "
+                f"{row['fer_ros']['fps']['median']:.1f} fps, found "
+                f"{row['fer_ros']['faces_matched']}/"
+                f"{row['fer_ros']['faces_placed']}" + (f", ratio {ratio:.1f}" if ratio else "")
+            )
 
     if "detection" in args.sections:
         from benchmarks.detection_quality import fer_ros_detector, measure_detection, scene_sets
 
         detectors = {
             "fer_ros YuNet": fer_ros_detector(**{**settings.to_dict(), "detector": "yunet"}),
-            "fer_ros Haar": fer_ros_detector(**{**settings.to_dict(), "detector": "haar",
-                                                "score_threshold": 0.55}),
+            "fer_ros Haar": fer_ros_detector(
+                **{**settings.to_dict(), "detector": "haar", "score_threshold": 0.55}
+            ),
         }
         if with_peer:
             from benchmarks.peer_fer import FerPipeline
@@ -253,23 +367,39 @@ def run(args: argparse.Namespace) -> dict:
         scenes = scene_sets(data.images, profile["detection_scenes"], args.seed)
         result["detection"] = measure_detection(detectors, scenes)
         for row in result["detection"]:
-            log(f"detection {row['scenes']} {row['detector']}: found {row['found']}/{row['placed']}, "
+            log(
+                f"detection {row['scenes']} {row['detector']}: found "
+                f"{row['found']}/{row['placed']}, "
                 f"{row['false_positives_per_frame']:.3f} false positives per frame, "
-                f"{row['ms_per_frame']:.1f} ms")
+                f"{row['ms_per_frame']:.1f} ms"
+            )
 
     if "framing" in args.sections:
         from benchmarks.detection_quality import measure_framing
 
-        result["framing"] = measure_framing(data, models[0], profile["framing_faces"], args.seed + 3,
-                                            margins=(-0.1, -0.05, 0.0, 0.1))
+        result["framing"] = measure_framing(
+            data,
+            models[0],
+            profile["framing_faces"],
+            args.seed + 3,
+            margins=(-0.1, -0.05, 0.0, 0.1),
+        )
         for row in result["framing"]:
-            log(f"framing turned<={row['faces_turned_up_to']:g} {row['detector']} align={row['alignment']} "
-                f"margin={row['face_margin']:g}: {row['accuracy_end_to_end']:.4f} on {row['found']} faces "
-                f"(crops {row['accuracy_on_exact_crops']:.4f})")
+            log(
+                f"framing turned<={row['faces_turned_up_to']:g} {row['detector']} "
+                f"align={row['alignment']} "
+                f"margin={row['face_margin']:g}: {row['accuracy_end_to_end']:.4f} on "
+                f"{row['found']} faces "
+                f"(crops {row['accuracy_on_exact_crops']:.4f})"
+            )
 
     if "memory" in args.sections:
-        frames = synthesize_frames(data.images, 640, 480, 1, profile["memory_frames"], seed=args.seed)
-        result["memory"] = measure_memory(settings.to_dict(), frames, profile["memory_passes"], with_peer)
+        frames = synthesize_frames(
+            data.images, 640, 480, 1, profile["memory_frames"], seed=args.seed
+        )
+        result["memory"] = measure_memory(
+            settings.to_dict(), frames, profile["memory_passes"], with_peer
+        )
 
     result["targets"] = evaluate_targets(result)
     return result

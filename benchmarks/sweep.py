@@ -32,17 +32,37 @@ VARIANTS: Sequence[Tuple[str, Dict]] = (
 )
 
 
-def measure_sweep(make_ours, fer_subject, faces: np.ndarray, targets: np.ndarray, labels: Sequence[str],
-                  frames_per_run: int, repeats: int, variants: Sequence[Tuple[str, Dict]] = VARIANTS,
-                  seed: int = 0) -> List[Dict]:
-    """One row per (variant, face count) on 640x480 frames; ``make_ours(overrides)`` builds fer_ros."""
+def measure_sweep(
+    make_ours,
+    fer_subject,
+    faces: np.ndarray,
+    targets: np.ndarray,
+    labels: Sequence[str],
+    frames_per_run: int,
+    repeats: int,
+    variants: Sequence[Tuple[str, Dict]] = VARIANTS,
+    seed: int = 0,
+) -> List[Dict]:
+    """One row per (variant, face count) on 640x480 frames; ``make_ours(overrides)`` builds
+    fer_ros.
+    """
     rows = []
     for scene, overrides in variants:
         subjects = {"fer_ros": make_ours(overrides)}
         if fer_subject is not None:
             subjects["fer"] = fer_subject
-        for row in measure_pipelines(subjects, faces, targets, labels, frames_per_run, repeats,
-                                     frame_sizes=((640, 480),), face_counts=(1, 4), seed=seed, scene=scene):
+        for row in measure_pipelines(
+            subjects,
+            faces,
+            targets,
+            labels,
+            frames_per_run,
+            repeats,
+            frame_sizes=((640, 480),),
+            face_counts=(1, 4),
+            seed=seed,
+            scene=scene,
+        ):
             row["settings"] = dict(overrides)
             rows.append(row)
     return rows

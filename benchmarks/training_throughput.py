@@ -31,8 +31,10 @@ def measure(arch: str, arch_args: dict, precision: str, batch: int, batches: int
     from fer_ros.training.optimizers import DecoupledAdamW
 
     model = build_model(arch, 48, 1, 7, arch_args)
-    model.compile(optimizer=DecoupledAdamW(learning_rate=1e-3, weight_decay=0.05),
-                  loss="categorical_crossentropy")
+    model.compile(
+        optimizer=DecoupledAdamW(learning_rate=1e-3, weight_decay=0.05),
+        loss="categorical_crossentropy",
+    )
     rng = np.random.default_rng(0)
     x = rng.random((batch * batches, 48, 48, 1), dtype=np.float32)
     y = np.eye(7, dtype=np.float32)[rng.integers(0, 7, batch * batches)]
@@ -48,24 +50,49 @@ def main(argv=None) -> int:
     parser.add_argument("--arch-arg", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--batches", type=int, default=12)
-    parser.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default=None,
-                        help="measure one precision in this process (default: both, each in a subprocess)")
+    parser.add_argument(
+        "--precision",
+        choices=("float32", "mixed_bfloat16"),
+        default=None,
+        help="measure one precision in this process (default: both, each in a subprocess)",
+    )
     args = parser.parse_args(argv)
     if args.precision:
         from fer_ros.training.models import get_architecture, parse_arch_args
 
         arch_args = parse_arch_args(get_architecture(args.arch), args.arch_arg)
         rate = measure(args.arch, arch_args, args.precision, args.batch, args.batches)
-        print(json.dumps({"arch": args.arch, "arch_args": arch_args, "precision": args.precision,
-                          "batch": args.batch, "images_per_second": round(rate, 1)}))
+        print(
+            json.dumps(
+                {
+                    "arch": args.arch,
+                    "arch_args": arch_args,
+                    "precision": args.precision,
+                    "batch": args.batch,
+                    "images_per_second": round(rate, 1),
+                }
+            )
+        )
         return 0
     for precision in ("float32", "mixed_bfloat16"):
-        command = [sys.executable, __file__, "--precision", precision, "--arch", args.arch,
-                   "--batch", str(args.batch), "--batches", str(args.batches)]
+        command = [
+            sys.executable,
+            __file__,
+            "--precision",
+            precision,
+            "--arch",
+            args.arch,
+            "--batch",
+            str(args.batch),
+            "--batches",
+            str(args.batches),
+        ]
         command += [f"--arch-arg={a}" for a in args.arch_arg]
         done = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-        print(lines[-1] if lines else f"{precision} failed: {done.stderr.strip().splitlines()[-1:]}")
+        print(
+            lines[-1] if lines else f"{precision} failed: {done.stderr.strip().splitlines()[-1:]}"
+        )
     return 0
 
 

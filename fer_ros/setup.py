@@ -35,7 +35,9 @@ setup(
         # Each model with its card (.md to read, .json with the measured figures).
         (
             f"share/{PACKAGE}/models",
-            glob("fer_ros/models/*.onnx") + glob("fer_ros/models/*.md") + glob("fer_ros/models/*.json"),
+            glob("fer_ros/models/*.onnx")
+            + glob("fer_ros/models/*.md")
+            + glob("fer_ros/models/*.json"),
         ),
         (f"share/{PACKAGE}/models/detector", glob("fer_ros/models/detector/*")),
     ],
@@ -52,7 +54,8 @@ setup(
         # Offline training and export; never imported by the node or pipeline.
         "train": [
             "tensorflow>=2.15",
-            "tensorboard>=2.15",  # TensorFlow no longer pulls it in; training writes TensorBoard logs
+            # TensorFlow no longer pulls it in; training writes TensorBoard logs
+            "tensorboard>=2.15",
             "tf2onnx>=1.16",
             "onnx>=1.15",
             "matplotlib>=3.5",
@@ -65,7 +68,8 @@ setup(
         "dev": [
             "pytest>=7",
             "hypothesis>=6",
-            "pillow>=9",  # test_convert_fuzz.py reads JPEG/PNG headers with it, independently of fer_ros
+            # test_convert_fuzz.py reads JPEG/PNG headers with it, independently of fer_ros
+            "pillow>=9",
             "ruff>=0.5",
             "rosbags>=0.10",
             "scikit-image>=0.20",

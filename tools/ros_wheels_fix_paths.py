@@ -37,8 +37,10 @@ def header_folders() -> dict:
     python_include = Path(sysconfig.get_paths()["include"])
     numpy_include = Path(numpy.get_include())
     if not (python_include / "Python.h").is_file():
-        raise SystemExit(f"error: {python_include}/Python.h is missing: install the Python headers "
-                         "(python3-dev, or a Python built with them)")
+        raise SystemExit(
+            f"error: {python_include}/Python.h is missing: install the Python headers "
+            "(python3-dev, or a Python built with them)"
+        )
     if not (numpy_include / "numpy" / "arrayobject.h").is_file():
         raise SystemExit(f"error: NumPy headers not found under {numpy_include}")
     return {"include": str(python_include), "numpy": str(numpy_include)}
@@ -49,14 +51,20 @@ def fix(venv: Path) -> int:
     folders = header_folders()
     files = sorted(venv.glob(EXPORTS))
     if not files:
-        raise SystemExit(f"error: no {EXPORTS} under {venv}: are the ros-* wheels installed there?")
+        raise SystemExit(
+            f"error: no {EXPORTS} under {venv}: are the ros-* wheels installed there?"
+        )
     changed = 0
     for path in files:
         text = path.read_text()
-        new = BAKED.sub(lambda m: folders["numpy"] if "numpy" in m.group(1) else folders["include"], text)
+        new = BAKED.sub(
+            lambda m: folders["numpy"] if "numpy" in m.group(1) else folders["include"], text
+        )
         if "/opt/python/" in new:
-            raise SystemExit(f"error: {path} names another /opt/python/ path than the two this script "
-                             "knows; the wheels' layout changed")
+            raise SystemExit(
+                f"error: {path} names another /opt/python/ path than the two this script "
+                "knows; the wheels' layout changed"
+            )
         if new != text:
             path.write_text(new)
             changed += 1
@@ -65,4 +73,6 @@ def fix(venv: Path) -> int:
 
 if __name__ == "__main__":
     venv = Path(sys.argv[1] if len(sys.argv) > 1 else sys.prefix)
-    print(f"{venv}: pointed {fix(venv)} CMake export file(s) at this venv's Python and NumPy headers")
+    print(
+        f"{venv}: pointed {fix(venv)} CMake export file(s) at this venv's Python and NumPy headers"
+    )

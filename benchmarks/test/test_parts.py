@@ -29,7 +29,7 @@ def test_frames_have_the_requested_faces_inside_the_frame(size, n_faces):
             assert w == h >= 0.2 * height
             assert 0 <= x and x + w <= width and 0 <= y and y + h <= height
         for i, a in enumerate(frame.boxes):  # faces never overlap
-            assert all(iou(a, b) == 0 for b in frame.boxes[i + 1:])
+            assert all(iou(a, b) == 0 for b in frame.boxes[i + 1 :])
 
 
 def test_frames_are_reproducible_and_differ_by_seed():
@@ -71,7 +71,12 @@ class _Oracle:
 
     def __init__(self, targets, labels, wrong_every=0):
         self.name, self.labels = "oracle", tuple(reversed(labels))
-        self._targets, self._labels, self._wrong_every, self._seen = targets, labels, wrong_every, 0
+        self._targets, self._labels, self._wrong_every, self._seen = (
+            targets,
+            labels,
+            wrong_every,
+            0,
+        )
 
     def preprocess(self, faces):
         start = self._seen
@@ -110,18 +115,34 @@ def test_targets_report_misses_honestly():
     result = {
         "default_model": "fer_ros m.onnx",
         "peer_classifier": "fer",
-        "accuracy": [{"model": "fer_ros m.onnx", "accuracy": 0.6}, {"model": "fer", "accuracy": 0.58},
-                     {"model": "fer_ros m_int8.onnx", "accuracy": 0.595}],
+        "accuracy": [
+            {"model": "fer_ros m.onnx", "accuracy": 0.6},
+            {"model": "fer", "accuracy": 0.58},
+            {"model": "fer_ros m_int8.onnx", "accuracy": 0.595},
+        ],
         "classifier_speed": [
             {"model": "fer_ros m.onnx", "threads": 1, "batch": 1, "ms_per_face": {"median": 1.5}},
             {"model": "fer_ros m.onnx", "threads": 1, "batch": 8, "ms_per_face": {"median": 0.5}},
         ],
-        "pipeline": [{"frame": "640x480", "faces": 1, "fps_ratio_fer_ros_over_fer": {"median": 4.2}}],
-        "sweep": [{"scene": "video", "settings": {}, "frame": "640x480", "faces": 1,
-                   "fps_ratio_fer_ros_over_fer": {"median": 12.0}}],
+        "pipeline": [
+            {"frame": "640x480", "faces": 1, "fps_ratio_fer_ros_over_fer": {"median": 4.2}}
+        ],
+        "sweep": [
+            {
+                "scene": "video",
+                "settings": {},
+                "frame": "640x480",
+                "faces": 1,
+                "fps_ratio_fer_ros_over_fer": {"median": 12.0},
+            }
+        ],
     }
-    met = {t["target"].split(" ")[0] + str(i): t["met"] for i, t in enumerate(evaluate_targets(result))}
-    # vs fer, >= 71%, int8 loss, 10x photos 640x480, 10x video 640x480, 10x everywhere, < 1 ms, batching
+    met = {
+        t["target"].split(" ")[0] + str(i): t["met"]
+        for i, t in enumerate(evaluate_targets(result))
+    }
+    # vs fer, >= 71%, int8 loss, 10x photos 640x480, 10x video 640x480, 10x everywhere, < 1 ms,
+    # batching
     assert list(met.values()) == [True, False, True, False, True, False, False, True]
 
 
@@ -137,7 +158,7 @@ def test_clip_keeps_the_scene_and_moves_faces_a_little():
     background = np.ones((480, 640), bool)  # pixels no face ever covers: the same scene throughout
     for frame in clip:
         for x, y, side, _ in frame.boxes:
-            background[y:y + side, x:x + side] = False
+            background[y : y + side, x : x + side] = False
     assert background.sum() > 0.3 * background.size
     assert np.array_equal(clip[0].image[background], clip[-1].image[background])
 
@@ -165,7 +186,9 @@ def test_moving_faces_come_go_crowd_and_repeat_with_the_seed():
                 assert abs(x - where[person][0]) <= 5 and abs(y - where[person][1]) <= 5
             where[person] = (x, y)
     _, again = run(4)
-    assert all(np.array_equal(a.image, b.image) and a.boxes == b.boxes for a, b in zip(frames, again))
+    assert all(
+        np.array_equal(a.image, b.image) and a.boxes == b.boxes for a, b in zip(frames, again)
+    )
 
 
 def test_report_rerenders_into_a_marked_block(tmp_path):
@@ -174,11 +197,21 @@ def test_report_rerenders_into_a_marked_block(tmp_path):
     from benchmarks.report import BEGIN, END, main
 
     result = {
-        "profile": "smoke", "command": "python benchmarks/run.py --profile smoke",
-        "environment": {"date_utc": "2026-01-01T00:00:00+00:00", "cpu_model": "cpu", "cpu_cores_usable": 2,
-                        "load_average_at_start": [0.0, 0.0, 0.0], "platform": "linux", "python": "3.11",
-                        "packages": {"onnxruntime": "1.0"}, "git_commit": "abc"},
-        "memory": {"fer_ros": {"peak_rss_mb": 97.0, "rss_after_init_mb": 90.0, "frames_processed": 3}},
+        "profile": "smoke",
+        "command": "python benchmarks/run.py --profile smoke",
+        "environment": {
+            "date_utc": "2026-01-01T00:00:00+00:00",
+            "cpu_model": "cpu",
+            "cpu_cores_usable": 2,
+            "load_average_at_start": [0.0, 0.0, 0.0],
+            "platform": "linux",
+            "python": "3.11",
+            "packages": {"onnxruntime": "1.0"},
+            "git_commit": "abc",
+        },
+        "memory": {
+            "fer_ros": {"peak_rss_mb": 97.0, "rss_after_init_mb": 90.0, "frames_processed": 3}
+        },
     }
     source = tmp_path / "r.json"
     source.write_text(json.dumps(result))
@@ -217,6 +250,12 @@ def test_match_centres_pairs_nearest_faces_of_similar_size_once():
     from benchmarks.frames import HardFace, match_centres
 
     faces = [HardFace((100, 100), 80, 0.0, False, 0), HardFace((300, 100), 80, 25.0, True, 1)]
-    found = [(70, 65, 70, 70), (260, 60, 80, 80), (265, 60, 80, 80), (500, 400, 80, 80), (90, 90, 20, 20)]
+    found = [
+        (70, 65, 70, 70),
+        (260, 60, 80, 80),
+        (265, 60, 80, 80),
+        (500, 400, 80, 80),
+        (90, 90, 20, 20),
+    ]
     assert sorted(match_centres(faces, found)) == [(0, 0), (1, 1)]
     assert match_centres(faces, [(260, 60, 400, 400)]) == []  # far too large

@@ -42,7 +42,9 @@ def models(tmp_path_factory):
     from fer_ros.model_metadata import FER2013_LABELS, ModelInfo
 
     path = tmp_path_factory.mktemp("models") / "stand_in.onnx"
-    tiny_models.linear_softmax_model(path, metadata=ModelInfo(FER2013_LABELS, "grey", 48).to_metadata())
+    tiny_models.linear_softmax_model(
+        path, metadata=ModelInfo(FER2013_LABELS, "grey", 48).to_metadata()
+    )
     return [str(path)]
 
 
@@ -53,8 +55,17 @@ def _peer_reason():
 
 
 def _run_smoke(tmp_path: Path, models, extra=()) -> dict:
-    command = RUN + ["--profile", "smoke", "--data", str(_dataset()), "--out", str(tmp_path),
-                     "--models", *models, *extra]
+    command = RUN + [
+        "--profile",
+        "smoke",
+        "--data",
+        str(_dataset()),
+        "--out",
+        str(tmp_path),
+        "--models",
+        *models,
+        *extra,
+    ]
     proc = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads((tmp_path / "smoke.json").read_text())
@@ -99,21 +110,32 @@ def _check_common(result: dict, models, with_peer: bool) -> None:
         assert memory["peak_rss_mb"] >= memory["rss_after_init_mb"] > 0
     assert result["memory"]["fer_ros"]["faces_reported"] > 0  # it really processed faces
     sweep = [(r["scene"], r["settings"], r["faces"]) for r in result["sweep"]]
-    assert sweep == [("photos", {}, 1), ("photos", {}, 4), ("video", {"full_detection_interval": 5}, 1),
-                     ("video", {"full_detection_interval": 5}, 4)]
+    assert sweep == [
+        ("photos", {}, 1),
+        ("photos", {}, 4),
+        ("video", {"full_detection_interval": 5}, 1),
+        ("video", {"full_detection_interval": 5}, 4),
+    ]
     detectors = ["fer_ros YuNet", "fer_ros Haar"] + (["fer"] if with_peer else [])
     detection = result["detection"]
     assert [(r["scenes"], r["detector"]) for r in detection] == [
         (scenes, d) for scenes in ("photo heads", "FER2013 crops") for d in detectors
     ]
     for row in detection:
-        assert 0 <= row["found"] <= row["placed"] and row["placed"] >= row["frames"]  # seeded: same every run
+        assert (
+            0 <= row["found"] <= row["placed"] and row["placed"] >= row["frames"]
+        )  # seeded: same every run
         assert row["ms_per_frame"] > 0 and row["false_positives_per_frame"] >= 0
         assert row["covered"]["found"] <= row["covered"]["placed"] <= row["placed"]
     framing = result["framing"]
-    assert {(r["detector"], r["alignment"]) for r in framing} == {("yunet", True), ("yunet", False),
-                                                                  ("haar", False)}
-    assert all(0 <= r["found"] <= r["placed"] and 0 <= r["accuracy_end_to_end"] <= 1 for r in framing)
+    assert {(r["detector"], r["alignment"]) for r in framing} == {
+        ("yunet", True),
+        ("yunet", False),
+        ("haar", False),
+    }
+    assert all(
+        0 <= r["found"] <= r["placed"] and 0 <= r["accuracy_end_to_end"] <= 1 for r in framing
+    )
     assert result["targets"], "targets are always evaluated"
 
 
@@ -139,8 +161,13 @@ def test_benchmark_command_runs_for_fer_ros_alone(tmp_path, models):
 
 
 def test_missing_model_is_named(tmp_path):
-    proc = subprocess.run(RUN + ["--profile", "smoke", "--models", str(tmp_path / "nope.onnx"),
-                                 "--out", str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        RUN
+        + ["--profile", "smoke", "--models", str(tmp_path / "nope.onnx"), "--out", str(tmp_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "nope.onnx" in proc.stderr and "not found" in proc.stderr
     assert not (tmp_path / "smoke.json").exists()

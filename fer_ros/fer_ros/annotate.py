@@ -112,6 +112,10 @@ def _draw_bars(
         colour = colour_for(name, labels)
         _text(img, name[:8], (px, top + row - 3), scale, thickness, (255, 255, 255))
         length = int(round(float(p) * bar_w))
-        cv2.rectangle(img, (px + name_w, top + 2), (px + name_w + bar_w, top + row - 2), (60, 60, 60), 1)
+        cv2.rectangle(
+            img, (px + name_w, top + 2), (px + name_w + bar_w, top + row - 2), (60, 60, 60), 1
+        )
         if length > 0:
-            cv2.rectangle(img, (px + name_w, top + 2), (px + name_w + length, top + row - 2), colour, -1)
+            cv2.rectangle(
+                img, (px + name_w, top + 2), (px + name_w + length, top + row - 2), colour, -1
+            )

@@ -24,7 +24,9 @@ PARTIAL_MARK = ".partial"
 
 
 def temporary_sibling(path: Path) -> Path:
-    """A fresh name beside ``path``: hidden, ending in ``.partial`` so no ``*.onnx`` glob picks it up."""
+    """A fresh name beside ``path``: hidden, ending in ``.partial`` so no ``*.onnx`` glob picks it
+    up.
+    """
     return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{PARTIAL_MARK}")
 
 
@@ -71,7 +73,9 @@ def fsync_file(path: PathLike) -> None:
 
 
 def fsync_dir(path: PathLike) -> None:
-    """Flush a folder's entries (a rename is durable only once its folder is); no-op where unsupported."""
+    """Flush a folder's entries (a rename is durable only once its folder is); no-op where
+    unsupported.
+    """
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:  # Windows cannot open folders
@@ -93,7 +97,8 @@ def commit(tmp: Path, path: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_target(path: PathLike) -> Iterator[Path]:
-    """``with atomic_target(p) as tmp: write(tmp)``: ``p`` gets the file only if the block succeeds.
+    """``with atomic_target(p) as tmp: write(tmp)``: ``p`` gets the file only if the block
+    succeeds.
 
     On an exception the temporary file is removed and ``p`` is left as it was.
     The file gets the usual permissions (0666 minus the umask), not mkstemp's 0600,

@@ -89,9 +89,12 @@ class Classifier:
                 f"{self.info.preprocessing} at {self.info.input_size}px)"
             )
         out_shape = outputs[0].shape
-        if len(out_shape) != 2 or (isinstance(out_shape[1], int) and out_shape[1] != len(self.labels)):
+        if len(out_shape) != 2 or (
+            isinstance(out_shape[1], int) and out_shape[1] != len(self.labels)
+        ):
             raise ModelError(
-                f"{self.path}: output shape {out_shape} disagrees with the {len(self.labels)} labels "
+                f"{self.path}: output shape {out_shape} disagrees with the {len(self.labels)} "
+                f"labels "
                 f"in its metadata ({', '.join(self.labels)})"
             )
 
@@ -100,20 +103,29 @@ class Classifier:
         return dim if isinstance(dim, int) else None
 
     def _check_outputs(self) -> None:
-        """Run one neutral input (this also warms the session up) and check the output is probabilities."""
+        """Run one neutral input (this also warms the session up) and check the output is
+        probabilities.
+        """
         probe = np.full((1,) + self.input_shape, 0.5, dtype=np.float32)
         try:
             out = np.asarray(self._run(probe))
         except Exception as exc:  # onnxruntime's private exception types
-            raise ModelError(f"{self.path}: the model fails on a test input: {one_line(exc)}") from None
+            raise ModelError(
+                f"{self.path}: the model fails on a test input: {one_line(exc)}"
+            ) from None
         if out.shape != (1, len(self.labels)):
             raise ModelError(
                 f"{self.path}: output has {out.shape[-1]} values per face but the metadata lists "
                 f"{len(self.labels)} labels ({', '.join(self.labels)})"
             )
-        if not np.all(np.isfinite(out)) or np.any(out < -1e-4) or abs(float(out.sum()) - 1.0) > 1e-3:
+        if (
+            not np.all(np.isfinite(out))
+            or np.any(out < -1e-4)
+            or abs(float(out.sum()) - 1.0) > 1e-3
+        ):
             raise ModelError(
-                f"{self.path}: output is not a probability distribution (sum {float(out.sum()):.4f}); "
+                f"{self.path}: output is not a probability distribution (sum "
+                f"{float(out.sum()):.4f}); "
                 "export the model with its softmax layer"
             )
 
@@ -135,5 +147,7 @@ class Classifier:
         if self._fixed_batch is not None and self._fixed_batch != len(batch):
             if self._fixed_batch != 1:
                 raise ValueError(f"{self.path} only accepts batches of {self._fixed_batch}")
-            return np.concatenate([self._run(batch[i : i + 1]) for i in range(len(batch))]).astype(np.float32)
+            return np.concatenate([self._run(batch[i : i + 1]) for i in range(len(batch))]).astype(
+                np.float32
+            )
         return np.asarray(self._run(batch), dtype=np.float32)

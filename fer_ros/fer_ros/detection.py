@@ -59,7 +59,9 @@ REGION_MAX_FACTOR = 1.7
 Region = Tuple[int, int, int, int]  # x0, y0, x1, y1 in full-frame pixels (x1, y1 exclusive)
 
 
-RawFace = Tuple[Tuple[float, float, float, float], float, Optional[np.ndarray]]  # box, score, landmarks
+RawFace = Tuple[
+    Tuple[float, float, float, float], float, Optional[np.ndarray]
+]  # box, score, landmarks
 
 
 @dataclass
@@ -167,7 +169,10 @@ class FaceDetector(ABC):
             # Full pass, or a region searched at the resolution a full pass would use.
             scale = self.detection_width / float(frame_w)
         if scale != 1.0:
-            size = (max(1, int(round(view.shape[1] * scale))), max(1, int(round(view.shape[0] * scale))))
+            size = (
+                max(1, int(round(view.shape[1] * scale))),
+                max(1, int(round(view.shape[0] * scale))),
+            )
             if region is None:
                 shape = (size[1], size[0]) + view.shape[2:]
                 if self._small is None or self._small.shape != shape:
@@ -181,7 +186,9 @@ class FaceDetector(ABC):
         if max_size and max_size <= min_size:
             return []
         detections = []
-        for (bx, by, bw, bh), score, points in self._find(view, min_size, max_size, region is None):
+        for (bx, by, bw, bh), score, points in self._find(
+            view, min_size, max_size, region is None
+        ):
             if score < self.score_threshold:
                 continue
             full = (bx / scale + x0, by / scale + y0, bw / scale, bh / scale)
@@ -189,15 +196,20 @@ class FaceDetector(ABC):
                 continue
             if points is not None:
                 points = points / scale + np.array([x0, y0], dtype=np.float32)
-            detections.append(Detection(frame_box(full, self.face_margin), float(score), full, points))
+            detections.append(
+                Detection(frame_box(full, self.face_margin), float(score), full, points)
+            )
         detections.sort(key=lambda d: d.score, reverse=True)
         return detections[: self.max_faces]
 
     @abstractmethod
-    def _find(self, image: np.ndarray, min_size: int, max_size: int, full_pass: bool) -> List[RawFace]:
+    def _find(
+        self, image: np.ndarray, min_size: int, max_size: int, full_pass: bool
+    ) -> List[RawFace]:
         """Raw faces in ``image`` pixels: (x, y, w, h), score in [0, 1], landmarks (5 x 2) or None.
 
-        Faces narrower than ``min_size`` or (``max_size`` > 0) wider than ``max_size`` are left out.
+        Faces narrower than ``min_size`` or (``max_size`` > 0) wider than ``max_size`` are left
+        out.
         ``full_pass`` says the image is the whole frame (its size repeats: buffers can be kept).
         """
         raise NotImplementedError
@@ -233,7 +245,9 @@ class HaarFaceDetector(FaceDetector):
 
 
 def haar_search_dirs() -> List[Path]:
-    """Folders that may hold OpenCV's cascades: ``cv2.data`` (pip wheels), then the distribution's."""
+    """Folders that may hold OpenCV's cascades: ``cv2.data`` (pip wheels), then the
+    distribution's.
+    """
     dirs = []
     data = getattr(cv2, "data", None)  # absent from distribution builds (python3-opencv)
     if data is not None and getattr(data, "haarcascades", None):
@@ -242,7 +256,9 @@ def haar_search_dirs() -> List[Path]:
 
 
 def find_haar_cascade(name: str = HAAR_CASCADE) -> Path:
-    """The path of cascade ``name``; :class:`ModelError` naming every path tried when none exists."""
+    """The path of cascade ``name``; :class:`ModelError` naming every path tried when none
+    exists.
+    """
     tried = [folder / name for folder in haar_search_dirs()]
     for path in tried:
         if path.is_file():
@@ -255,7 +271,8 @@ def find_haar_cascade(name: str = HAAR_CASCADE) -> Path:
 
 
 class YuNetFaceDetector(FaceDetector):
-    """YuNet run by ONNX Runtime (the shipped ``yunet_s_dynamic.onnx`` unless another file is given).
+    """YuNet run by ONNX Runtime (the shipped ``yunet_s_dynamic.onnx`` unless another file is
+    given).
 
     The frame (or region) is copied into a zero-padded NCHW float32 buffer whose
     height and width are multiples of 32, as ``cv2.FaceDetectorYN`` pads it; the
@@ -286,7 +303,8 @@ class YuNetFaceDetector(FaceDetector):
         missing = [name for name in yunet.OUTPUT_NAMES if name not in names]
         if len(inputs) != 1 or missing:
             raise ModelError(
-                f"{path}: not a YuNet model (needs one input and outputs {', '.join(yunet.OUTPUT_NAMES)}; "
+                f"{path}: not a YuNet model (needs one input and outputs "
+                f"{', '.join(yunet.OUTPUT_NAMES)}; "
                 f"missing {', '.join(missing) or 'none'})"
             )
         shape = inputs[0].shape
@@ -301,7 +319,9 @@ class YuNetFaceDetector(FaceDetector):
                 list(yunet.OUTPUT_NAMES), {self._input_name: np.zeros((1, 3, 64, 64), np.float32)}
             )
         except Exception as exc:  # onnxruntime's private exception types
-            raise ModelError(f"{path}: the YuNet model fails on a test input: {one_line(exc)}") from None
+            raise ModelError(
+                f"{path}: the YuNet model fails on a test input: {one_line(exc)}"
+            ) from None
 
     def _input_blob(self, image: np.ndarray, reuse: bool) -> Tuple[np.ndarray, int, int]:
         """The network input for ``image``: zero-padded NCHW float32.
@@ -318,7 +338,9 @@ class YuNetFaceDetector(FaceDetector):
             blob = self._blob = np.zeros((1, 3, ph, pw), dtype=np.float32)
             self._blob_image_size = (height, width)
         else:
-            blob = self._blob  # same image size: the padding is still zero, only the image is rewritten
+            blob = (
+                self._blob
+            )  # same image size: the padding is still zero, only the image is rewritten
         np.copyto(blob[0, :, :height, :width], image.transpose(2, 0, 1), casting="unsafe")
         return blob, pw, ph
 

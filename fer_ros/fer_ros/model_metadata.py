@@ -27,7 +27,15 @@ KEY_FACE_MARGIN = "fer_ros.face_margin"  # crop margin the model was framed for 
 REQUIRED_KEYS: Tuple[str, ...] = (KEY_LABELS, KEY_PREPROCESSING, KEY_INPUT_SIZE)
 
 # FER2013's class order; a dataset's own order is what a model's metadata records.
-FER2013_LABELS: Tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+FER2013_LABELS: Tuple[str, ...] = (
+    "angry",
+    "disgust",
+    "fear",
+    "happy",
+    "sad",
+    "surprise",
+    "neutral",
+)
 
 
 @dataclass(frozen=True)
@@ -67,8 +75,14 @@ def parse_metadata(props: Mapping[str, str], source: str) -> ModelInfo:
         labels = json.loads(props[KEY_LABELS])
     except json.JSONDecodeError as exc:
         raise ModelError(f"{source}: metadata {KEY_LABELS} is not JSON: {exc}") from None
-    if not isinstance(labels, list) or not labels or not all(isinstance(x, str) and x for x in labels):
-        raise ModelError(f"{source}: metadata {KEY_LABELS} must be a non-empty list of names, got {labels!r}")
+    if (
+        not isinstance(labels, list)
+        or not labels
+        or not all(isinstance(x, str) and x for x in labels)
+    ):
+        raise ModelError(
+            f"{source}: metadata {KEY_LABELS} must be a non-empty list of names, got {labels!r}"
+        )
     if len(set(labels)) != len(labels):
         raise ModelError(f"{source}: metadata {KEY_LABELS} has duplicate names: {labels!r}")
     mode = props[KEY_PREPROCESSING]

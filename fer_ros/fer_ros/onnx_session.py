@@ -22,7 +22,9 @@ LOG = logging.getLogger(__name__)
 CPU = "CPUExecutionProvider"
 TENSORRT = "TensorrtExecutionProvider"
 # TensorRT builds an engine per model on first use (minutes on a Jetson); cache it on disk.
-TRT_CACHE_DIR = Path(os.environ.get("FER_ROS_TRT_CACHE", Path.home() / ".cache" / "fer_ros" / "tensorrt"))
+TRT_CACHE_DIR = Path(
+    os.environ.get("FER_ROS_TRT_CACHE", Path.home() / ".cache" / "fer_ros" / "tensorrt")
+)
 
 
 def choose_providers(requested: Sequence[str]) -> list:
@@ -39,7 +41,10 @@ def choose_providers(requested: Sequence[str]) -> list:
             skipped.append(name)
             continue
         if name == TENSORRT:
-            options = {"trt_engine_cache_enable": True, "trt_engine_cache_path": str(TRT_CACHE_DIR)}
+            options = {
+                "trt_engine_cache_enable": True,
+                "trt_engine_cache_path": str(TRT_CACHE_DIR),
+            }
             chosen.append((name, options))
         else:
             chosen.append(name)
@@ -48,7 +53,8 @@ def choose_providers(requested: Sequence[str]) -> list:
     first = provider_name(chosen[0])
     for name in skipped:
         LOG.warning(
-            "execution provider %s is not available in this onnxruntime (it has %s); falling back to %s",
+            "execution provider %s is not available in this onnxruntime (it has %s); falling "
+            "back to %s",
             name,
             ", ".join(available),
             first,
@@ -77,7 +83,9 @@ def check_model_file(path: Path, what: str) -> None:
 
 
 def open_session(path: Path, providers: Sequence[str], intra_op_threads: int) -> Tuple[Any, str]:
-    """(session, provider actually running) for ``path``; :class:`ModelError` naming the file on failure."""
+    """(session, provider actually running) for ``path``; :class:`ModelError` naming the file on
+    failure.
+    """
     options = ort.SessionOptions()
     options.intra_op_num_threads = int(intra_op_threads)
     options.inter_op_num_threads = 1
@@ -90,12 +98,16 @@ def open_session(path: Path, providers: Sequence[str], intra_op_threads: int) ->
         session = ort.InferenceSession(str(path), sess_options=options, providers=chosen)
     except Exception as exc:  # onnxruntime raises several private exception types
         raise ModelError(
-            f"{path}: ONNX Runtime cannot load this model (truncated, corrupt or not ONNX?): {one_line(exc)}"
+            f"{path}: ONNX Runtime cannot load this model (truncated, corrupt or not ONNX?): "
+            f"{one_line(exc)}"
         ) from None
     running = session.get_providers()[0]
     wanted = provider_name(chosen[0])
     if running != wanted:
         LOG.warning(
-            "execution provider %s failed to start for %s; falling back to %s", wanted, path.name, running
+            "execution provider %s failed to start for %s; falling back to %s",
+            wanted,
+            path.name,
+            running,
         )
     return session, running

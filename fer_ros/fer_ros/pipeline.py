@@ -39,7 +39,8 @@ DETECTOR_RELOAD = {"detector", "detector_model", "providers", "intra_op_threads"
 
 @dataclass(frozen=True)
 class PreparedSettings:
-    """New settings with the model and detector they need already loaded (None: keep the running one).
+    """New settings with the model and detector they need already loaded (None: keep the running
+    one).
 
     Made by :meth:`Pipeline.prepare` against ``base``, the settings running then.
     """
@@ -129,17 +130,22 @@ class Pipeline:
         return bool(CLASSIFIER_RELOAD & changed) or self._detector_reloads(settings, changed)
 
     def _detector_reloads(self, settings: PipelineSettings, changed: set) -> bool:
-        return bool(DETECTOR_RELOAD & changed) and not (settings.detector == "haar" == self.settings.detector)
+        return bool(DETECTOR_RELOAD & changed) and not (
+            settings.detector == "haar" == self.settings.detector
+        )
 
     def prepare(self, settings: PipelineSettings) -> PreparedSettings:
-        """Load what ``settings`` needs that differs from the running ones; changes nothing running.
+        """Load what ``settings`` needs that differs from the running ones; changes nothing
+        running.
 
         Safe to call from another thread while :meth:`process` runs: it only reads
         ``self.settings`` and builds new objects. Raises ``ModelError`` naming the file.
         """
         changed = set(settings.changed_reload_settings(self.settings))
         classifier = self._load_classifier(settings) if CLASSIFIER_RELOAD & changed else None
-        detector = self._load_detector(settings) if self._detector_reloads(settings, changed) else None
+        detector = (
+            self._load_detector(settings) if self._detector_reloads(settings, changed) else None
+        )
         return PreparedSettings(settings, self.settings, classifier, detector)
 
     def apply(self, prepared: PreparedSettings) -> None:
@@ -166,7 +172,9 @@ class Pipeline:
             self.reset()  # smoothed probabilities of another model's labels are meaningless
 
     def reset(self) -> None:
-        """Forget all tracks (e.g. when the camera or the scene changes); the next frame is a full pass."""
+        """Forget all tracks (e.g. when the camera or the scene changes); the next frame is a full
+        pass.
+        """
         self.tracker.reset()
         self._force_full = True
 
@@ -268,8 +276,12 @@ class Pipeline:
             if track_id is not None:  # None: not yet confirmed
                 best = int(np.argmax(p))
                 face = FaceResult(
-                    track_id=track_id, box=det.box, detection_score=det.score, label=labels[best],
-                    confidence=float(p[best]), probabilities=np.array(p, dtype=np.float32),
+                    track_id=track_id,
+                    box=det.box,
+                    detection_score=det.score,
+                    label=labels[best],
+                    confidence=float(p[best]),
+                    probabilities=np.array(p, dtype=np.float32),
                 )
                 faces.append(face)
         t4 = time.perf_counter()
@@ -280,13 +292,19 @@ class Pipeline:
             "track": (t4 - t3) * 1e3,
             "total": (t4 - t0) * 1e3,
         }
-        return FrameResult(faces=faces, labels=labels, timings_ms=timings, frame_size=(width, height))
+        return FrameResult(
+            faces=faces, labels=labels, timings_ms=timings, frame_size=(width, height)
+        )
 
     def _colour_and_grey(self, bgr: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """The frame as the detector wants it (BGR, or grey) and its grey version (reused buffer)."""
+        """The frame as the detector wants it (BGR, or grey) and its grey version (reused
+        buffer).
+        """
         channels = bgr.shape[2] if bgr.ndim == 3 else 1
         if bgr.dtype != np.uint8 or bgr.ndim not in (2, 3) or channels not in (1, 3, 4):
-            raise ValueError(f"expected a uint8 BGR, BGRA or grey image, got {bgr.dtype} {bgr.shape}")
+            raise ValueError(
+                f"expected a uint8 BGR, BGRA or grey image, got {bgr.dtype} {bgr.shape}"
+            )
         if channels == 4:
             bgr = cv2.cvtColor(bgr, cv2.COLOR_BGRA2BGR)
         height, width = bgr.shape[:2]
@@ -300,7 +318,9 @@ class Pipeline:
         return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY, dst=self._grey)
 
     def _prepare_batch(self, grey: np.ndarray, detections: List[Detection]) -> np.ndarray:
-        """Crop every face (rotated upright with ``face_alignment``) and, with flip TTA, its mirror image."""
+        """Crop every face (rotated upright with ``face_alignment``) and, with flip TTA, its
+        mirror image.
+        """
         n = len(detections)
         size = self.classifier.info.input_size
         crops = self._crops[:n]
@@ -310,10 +330,14 @@ class Pipeline:
         if self.settings.tta == "flip":
             np.copyto(self._crops[n : 2 * n], crops[:, :, ::-1])
             n *= 2
-        return faces_to_input(self._crops[:n], self.classifier.info.preprocessing, out=self._batch[:n])
+        return faces_to_input(
+            self._crops[:n], self.classifier.info.preprocessing, out=self._batch[:n]
+        )
 
     def _classify(self, batch: np.ndarray, n: int) -> np.ndarray:
-        """Probabilities of the ``n`` faces: one model call; with flip TTA, face and mirror averaged."""
+        """Probabilities of the ``n`` faces: one model call; with flip TTA, face and mirror
+        averaged.
+        """
         probs = self.classifier.predict(batch)
         if len(probs) == 2 * n:
             probs = (probs[:n] + probs[n:]) * np.float32(0.5)
@@ -322,7 +346,9 @@ class Pipeline:
     def _track(
         self, detections: List[Detection], probs: np.ndarray, still: bool
     ) -> List[Tuple[Optional[int], np.ndarray]]:
-        """(id, probabilities) per detection; id None for a face not yet seen in ``confirm_frames`` frames."""
+        """(id, probabilities) per detection; id None for a face not yet seen in
+        ``confirm_frames`` frames.
+        """
         if not self.settings.tracking:
             return [(self.tracker.next_id(), probs[i]) for i in range(len(detections))]
         tracks = self.tracker.update_tracks([d.face for d in detections], probs)

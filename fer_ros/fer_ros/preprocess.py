@@ -26,7 +26,8 @@ CANNY_GREY_GREY = "canny_grey_grey"
 PREPROCESSING_MODES: Tuple[str, ...] = (GREY, CANNY_GREY_GREY)
 
 CANNY_BLUR_KSIZE = 5
-# Faces tilted less than this (degrees) are cropped without rotation: the warp would blur them for nothing.
+# Faces tilted less than this (degrees) are cropped without rotation: the warp would blur them for
+# nothing.
 MIN_ALIGN_DEGREES = 1.0
 CANNY_LOW, CANNY_HIGH = 50, 150
 
@@ -39,7 +40,9 @@ def channels_for(mode: str) -> int:
         return 1
     if mode == CANNY_GREY_GREY:
         return 3
-    raise ValueError(f"unknown preprocessing mode {mode!r}; allowed: {', '.join(PREPROCESSING_MODES)}")
+    raise ValueError(
+        f"unknown preprocessing mode {mode!r}; allowed: {', '.join(PREPROCESSING_MODES)}"
+    )
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -77,7 +80,9 @@ def crop_face(
         raise ValueError(f"face box {box} lies outside the {frame_w}x{frame_h} frame")
     patch = grey[y0:y1, x0:x1]
     if (x0, y0, x1, y1) != (x, y, x + w, y + h):
-        patch = cv2.copyMakeBorder(patch, y0 - y, y + h - y1, x0 - x, x + w - x1, cv2.BORDER_REPLICATE)
+        patch = cv2.copyMakeBorder(
+            patch, y0 - y, y + h - y1, x0 - x, x + w - x1, cv2.BORDER_REPLICATE
+        )
     interpolation = cv2.INTER_AREA if w > size else cv2.INTER_LINEAR
     if out is None:
         return cv2.resize(patch, (size, size), interpolation=interpolation)
@@ -110,12 +115,19 @@ def _rotated_crop(
         int(round(outer)),
     )
     patch = crop_face(grey, outer_box, outer_px)
-    matrix = cv2.getRotationMatrix2D(((outer_px - 1) / 2.0, (outer_px - 1) / 2.0), float(angle), 1.0)
+    matrix = cv2.getRotationMatrix2D(
+        ((outer_px - 1) / 2.0, (outer_px - 1) / 2.0), float(angle), 1.0
+    )
     matrix[:, 2] += (size - outer_px) / 2.0
     if out is None:
         out = np.empty((size, size), dtype=np.uint8)
     cv2.warpAffine(
-        patch, matrix, (size, size), dst=out, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        patch,
+        matrix,
+        (size, size),
+        dst=out,
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
     )
     return out
 
@@ -148,7 +160,9 @@ def faces_to_input(
     for i in range(n):
         face = grey_faces[i]
         if face.shape != (size, size) or face.dtype != np.uint8:
-            raise ValueError(f"face {i} must be uint8 {size}x{size}, got {face.dtype} {face.shape}")
+            raise ValueError(
+                f"face {i} must be uint8 {size}x{size}, got {face.dtype} {face.shape}"
+            )
         if mode == GREY:
             np.multiply(face, scale, out=out[i, :, :, 0], casting="unsafe")
         else:

@@ -44,7 +44,9 @@ def resolve_model(name_or_path: str = DEFAULT_MODEL) -> Path:
             if shipped.is_file():
                 return shipped
     available = ", ".join(shipped_models()) or "none"
-    raise ModelError(f"model file not found: {name_or_path} (shipped models in {MODELS_DIR}: {available})")
+    raise ModelError(
+        f"model file not found: {name_or_path} (shipped models in {MODELS_DIR}: {available})"
+    )
 
 
 def config_file(name: str) -> Path:

@@ -37,7 +37,9 @@ class FrameResult:
 
     faces: List[FaceResult]
     labels: Tuple[str, ...]  # class names in model order (from the model's metadata)
-    timings_ms: Dict[str, float] = field(default_factory=dict)  # detect, preprocess, classify, track, total
+    timings_ms: Dict[str, float] = field(
+        default_factory=dict
+    )  # detect, preprocess, classify, track, total
     frame_size: Tuple[int, int] = (0, 0)  # width, height
 
     def to_dict(self) -> dict:

@@ -76,7 +76,8 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         "model",
         str,
         DEFAULT_MODEL,
-        "Expression model: name of a shipped model (e.g. fer_default.onnx) or a path to an .onnx file "
+        "Expression model: name of a shipped model (e.g. fer_default.onnx) or a path to an .onnx "
+        "file "
         "exported by fer-ros export.",
         reload=True,
     ),
@@ -84,7 +85,8 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         "providers",
         list,
         ("CPUExecutionProvider",),
-        "ONNX Runtime execution providers in order of preference; unavailable ones are skipped with "
+        "ONNX Runtime execution providers in order of preference; unavailable ones are skipped "
+        "with "
         "a warning naming them and the provider used instead (e.g. TensorrtExecutionProvider,"
         "CUDAExecutionProvider,CPUExecutionProvider on a Jetson).",
         choices=KNOWN_PROVIDERS,
@@ -94,7 +96,8 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         "intra_op_threads",
         int,
         1,
-        "ONNX Runtime intra-op threads for the expression model (0 = ONNX Runtime's default, one per core).",
+        "ONNX Runtime intra-op threads for the expression model (0 = ONNX Runtime's default, one "
+        "per core).",
         min=0,
         max=64,
         reload=True,
@@ -103,7 +106,8 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         "tta",
         str,
         "none",
-        "Test-time augmentation of the expression model: flip also classifies each face's mirror image "
+        "Test-time augmentation of the expression model: flip also classifies each face's mirror "
+        "image "
         "(in the same batch) and averages the two, for a little accuracy at about twice the "
         "classification cost; none classifies each face once.",
         choices=TTA_MODES,
@@ -113,8 +117,10 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         "detector",
         str,
         "yunet",
-        "Face detector: yunet (the YuNet DNN shipped with fer_ros, run by ONNX Runtime with the same "
-        "providers and threads as the expression model; gives eye landmarks for face_alignment) or "
+        "Face detector: yunet (the YuNet DNN shipped with fer_ros, run by ONNX Runtime with the "
+        "same "
+        "providers and threads as the expression model; gives eye landmarks for face_alignment) "
+        "or "
         "haar (OpenCV's frontal-face Haar cascade, from pip's OpenCV or the opencv-data package).",
         choices=DETECTORS,
         reload=True,
@@ -123,7 +129,8 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         "detector_model",
         str,
         "",
-        "YuNet .onnx file with a dynamic input size (e.g. a retrained yunet_s_dynamic.onnx); empty = "
+        "YuNet .onnx file with a dynamic input size (e.g. a retrained yunet_s_dynamic.onnx); "
+        "empty = "
         "the one shipped with fer_ros. Ignored by the haar detector.",
         reload=True,
     ),
@@ -131,7 +138,8 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         "detection_width",
         int,
         320,
-        "Frames wider than this are downscaled to this width for face detection (boxes are returned in "
+        "Frames wider than this are downscaled to this width for face detection (boxes are "
+        "returned in "
         "full-frame pixels); 0 detects at full resolution.",
         min=0,
         max=8192,
@@ -148,7 +156,8 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         "max_faces",
         int,
         10,
-        "Largest number of faces kept per frame (highest scores first), and of faces tracked at once "
+        "Largest number of faces kept per frame (highest scores first), and of faces tracked at "
+        "once "
         "(the track unseen longest is retired first).",
         min=1,
         max=256,
@@ -158,8 +167,10 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         float,
         0.0,
         "Extra border around the squared detector box before cropping, as a fraction of its side "
-        "(0.1 adds 10%); the default 0 (the squared detector box) matches the framing of the FER2013 "
-        "training faces (measured: best end-to-end accuracy and box overlap with FER2013 crops, see "
+        "(0.1 adds 10%); the default 0 (the squared detector box) matches the framing of the "
+        "FER2013 "
+        "training faces (measured: best end-to-end accuracy and box overlap with FER2013 crops, "
+        "see "
         "benchmarks/face_framing.py).",
         min=-0.5,
         max=1.0,
@@ -168,7 +179,8 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         "score_threshold",
         float,
         SCORE_THRESHOLD_DEFAULT,
-        "Faces whose detector score is below this are dropped (YuNet: its own confidence; Haar: a face "
+        "Faces whose detector score is below this are dropped (YuNet: its own confidence; Haar: "
+        "a face "
         "found by n overlapping windows scores n/(n+3), so use 0.55, which keeps n >= 4).",
         min=0.0,
         max=1.0,
@@ -184,8 +196,10 @@ PIPELINE_SETTINGS: Tuple[SettingSpec, ...] = (
         "full_detection_interval",
         int,
         5,
-        "Run a full-frame detection every N frames; in between, faces are re-detected only in a region "
-        "around each tracked face (needs tracking), with a full pass in the same frame when a tracked "
+        "Run a full-frame detection every N frames; in between, faces are re-detected only in a "
+        "region "
+        "around each tracked face (needs tracking), with a full pass in the same frame when a "
+        "tracked "
         "face is not found there. "
         "1 = full detection on every frame.",
         min=1,
@@ -323,7 +337,9 @@ class PipelineSettings:
 
     def __post_init__(self) -> None:
         for spec in PIPELINE_SETTINGS:
-            object.__setattr__(self, spec.name, validate_setting(spec.name, getattr(self, spec.name)))
+            object.__setattr__(
+                self, spec.name, validate_setting(spec.name, getattr(self, spec.name))
+            )
 
     def replace(self, **changes: Any) -> PipelineSettings:
         """A copy with ``changes`` applied, validated (raises :class:`SettingsError`)."""
@@ -338,10 +354,14 @@ class PipelineSettings:
 
     def to_dict(self) -> Dict[str, Any]:
         """Plain dict of every setting (tuples as lists), for logs and JSON."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
+        }
 
     def changed_reload_settings(self, other: PipelineSettings) -> Tuple[str, ...]:
         """Names of settings that differ from ``other`` and need a model or detector reload."""
         return tuple(
-            s.name for s in PIPELINE_SETTINGS if s.reload and getattr(self, s.name) != getattr(other, s.name)
+            s.name
+            for s in PIPELINE_SETTINGS
+            if s.reload and getattr(self, s.name) != getattr(other, s.name)
         )

@@ -29,7 +29,9 @@ def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
         help_text = f"{spec.description} Allowed: {spec.allowed()}. Default: {default}."
         help_text = help_text.replace("%", "%%")
         if spec.type is bool:
-            group.add_argument(_flag(spec), dest=spec.name, action="store_true", default=None, help=help_text)
+            group.add_argument(
+                _flag(spec), dest=spec.name, action="store_true", default=None, help=help_text
+            )
             group.add_argument(
                 "--no-" + spec.name.replace("_", "-"),
                 dest=spec.name,
@@ -37,7 +39,9 @@ def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
                 help=f"turn {spec.name} off",
             )
         elif spec.type is list:
-            group.add_argument(_flag(spec), dest=spec.name, type=_list_of_str, metavar="A,B", help=help_text)
+            group.add_argument(
+                _flag(spec), dest=spec.name, type=_list_of_str, metavar="A,B", help=help_text
+            )
         else:
             group.add_argument(
                 _flag(spec),
@@ -48,7 +52,9 @@ def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
             )
 
 
-def settings_from_args(args: argparse.Namespace, base: PipelineSettings = None) -> PipelineSettings:
+def settings_from_args(
+    args: argparse.Namespace, base: PipelineSettings = None
+) -> PipelineSettings:
     """The settings given on the command line applied over ``base`` (validated)."""
     changes: Dict[str, Any] = {}
     for spec in PIPELINE_SETTINGS:

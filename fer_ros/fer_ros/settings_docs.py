@@ -37,7 +37,8 @@ def cli_table(specs: Iterable[SettingSpec] = PIPELINE_SETTINGS) -> str:
     lines = ["| setting | flag | default | allowed | meaning |", "|---|---|---|---|---|"]
     for spec in specs:
         lines.append(
-            f"| `{spec.name}` | {_flag(spec)} | {_default(spec)} | {spec.allowed()} | {spec.description} |"
+            f"| `{spec.name}` | {_flag(spec)} | {_default(spec)} | {spec.allowed()} | "
+            f"{spec.description} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -52,7 +53,8 @@ def ros_table() -> str:
         if spec in NODE_SETTINGS:
             name += " (node, read-only)" if spec.name in READ_ONLY else " (node)"
         lines.append(
-            f"| {name} | {ROS_TYPES[spec.type]} | {_default(spec)} | {spec.allowed()} | {spec.description} |"
+            f"| {name} | {ROS_TYPES[spec.type]} | {_default(spec)} | {spec.allowed()} | "
+            f"{spec.description} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -65,7 +67,9 @@ def render(document: str) -> str:
 
 def main(argv: List[str] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("documents", nargs="+", type=Path, help="Markdown files with settings-table markers")
+    parser.add_argument(
+        "documents", nargs="+", type=Path, help="Markdown files with settings-table markers"
+    )
     for path in parser.parse_args(argv).documents:
         path.write_text(render(path.read_text(encoding="utf-8")), encoding="utf-8")
     return 0

@@ -30,11 +30,23 @@ from .errors import SourceError
 
 LOG = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".jp2")
+IMAGE_SUFFIXES = (
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".bmp",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".pgm",
+    ".ppm",
+    ".jp2",
+)
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 SAMPLE_NAME = "astronaut"
 # A camera read can fail once in a while (USB hiccup) and recover: failed reads are retried
-# CAMERA_RETRY_DELAY_S apart, and the camera counts as lost once no frame came for CAMERA_TIMEOUT_S.
+# CAMERA_RETRY_DELAY_S apart, and the camera counts as lost once no frame came for
+# CAMERA_TIMEOUT_S.
 # On Linux one read of a stalled camera itself waits up to OpenCV's V4L2 select timeout
 # (OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT, 10 s by default), so there it is lost after that long.
 CAMERA_TIMEOUT_S = 5.0
@@ -58,7 +70,9 @@ def read_image(path: Union[str, Path]) -> np.ndarray:
     data = np.fromfile(str(path), dtype=np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if image is None:
-        raise SourceError(f"cannot read image {path}: not an image format OpenCV can decode, or corrupt")
+        raise SourceError(
+            f"cannot read image {path}: not an image format OpenCV can decode, or corrupt"
+        )
     return image
 
 
@@ -77,14 +91,18 @@ def sample_image() -> np.ndarray:
 class FrameSource(ABC):
     """An opened source: iterate it for :class:`Frame` objects, then :meth:`close` it."""
 
-    def __init__(self, kind: str, description: str, total: Optional[int] = None, fps: float = 0.0) -> None:
+    def __init__(
+        self, kind: str, description: str, total: Optional[int] = None, fps: float = 0.0
+    ) -> None:
         self.kind = kind  # camera, video, image, folder or sample
         self.description = description
         self.total = total  # number of frames when known
         self.fps = fps  # frame rate of a video or camera (0 when unknown)
         self.skipped = 0  # unreadable images skipped (folders)
         self.lost: Optional[str] = None  # why a camera stopped delivering frames mid-run
-        self.ended_early: Optional[str] = None  # a video that ended before its announced frame count
+        self.ended_early: Optional[str] = (
+            None  # a video that ended before its announced frame count
+        )
 
     @property
     def is_stream(self) -> bool:
@@ -106,7 +124,9 @@ class FrameSource(ABC):
 
 
 class _StillSource(FrameSource):
-    def __init__(self, kind: str, description: str, items: List[Union[Path, np.ndarray]], names: List[str]):
+    def __init__(
+        self, kind: str, description: str, items: List[Union[Path, np.ndarray]], names: List[str]
+    ):
         super().__init__(kind, description, total=len(items))
         self._items = items
         self._names = names
@@ -172,7 +192,8 @@ class _CaptureSource(FrameSource):
             if waited >= CAMERA_TIMEOUT_S:
                 self.lost = (
                     f"{self.description} stopped delivering frames after {index} frame(s) "
-                    f"(none for {waited:.1f} s, {failures} failed read(s), last: {why}; unplugged?)"
+                    f"(none for {waited:.1f} s, {failures} failed read(s), last: {why}; "
+                    f"unplugged?)"
                 )
                 return
             time.sleep(CAMERA_RETRY_DELAY_S)
@@ -190,24 +211,32 @@ def open_source(spec: Optional[str]) -> FrameSource:
     if spec.isdigit():
         capture = cv2.VideoCapture(int(spec))
         if not capture.isOpened():
-            raise SourceError(f"cannot open camera {spec} (is it connected, and is it /dev/video{spec}?)")
+            raise SourceError(
+                f"cannot open camera {spec} (is it connected, and is it /dev/video{spec}?)"
+            )
         return _CaptureSource("camera", f"camera {spec}", capture)
     path = Path(spec).expanduser()
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        files = sorted(
+            p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+        )
         if not files:
             raise SourceError(f"folder {path} has no images ({', '.join(IMAGE_SUFFIXES)})")
         return _StillSource(
             "folder", f"folder {path} ({len(files)} images)", list(files), [p.stem for p in files]
         )
     if not path.exists():
-        raise SourceError(f"source not found: {spec} (expected a camera index, video, image or folder)")
+        raise SourceError(
+            f"source not found: {spec} (expected a camera index, video, image or folder)"
+        )
     if path.suffix.lower() in IMAGE_SUFFIXES:
         read_image(path)  # fail now, with the reason, rather than mid-run
         return _StillSource("image", f"image {path}", [path], [path.stem])
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
-        raise SourceError(f"cannot open video {path}: not a video format OpenCV can decode, or corrupt")
+        raise SourceError(
+            f"cannot open video {path}: not a video format OpenCV can decode, or corrupt"
+        )
     ok, _ = capture.read()
     if not ok:
         capture.release()
@@ -231,7 +260,9 @@ class VideoSink:
     def __init__(self, path: Union[str, Path], fps: float) -> None:
         self.path = Path(path)
         if self.path.suffix.lower() not in self.FOURCC:
-            raise SourceError(f"cannot write video {self.path}: use one of {', '.join(self.FOURCC)}")
+            raise SourceError(
+                f"cannot write video {self.path}: use one of {', '.join(self.FOURCC)}"
+            )
         self.fps = fps if fps and fps > 0 else 30.0
         self._writer: Optional[cv2.VideoWriter] = None
         self._size = (0, 0)
@@ -243,7 +274,9 @@ class VideoSink:
             self._size = (bgr.shape[1], bgr.shape[0])
             self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, self._size)
             if not self._writer.isOpened():
-                raise SourceError(f"cannot write video {self.path} (no encoder for {self.path.suffix})")
+                raise SourceError(
+                    f"cannot write video {self.path} (no encoder for {self.path.suffix})"
+                )
         if (bgr.shape[1], bgr.shape[0]) != self._size:
             # OpenCV silently drops frames of another size (a camera that changed resolution)
             bgr = cv2.resize(bgr, self._size, interpolation=cv2.INTER_AREA)

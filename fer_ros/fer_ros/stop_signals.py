@@ -43,7 +43,9 @@ class StopSignals:
 
     @property
     def exit_code(self) -> int:
-        """The shell's convention for a process ended by the signal: 128 + its number (130 for Ctrl-C)."""
+        """The shell's convention for a process ended by the signal: 128 + its number (130 for
+        Ctrl-C).
+        """
         return 128 + self.received if self.received is not None else 0
 
     def _handle(self, signum: int, frame: object) -> None:

@@ -90,12 +90,17 @@ class Tracker:
         """A fresh id (also used by the pipeline when tracking is off)."""
         return next(self._ids)
 
-    def update(self, boxes: Sequence[Box], probabilities: np.ndarray) -> List[Tuple[int, np.ndarray]]:
-        """Associate this frame's detections with tracks; returns (id, probabilities) per detection."""
+    def update(
+        self, boxes: Sequence[Box], probabilities: np.ndarray
+    ) -> List[Tuple[int, np.ndarray]]:
+        """Associate this frame's detections with tracks; returns (id, probabilities) per
+        detection.
+        """
         return [(t.track_id, t.probabilities) for t in self.update_tracks(boxes, probabilities)]
 
     def update_tracks(self, boxes: Sequence[Box], probabilities: np.ndarray) -> List[Track]:
-        """Associate this frame's detections with tracks; returns the track of each detection, in order.
+        """Associate this frame's detections with tracks; returns the track of each detection, in
+        order.
 
         A returned track's ``hits`` says in how many frames its face has been
         seen, so callers can hold back faces not yet confirmed.
@@ -117,7 +122,9 @@ class Tracker:
         return results
 
     def _match(self, boxes: Sequence[Box]) -> Dict[int, int]:
-        """``{detection index: track index}``: greedy by overlap with each track's predicted box."""
+        """``{detection index: track index}``: greedy by overlap with each track's predicted
+        box.
+        """
         pairs = []
         for ti, pbox in enumerate(t.predicted_box() for t in self.tracks):
             for di, box in enumerate(boxes):
@@ -134,7 +141,9 @@ class Tracker:
         return track_for
 
     def _follow(self, track: Track, box: Tuple[float, ...], probs: np.ndarray) -> None:
-        """Move a matched track to its new box (velocity per frame) and smooth its probabilities."""
+        """Move a matched track to its new box (velocity per frame) and smooth its
+        probabilities.
+        """
         steps = track.missed + 1
         dx = ((box[0] + box[2] / 2) - (track.box[0] + track.box[2] / 2)) / steps
         dy = ((box[1] + box[3] / 2) - (track.box[1] + track.box[3] / 2)) / steps
@@ -161,7 +170,9 @@ class Tracker:
                 survivors.append(track)
         excess = len(survivors) + len(new_tracks) - self.max_tracks if self.max_tracks else 0
         if excess > 0:
-            unseen = sorted((t for t in survivors if t.missed), key=lambda t: t.missed, reverse=True)
+            unseen = sorted(
+                (t for t in survivors if t.missed), key=lambda t: t.missed, reverse=True
+            )
             retire = {id(t) for t in unseen[:excess]}
             survivors = [t for t in survivors if id(t) not in retire]
         self.tracks = survivors + new_tracks

@@ -33,7 +33,9 @@ TOP_K = 5000  # candidates kept before NMS, as cv2.FaceDetectorYN's default
 
 @dataclass
 class YuNetFaces:
-    """Decoded faces, highest score first: boxes (N x 4, x y w h), landmarks (N x 5 x 2), scores (N)."""
+    """Decoded faces, highest score first: boxes (N x 4, x y w h), landmarks (N x 5 x 2), scores
+    (N).
+    """
 
     boxes: np.ndarray
     landmarks: np.ndarray
@@ -50,7 +52,8 @@ def padded_size(width: int, height: int) -> tuple:
 
 @functools.lru_cache(maxsize=8)
 def cell_table(width: int, height: int) -> np.ndarray:
-    """Column, row and stride of every cell of the three grids, in the network's output order (N x 3).
+    """Column, row and stride of every cell of the three grids, in the network's output order (N x
+    3).
 
     Cached per padded input size: a camera's frames all have the same one.
     """
@@ -101,7 +104,9 @@ def decode(
     return YuNetFaces(boxes[kept], landmarks[kept], scores[keep][kept])
 
 
-def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, top_k: int = TOP_K) -> Sequence[int]:
+def nms(
+    boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, top_k: int = TOP_K
+) -> Sequence[int]:
     """Greedy non-maximum suppression of (x, y, w, h) boxes; indices kept, highest score first.
 
     The overlaps of all candidates are computed at once (a face leaves tens of
@@ -110,11 +115,17 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, top_k: int 
     order = np.argsort(-scores, kind="stable")[:top_k]
     b = boxes[order]
     x0, y0, x1, y1 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
-    iw = np.maximum(0.0, np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :]))
-    ih = np.maximum(0.0, np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :]))
+    iw = np.maximum(
+        0.0, np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :])
+    )
+    ih = np.maximum(
+        0.0, np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :])
+    )
     inter = iw * ih
     areas = b[:, 2] * b[:, 3]
-    overlapping = (inter / np.maximum(areas[:, None] + areas[None, :] - inter, 1e-9) > iou_threshold).tolist()
+    overlapping = (
+        inter / np.maximum(areas[:, None] + areas[None, :] - inter, 1e-9) > iou_threshold
+    ).tolist()
     suppressed = [False] * len(order)
     kept = []
     for i in range(len(order)):

@@ -22,20 +22,34 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 ARGUMENTS = (
-    ("platform", "desktop", f"Target platform; loads config/<platform>.yaml. One of: {', '.join(PLATFORMS)}"),
-    ("image_topic", "/camera/image_raw", "Camera image topic (raw); its /compressed sibling is used when "
-     "input_type is compressed"),
+    (
+        "platform",
+        "desktop",
+        f"Target platform; loads config/<platform>.yaml. One of: {', '.join(PLATFORMS)}",
+    ),
+    (
+        "image_topic",
+        "/camera/image_raw",
+        "Camera image topic (raw); its /compressed sibling is used when input_type is compressed",
+    ),
     ("namespace", "fer", "Namespace of the node and its topics (expressions, image_annotated)"),
     ("params_file", "", "Extra parameters YAML loaded after the platform config (its values win)"),
     ("use_camera", "false", "Also start a camera driver node publishing image_topic"),
     ("camera_package", "v4l2_camera", "Package of the camera driver started by use_camera"),
-    ("camera_executable", "v4l2_camera_node", "Executable of the camera driver started by use_camera"),
-    ("camera_namespace", "camera", "Namespace of the camera driver (v4l2_camera publishes <ns>/image_raw)"),
+    (
+        "camera_executable",
+        "v4l2_camera_node",
+        "Executable of the camera driver started by use_camera",
+    ),
+    (
+        "camera_namespace",
+        "camera",
+        "Namespace of the camera driver (v4l2_camera publishes <ns>/image_raw)",
+    ),
     ("rviz", "false", "Open RViz with config/fer.rviz showing <namespace>/image_annotated"),
     ("use_sim_time", "false", "Use /clock (e.g. with ros2 bag play --clock) for the node's time"),
     ("log_level", "info", "Node log level: debug, info, warn, error or fatal"),
 )
-
 
 
 def _actions(context, *args, **kwargs):
@@ -83,7 +97,9 @@ def _actions(context, *args, **kwargs):
 
 def generate_launch_description() -> LaunchDescription:
     return LaunchDescription(
-        [DeclareLaunchArgument(name, default_value=default, description=text)
-         for name, default, text in ARGUMENTS]
+        [
+            DeclareLaunchArgument(name, default_value=default, description=text)
+            for name, default, text in ARGUMENTS
+        ]
         + [OpaqueFunction(function=_actions)]
     )

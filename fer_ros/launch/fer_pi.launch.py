@@ -1,6 +1,6 @@
 """fer.launch.py with platform:=pi (shortcut); every other fer.launch.py argument still applies.
 
-    ros2 launch fer_ros fer_pi.launch.py image_topic:=/camera/image_raw
+ros2 launch fer_ros fer_pi.launch.py image_topic:=/camera/image_raw
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ def main_launch_file() -> str:
 
 def generate_launch_description() -> LaunchDescription:
     main = main_launch_file()
-    return LaunchDescription([
-        IncludeLaunchDescription(
-            PythonLaunchDescriptionSource(main), launch_arguments={"platform": "pi"}.items()
-        )
-    ])
+    return LaunchDescription(
+        [
+            IncludeLaunchDescription(
+                PythonLaunchDescriptionSource(main), launch_arguments={"platform": "pi"}.items()
+            )
+        ]
+    )

@@ -10,7 +10,8 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The synthetic scenes with real faces (``benchmarks/frames.py``) are shared by the tests, the
-# benchmarks and the soak; ``python -m pytest`` from the root finds them, plain ``pytest`` too with this.
+# benchmarks and the soak; ``python -m pytest`` from the root finds them, plain ``pytest`` too
+# with this.
 # Appended, so the installed fer_ros package still wins over the checkout's ``fer_ros/`` folder.
 if str(REPO_ROOT) not in sys.path:
     sys.path.append(str(REPO_ROOT))

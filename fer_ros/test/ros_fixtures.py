@@ -19,12 +19,14 @@ from fer_ros.model_metadata import FER2013_LABELS, ModelInfo
 
 FRAME_SIZE = (320, 240)  # width, height
 
-# Set by .ci/run, which installs rclpy and builds fer_ros_msgs: there a missing module is a failure.
+# Set by .ci/run, which installs rclpy and builds fer_ros_msgs: there a missing module is a
+# failure.
 REQUIRE_ROS_ENV = "FER_ROS_REQUIRE_RCLPY"
 
 
 def ros_module(name: str, reason: str) -> Any:
-    """Import ``name``, or skip the test module with ``reason``; in CI (``FER_ROS_REQUIRE_RCLPY=1``)
+    """Import ``name``, or skip the test module with ``reason``; in CI
+    (``FER_ROS_REQUIRE_RCLPY=1``)
     a missing module fails instead, so the node tests cannot skip silently there."""
     import pytest
 
@@ -36,17 +38,22 @@ def ros_module(name: str, reason: str) -> Any:
     return pytest.importorskip(name, reason=reason)
 
 
-def face_frame(face48: np.ndarray, side: int = 150, origin: Tuple[int, int] = (80, 40)) -> np.ndarray:
+def face_frame(
+    face48: np.ndarray, side: int = 150, origin: Tuple[int, int] = (80, 40)
+) -> np.ndarray:
     """A BGR frame with one FER2013 face enlarged to ``side`` pixels at ``origin`` on mid-grey."""
     width, height = FRAME_SIZE
     frame = np.full((height, width), 128, dtype=np.uint8)
     x, y = origin
-    frame[y:y + side, x:x + side] = cv2.resize(face48, (side, side), interpolation=cv2.INTER_CUBIC)
+    frame[y : y + side, x : x + side] = cv2.resize(
+        face48, (side, side), interpolation=cv2.INTER_CUBIC
+    )
     return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
 
 
 def detectable_faces(dataset, count: int, start: int = 0) -> List[np.ndarray]:
-    """The first ``count`` PrivateTest faces (from ``start``) the default detector finds in a frame.
+    """The first ``count`` PrivateTest faces (from ``start``) the default detector finds in a
+    frame.
 
     Picking faces the pipeline's default detector finds keeps these tests about the
     ROS plumbing, not about detector recall (which the benchmarks measure).
@@ -55,9 +62,15 @@ def detectable_faces(dataset, count: int, start: int = 0) -> List[np.ndarray]:
     from fer_ros.settings import PipelineSettings
 
     s = PipelineSettings()
-    detector = create_detector(s.detector, s.detector_model, detection_width=s.detection_width,
-                               min_face_size=s.min_face_size, max_faces=s.max_faces,
-                               face_margin=s.face_margin, score_threshold=s.score_threshold)
+    detector = create_detector(
+        s.detector,
+        s.detector_model,
+        detection_width=s.detection_width,
+        min_face_size=s.min_face_size,
+        max_faces=s.max_faces,
+        face_margin=s.face_margin,
+        score_threshold=s.score_threshold,
+    )
     found = []
     for face in dataset.images[start:]:
         bgr = face_frame(face)
@@ -83,28 +96,56 @@ def png_chunk(kind: bytes, payload: bytes) -> bytes:
 
 
 def png_declaring(width: int, height: int) -> bytes:
-    """A 67-byte PNG whose valid header declares width x height RGB pixels (a decompression bomb)."""
+    """A 67-byte PNG whose valid header declares width x height RGB pixels (a decompression
+    bomb).
+    """
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"\0" * 10))
-            + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(b"\0" * 10))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def bad_parameter_values(spec) -> List[Tuple[str, object]]:
-    """(what is wrong, value) for one node parameter: out of range on each bounded side, and ill-typed.
+    """(what is wrong, value) for one node parameter: out of range on each bounded side, and
+    ill-typed.
 
     ``spec`` is a :class:`fer_ros.settings.SettingSpec`. Shared by the ROS-free parameter
     test and the rclpy one, so both try exactly the same values.
     """
     wrong_types = {
-        bool: [("int for bool", 1), ("string for bool", "true"), ("float for bool", 1.0),
-               ("list", [True])],
-        int: [("string for int", "7"), ("float for int", 7.0), ("bool for int", True), ("list", [7])],
-        float: [("string for float", "0.5"), ("int for float", 1), ("bool for float", False),
-                ("list", [0.5])],
-        str: [("int for string", 3), ("float for string", 1.5), ("bool for string", True),
-              ("list", ["haar"])],
-        list: [("string for list", "CPUExecutionProvider"), ("ints", [1, 2]), ("empty", []),
-               ("float for list", 2.5)],
+        bool: [
+            ("int for bool", 1),
+            ("string for bool", "true"),
+            ("float for bool", 1.0),
+            ("list", [True]),
+        ],
+        int: [
+            ("string for int", "7"),
+            ("float for int", 7.0),
+            ("bool for int", True),
+            ("list", [7]),
+        ],
+        float: [
+            ("string for float", "0.5"),
+            ("int for float", 1),
+            ("bool for float", False),
+            ("list", [0.5]),
+        ],
+        str: [
+            ("int for string", 3),
+            ("float for string", 1.5),
+            ("bool for string", True),
+            ("list", ["haar"]),
+        ],
+        list: [
+            ("string for list", "CPUExecutionProvider"),
+            ("ints", [1, 2]),
+            ("empty", []),
+            ("float for list", 2.5),
+        ],
     }[spec.type]
     out = list(wrong_types)
     if spec.min is not None:
@@ -116,5 +157,7 @@ def bad_parameter_values(spec) -> List[Tuple[str, object]]:
     if spec.type is float:
         out.append(("NaN", float("nan")))
     if spec.choices is not None:
-        out.append(("unknown choice", ["NoSuchProvider"] if spec.type is list else "no_such_choice"))
+        out.append(
+            ("unknown choice", ["NoSuchProvider"] if spec.type is list else "no_such_choice")
+        )
     return out

@@ -57,7 +57,9 @@ def test_sigkilled_writer_leaves_the_previous_file_and_its_temporary_is_cleaned_
     target.write_bytes(b"previous")
     env = dict(
         os.environ,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")])),
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")])
+        ),
     )
     writer = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(target)], env=env)
     assert writer.returncode == -signal.SIGKILL

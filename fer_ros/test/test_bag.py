@@ -27,14 +27,23 @@ def _header(i: int):
 
 def _image(i: int, frame: np.ndarray):
     h, w = frame.shape[:2]
-    return T["sensor_msgs/msg/Image"](header=_header(i), height=h, width=w, encoding="bgr8", is_bigendian=0,
-                                      step=w * 3, data=frame.reshape(-1))
+    return T["sensor_msgs/msg/Image"](
+        header=_header(i),
+        height=h,
+        width=w,
+        encoding="bgr8",
+        is_bigendian=0,
+        step=w * 3,
+        data=frame.reshape(-1),
+    )
 
 
 def _compressed(i: int, frame: np.ndarray):
     ok, buf = cv2.imencode(".jpg", frame)
     assert ok
-    return T["sensor_msgs/msg/CompressedImage"](header=_header(i), format="jpeg", data=buf.reshape(-1))
+    return T["sensor_msgs/msg/CompressedImage"](
+        header=_header(i), format="jpeg", data=buf.reshape(-1)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +65,14 @@ def _write_bag(path, frames, compressed: bool, storage: StoragePlugin, corrupt: 
     with Writer(path, version=8, storage_plugin=storage) as writer:
         conn = writer.add_connection(TOPIC, msgtype, typestore=TS)
         other = writer.add_connection("/other", "std_msgs/msg/String", typestore=TS)
-        writer.write(other, 1, TS.serialize_cdr(T["std_msgs/msg/String"](data="x"), "std_msgs/msg/String"))
+        writer.write(
+            other, 1, TS.serialize_cdr(T["std_msgs/msg/String"](data="x"), "std_msgs/msg/String")
+        )
         for i, frame in enumerate(frames):
             msg = make(i, frame)
-            if corrupt and i == 1:  # a broken frame in the middle: counted, skipped, nothing else lost
+            if (
+                corrupt and i == 1
+            ):  # a broken frame in the middle: counted, skipped, nothing else lost
                 msg.data = msg.data[: len(msg.data) // 3]
             writer.write(conn, (i + 1) * 100_000_000, TS.serialize_cdr(msg, msgtype))
 
@@ -68,7 +81,9 @@ def _read(path):
     out = {}
     with AnyReader([path], default_typestore=TS) as reader:
         for conn, timestamp, raw in reader.messages():
-            out.setdefault(conn.topic, []).append((timestamp, reader.deserialize(raw, conn.msgtype)))
+            out.setdefault(conn.topic, []).append(
+                (timestamp, reader.deserialize(raw, conn.msgtype))
+            )
     return out
 
 
@@ -84,8 +99,10 @@ def test_bag_writes_expressions_and_annotated_images(
 ):
     src, dst = tmp_path / "in", tmp_path / "out"
     _write_bag(src, frames, compressed, storage)
-    code = cli.main(["bag", str(src), str(dst), "--topic", TOPIC, "--model", str(model),
-                     "--no-tracking"] + extra)
+    code = cli.main(
+        ["bag", str(src), str(dst), "--topic", TOPIC, "--model", str(model), "--no-tracking"]
+        + extra
+    )
     assert code == 0
     assert "4 frames read, 3 processed, 1 skipped" in capsys.readouterr().out
     topics = _read(dst)
@@ -99,13 +116,19 @@ def test_bag_writes_expressions_and_annotated_images(
     kept = [0, 2, 3]  # frame 1 was corrupt
     for (timestamp, msg), i in zip(topics["/fer/expressions"], kept):
         assert timestamp == (i + 1) * 100_000_000
-        assert (msg.header.stamp.sec, msg.header.stamp.nanosec, msg.header.frame_id) == (100 + i, i, "cam")
+        assert (msg.header.stamp.sec, msg.header.stamp.nanosec, msg.header.frame_id) == (
+            100 + i,
+            i,
+            "cam",
+        )
         assert (msg.image_width, msg.image_height) == (320, 240)
     faces = [len(msg.faces) for _, msg in topics["/fer/expressions"]]
     assert faces == [1, 1, 0]  # real faces found; the empty frame still gets a message
     face = topics["/fer/expressions"][0][1].faces[0]
     assert face.labels[int(np.argmax(face.probabilities))] == face.expression
-    assert abs(face.roi.x_offset + face.roi.width / 2 - 155) < 30  # the face was placed centred at x=155
+    assert (
+        abs(face.roi.x_offset + face.roi.width / 2 - 155) < 30
+    )  # the face was placed centred at x=155
     for (_, image), i in zip(topics["/fer/image_annotated"], kept):
         assert image.encoding == "bgr8" and (image.width, image.height) == (320, 240)
         assert image.header.stamp.sec == 100 + i
@@ -114,8 +137,23 @@ def test_bag_writes_expressions_and_annotated_images(
 def test_bag_without_annotated_images(tmp_path, frames, model, capsys):
     src, dst = tmp_path / "in", tmp_path / "out"
     _write_bag(src, frames[:2], False, StoragePlugin.SQLITE3, corrupt=False)
-    assert cli.main(["bag", str(src), str(dst), "--topic", TOPIC, "--model", str(model),
-                     "--no-annotated", "--prefix", "/robot/fer"]) == 0
+    assert (
+        cli.main(
+            [
+                "bag",
+                str(src),
+                str(dst),
+                "--topic",
+                TOPIC,
+                "--model",
+                str(model),
+                "--no-annotated",
+                "--prefix",
+                "/robot/fer",
+            ]
+        )
+        == 0
+    )
     topics = _read(dst)
     assert set(topics) == {"/robot/fer/expressions"}
     assert TS.serialize_cdr(topics["/robot/fer/expressions"][0][1], ARRAY_MSG)
@@ -124,17 +162,53 @@ def test_bag_without_annotated_images(tmp_path, frames, model, capsys):
 def test_bag_errors_name_the_problem(tmp_path, frames, model, capsys):
     src = tmp_path / "in"
     _write_bag(src, frames[:1], False, StoragePlugin.SQLITE3, corrupt=False)
-    assert cli.main(["bag", str(src), str(tmp_path / "o1"), "--topic", "/nope", "--model", str(model)]) == 2
+    assert (
+        cli.main(
+            ["bag", str(src), str(tmp_path / "o1"), "--topic", "/nope", "--model", str(model)]
+        )
+        == 2
+    )
     assert f"image topics there: {TOPIC}" in capsys.readouterr().err
-    assert cli.main(["bag", str(src), str(tmp_path / "o2"), "--topic", "/other", "--model", str(model)]) == 2
+    assert (
+        cli.main(
+            ["bag", str(src), str(tmp_path / "o2"), "--topic", "/other", "--model", str(model)]
+        )
+        == 2
+    )
     assert "has type std_msgs/msg/String" in capsys.readouterr().err
     assert cli.main(["bag", str(src), str(src), "--topic", TOPIC, "--model", str(model)]) == 2
     assert "already exists" in capsys.readouterr().err
-    assert cli.main(["bag", str(src), str(tmp_path / "o3"), "--topic", TOPIC, "--model", str(model),
-                     "--detection-width", "-5"]) == 2
+    assert (
+        cli.main(
+            [
+                "bag",
+                str(src),
+                str(tmp_path / "o3"),
+                "--topic",
+                TOPIC,
+                "--model",
+                str(model),
+                "--detection-width",
+                "-5",
+            ]
+        )
+        == 2
+    )
     assert "detection_width" in capsys.readouterr().err
-    assert cli.main(["bag", str(src), str(tmp_path / "o4"), "--topic", TOPIC,
-                     "--model", str(tmp_path / "missing.onnx")]) == 2
+    assert (
+        cli.main(
+            [
+                "bag",
+                str(src),
+                str(tmp_path / "o4"),
+                "--topic",
+                TOPIC,
+                "--model",
+                str(tmp_path / "missing.onnx"),
+            ]
+        )
+        == 2
+    )
     assert "missing.onnx" in capsys.readouterr().err
 
 
@@ -196,7 +270,9 @@ def test_bag_skips_every_kind_of_corrupt_message_and_processes_the_frames_after_
     assert [len(msg.faces) for _, msg in expressions] == [1, 1, 1, 0, 1, 1]
 
 
-def test_bag_counts_frames_the_pipeline_fails_on_and_goes_on(tmp_path, frames, model, capsys, monkeypatch):
+def test_bag_counts_frames_the_pipeline_fails_on_and_goes_on(
+    tmp_path, frames, model, capsys, monkeypatch
+):
     from fer_ros.pipeline import Pipeline
 
     src, dst = tmp_path / "in", tmp_path / "out"
@@ -212,22 +288,31 @@ def test_bag_counts_frames_the_pipeline_fails_on_and_goes_on(tmp_path, frames, m
     monkeypatch.setattr(Pipeline, "process", flaky)
     args = ["bag", str(src), str(dst), "--topic", TOPIC, "--model", str(model), "--no-tracking"]
     assert cli.main(args) == 1
-    assert "4 frames read, 3 processed, 0 skipped (corrupt or unsupported), 1 failed in processing" in (
-        capsys.readouterr().out)
-    assert [ts for ts, _ in _read(dst)["/fer/expressions"]] == [100_000_000, 300_000_000, 400_000_000]
+    assert (
+        "4 frames read, 3 processed, 0 skipped (corrupt or unsupported), 1 failed in processing"
+        in (capsys.readouterr().out)
+    )
+    assert [ts for ts, _ in _read(dst)["/fer/expressions"]] == [
+        100_000_000,
+        300_000_000,
+        400_000_000,
+    ]
 
 
 def test_bag_exits_1_when_no_frame_could_be_processed(tmp_path, frames, model, capsys):
-    """A bag whose every frame is corrupt writes an empty result, and says so with exit status 1."""
+    """A bag whose every frame is corrupt writes an empty result, and says so with exit status
+    1.
+    """
     src, dst = tmp_path / "in", tmp_path / "out"
     msgtype = "sensor_msgs/msg/Image"
     with Writer(src, version=8, storage_plugin=StoragePlugin.SQLITE3) as writer:
         conn = writer.add_connection(TOPIC, msgtype, typestore=TS)
         for i in range(3):
-            writer.write(conn, (i + 1) * 1000, _corrupt("truncated", _image(i, frames[0]), msgtype))
+            writer.write(
+                conn, (i + 1) * 1000, _corrupt("truncated", _image(i, frames[0]), msgtype)
+            )
     args = ["bag", str(src), str(dst), "--topic", TOPIC, "--model", str(model), "--no-tracking"]
     assert cli.main(args) == 1
     captured = capsys.readouterr()
     assert "3 frames read, 0 processed, 3 skipped" in captured.out
     assert "no frame of the 3 read could be processed" in captured.err
-

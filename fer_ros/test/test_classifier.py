@@ -76,7 +76,9 @@ def test_input_shape_disagreeing_with_metadata_is_refused(tmp_path):
 
 
 def test_model_without_softmax_is_refused(tmp_path):
-    path = linear_softmax_model(tmp_path / "logits.onnx", softmax=False, metadata=GREY_INFO.to_metadata())
+    path = linear_softmax_model(
+        tmp_path / "logits.onnx", softmax=False, metadata=GREY_INFO.to_metadata()
+    )
     with pytest.raises(ModelError, match=r"logits\.onnx.*not a probability"):
         Classifier(path)
 
@@ -98,7 +100,9 @@ def test_fixed_batch_one_model_runs_face_by_face(tmp_path):
     path = linear_softmax_model(tmp_path / "b1.onnx", batch=1, metadata=GREY_INFO.to_metadata())
     dynamic = linear_softmax_model(tmp_path / "dyn.onnx", metadata=GREY_INFO.to_metadata())
     batch = np.random.default_rng(4).random((4, 48, 48, 1), dtype=np.float32)
-    np.testing.assert_allclose(Classifier(path).predict(batch), Classifier(dynamic).predict(batch), rtol=1e-5)
+    np.testing.assert_allclose(
+        Classifier(path).predict(batch), Classifier(dynamic).predict(batch), rtol=1e-5
+    )
 
 
 def test_wrong_batch_shape_is_rejected(tmp_path):

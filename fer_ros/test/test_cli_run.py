@@ -11,7 +11,9 @@ from fer_ros.resources import MODELS_DIR
 
 from fer_ros import cli
 
-pytest.importorskip("skimage", reason="the built-in sample needs the `sample` extra (scikit-image)")
+pytest.importorskip(
+    "skimage", reason="the built-in sample needs the `sample` extra (scikit-image)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +64,16 @@ def test_run_on_a_video_writes_an_annotated_video_and_jsonl(tmp_path, monkeypatc
     writer.release()
     out = tmp_path / "out.mp4"
     jsonl = tmp_path / "r.jsonl"
-    args = ["run", "--source", str(video), "--output", str(out), "--jsonl", str(jsonl), *model_args]
+    args = [
+        "run",
+        "--source",
+        str(video),
+        "--output",
+        str(out),
+        "--jsonl",
+        str(jsonl),
+        *model_args,
+    ]
     assert _run(args, monkeypatch, tmp_path) == 0
     capture = cv2.VideoCapture(str(out))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 12
@@ -70,11 +81,14 @@ def test_run_on_a_video_writes_an_annotated_video_and_jsonl(tmp_path, monkeypatc
     records = [json.loads(line) for line in jsonl.read_text().splitlines()]
     assert len(records) == 12
     # the astronaut's face, moving right 4 px per frame, is found in every frame with one id, and
-    # published from its second frame on (confirm_frames 2: a video's new face waits for one more look)
+    # published from its second frame on (confirm_frames 2: a video's new face waits for one more
+    # look)
     assert records[0]["faces"] == []
     ids = set()
     for t, record in enumerate(records[1:], start=1):
-        near = [f for f in record["faces"] if abs(f["box"][0] + f["box"][2] / 2 - (4 * t + 210)) < 60]
+        near = [
+            f for f in record["faces"] if abs(f["box"][0] + f["box"][2] / 2 - (4 * t + 210)) < 60
+        ]
         assert len(near) == 1, t
         ids.add(near[0]["id"])
     assert len(ids) == 1
@@ -89,7 +103,12 @@ def test_run_on_a_folder_skips_corrupt_images(tmp_path, monkeypatch, model_args,
     (folder / "b.jpg").write_bytes(b"not really a jpeg")
     out = tmp_path / "annotated"
     assert (
-        _run(["run", "--source", str(folder), "--output", str(out), *model_args], monkeypatch, tmp_path) == 0
+        _run(
+            ["run", "--source", str(folder), "--output", str(out), *model_args],
+            monkeypatch,
+            tmp_path,
+        )
+        == 0
     )
     assert (out / "a.jpg").is_file() and not (out / "b.jpg").exists()
     assert "skipped 1 unreadable image" in capsys.readouterr().err
@@ -100,7 +119,10 @@ def test_run_on_a_folder_skips_corrupt_images(tmp_path, monkeypatch, model_args,
     [
         (lambda d: str(d / "missing.mp4"), "source not found"),
         (lambda d: _write(d / "broken.png", b"\x89PNG garbage"), "cannot read image"),
-        (lambda d: _write(d / "broken.mp4", b"no video here"), "cannot open video|cannot read any frame"),
+        (
+            lambda d: _write(d / "broken.mp4", b"no video here"),
+            "cannot open video|cannot read any frame",
+        ),
         (lambda d: (d / "empty").mkdir() or str(d / "empty"), "has no images"),
         (lambda d: "97", "cannot open camera 97"),
     ],
@@ -153,4 +175,3 @@ def test_bench_json_to_stdout_is_the_json_alone(tmp_path, monkeypatch, capsys, m
     captured = capsys.readouterr()
     assert json.loads(captured.out)["frames"] == 2
     assert "fps:" in captured.err
-

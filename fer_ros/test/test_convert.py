@@ -29,8 +29,10 @@ def _bgr(height: int, width: int, seed: int = 0) -> np.ndarray:
 
 def _smooth_bgr(height: int, width: int) -> np.ndarray:
     """Colours constant over each horizontal pixel pair, so 4:2:2 chroma loses nothing."""
-    y, x = np.mgrid[0:height, 0:width // 2]
-    pairs = np.stack([60 + 3 * x % 120, 40 + 5 * y % 150, 90 + (x + y) % 100], axis=-1).astype(np.uint8)
+    y, x = np.mgrid[0:height, 0 : width // 2]
+    pairs = np.stack([60 + 3 * x % 120, 40 + 5 * y % 150, 90 + (x + y) % 100], axis=-1).astype(
+        np.uint8
+    )
     return np.repeat(pairs, 2, axis=1)
 
 
@@ -44,14 +46,25 @@ def _pack(rows: np.ndarray, pad: int) -> tuple:
 
 def _message(encoding: str, rows: np.ndarray, height: int, width: int, pad: int, big: int = 0):
     data, step = _pack(rows.reshape(height, -1), pad)
-    msg = Image(header=_header(), height=height, width=width, encoding=encoding, is_bigendian=big,
-                step=step, data=data)
+    msg = Image(
+        header=_header(),
+        height=height,
+        width=width,
+        encoding=encoding,
+        is_bigendian=big,
+        step=step,
+        data=data,
+    )
     # Through CDR and back, so the data field is what a bag reader really hands us.
-    return TS.deserialize_cdr(TS.serialize_cdr(msg, "sensor_msgs/msg/Image"), "sensor_msgs/msg/Image")
+    return TS.deserialize_cdr(
+        TS.serialize_cdr(msg, "sensor_msgs/msg/Image"), "sensor_msgs/msg/Image"
+    )
 
 
 def _to_yuv422(bgr: np.ndarray, uyvy: bool) -> np.ndarray:
-    """Pack with ITU-R BT.601 video-range YCbCr (what cameras send), written out independently of OpenCV."""
+    """Pack with ITU-R BT.601 video-range YCbCr (what cameras send), written out independently of
+    OpenCV.
+    """
     b, g, r = (bgr[..., i].astype(np.float64) for i in range(3))
     y = np.round(16 + 0.257 * r + 0.504 * g + 0.098 * b).astype(np.uint8)
     u = 128 - 0.148 * r - 0.291 * g + 0.439 * b
@@ -112,7 +125,9 @@ def test_mono16_byte_order_matters():
     assert image_to_frame(_message("mono16", raw, 2, 4, 0, big=1))[0, 0] == 0x80
 
 
-@pytest.mark.parametrize("encoding, uyvy", [("yuv422", True), ("uyvy", True), ("yuv422_yuy2", False)])
+@pytest.mark.parametrize(
+    "encoding, uyvy", [("yuv422", True), ("uyvy", True), ("yuv422_yuy2", False)]
+)
 @pytest.mark.parametrize("pad", [0, 4])
 def test_yuv422(encoding, uyvy, pad):
     bgr = _smooth_bgr(6, 10)
@@ -128,7 +143,9 @@ def test_yuv422_odd_width_is_rejected():
 
 def test_unsupported_encoding_names_the_supported_ones():
     msg = _message("bayer_rggb8", np.zeros((2, 4), np.uint8), 2, 4, 0)
-    with pytest.raises(ImageConversionError, match="unsupported image encoding 'bayer_rggb8'.*mono16"):
+    with pytest.raises(
+        ImageConversionError, match="unsupported image encoding 'bayer_rggb8'.*mono16"
+    ):
         image_to_frame(msg)
 
 
@@ -154,14 +171,23 @@ def test_step_smaller_than_row_is_rejected():
 
 
 def test_empty_image_is_rejected():
-    msg = Image(header=_header(), height=0, width=0, encoding="bgr8", is_bigendian=0, step=0,
-                data=np.zeros(0, np.uint8))
+    msg = Image(
+        header=_header(),
+        height=0,
+        width=0,
+        encoding="bgr8",
+        is_bigendian=0,
+        step=0,
+        data=np.zeros(0, np.uint8),
+    )
     with pytest.raises(ImageConversionError, match="empty"):
         image_to_frame(msg)
 
 
 def _compressed(fmt: str, data: np.ndarray):
-    return CompressedImage(header=_header(), format=fmt, data=np.asarray(data, np.uint8).reshape(-1))
+    return CompressedImage(
+        header=_header(), format=fmt, data=np.asarray(data, np.uint8).reshape(-1)
+    )
 
 
 @pytest.mark.parametrize("fmt", ["png", "bgr8; png compressed bgr8"])
@@ -194,9 +220,17 @@ def test_truncated_compressed_data_is_rejected(ext):
     ok, buf = cv2.imencode(ext, _bgr(32, 32))
     assert ok
     with pytest.raises(ImageConversionError, match="truncated"):
-        compressed_to_frame(_compressed("jpeg" if ext == ".jpg" else "png", buf[: buf.size * 2 // 3]))
-    padded = np.concatenate([buf.reshape(-1), np.zeros(3, np.uint8)])  # zero padding after the end is fine
-    assert compressed_to_frame(_compressed("jpeg" if ext == ".jpg" else "png", padded)).shape == (32, 32, 3)
+        compressed_to_frame(
+            _compressed("jpeg" if ext == ".jpg" else "png", buf[: buf.size * 2 // 3])
+        )
+    padded = np.concatenate(
+        [buf.reshape(-1), np.zeros(3, np.uint8)]
+    )  # zero padding after the end is fine
+    assert compressed_to_frame(_compressed("jpeg" if ext == ".jpg" else "png", padded)).shape == (
+        32,
+        32,
+        3,
+    )
 
 
 def test_unsupported_compressed_format():
@@ -212,4 +246,6 @@ def test_frame_to_image_round_trip(shape, encoding):
     assert (msg.encoding, msg.height, msg.width, msg.step) == (encoding, 5, 7, 7 * channels)
     assert msg.header.frame_id == "cam"
     raw = TS.serialize_cdr(msg, "sensor_msgs/msg/Image")
-    np.testing.assert_array_equal(image_to_frame(TS.deserialize_cdr(raw, "sensor_msgs/msg/Image")), frame)
+    np.testing.assert_array_equal(
+        image_to_frame(TS.deserialize_cdr(raw, "sensor_msgs/msg/Image")), frame
+    )

@@ -1,4 +1,6 @@
-"""FrameDecoder: own conversion for its encodings, cv_bridge (checked) for the others (no ROS needed)."""
+"""FrameDecoder: own conversion for its encodings, cv_bridge (checked) for the others (no ROS
+needed).
+"""
 
 from __future__ import annotations
 
@@ -17,10 +19,19 @@ T = rosbags_typestore().types
 
 
 def _image(data: np.ndarray, height=2, width=3, encoding="rgb8", step=None):
-    header = T["std_msgs/msg/Header"](stamp=T["builtin_interfaces/msg/Time"](sec=0, nanosec=0), frame_id="")
+    header = T["std_msgs/msg/Header"](
+        stamp=T["builtin_interfaces/msg/Time"](sec=0, nanosec=0), frame_id=""
+    )
     step = width * 3 if step is None else step
-    return T["sensor_msgs/msg/Image"](header=header, height=height, width=width, encoding=encoding,
-                                      is_bigendian=0, step=step, data=np.asarray(data, np.uint8))
+    return T["sensor_msgs/msg/Image"](
+        header=header,
+        height=height,
+        width=width,
+        encoding=encoding,
+        is_bigendian=0,
+        step=step,
+        data=np.asarray(data, np.uint8),
+    )
 
 
 class BrokenBridge:
@@ -65,9 +76,13 @@ def test_encodings_fer_ros_knows_never_go_through_cv_bridge():
     bridge = WorkingBridge()
     rgb = np.arange(18, dtype=np.uint8)
     frame = _decoder(bridge).decode(_image(rgb))
-    np.testing.assert_array_equal(frame, rgb.reshape(2, 3, 3)[..., ::-1])  # own conversion: RGB -> BGR
+    np.testing.assert_array_equal(
+        frame, rgb.reshape(2, 3, 3)[..., ::-1]
+    )  # own conversion: RGB -> BGR
     assert bridge.calls == 0
-    with pytest.raises(ImageConversionError, match="truncated"):  # checked by fer_ros, not by cv_bridge
+    with pytest.raises(
+        ImageConversionError, match="truncated"
+    ):  # checked by fer_ros, not by cv_bridge
         _decoder(bridge).decode(_image(np.zeros(5, np.uint8)))
     with pytest.raises(ImageConversionError, match="step 8 is less than"):
         _decoder(bridge).decode(_image(np.zeros(16, np.uint8), step=8))
@@ -83,9 +98,15 @@ def test_other_encodings_go_through_cv_bridge():
 
 
 def test_cv_bridge_frames_of_the_wrong_size_are_rejected():
-    """A step shorter than a row makes cv_bridge return a frame of the wrong width (seen on a real node)."""
+    """A step shorter than a row makes cv_bridge return a frame of the wrong width (seen on a real
+    node).
+    """
     decoder = _decoder(StepTrustingBridge())
-    assert decoder.decode(_image(np.zeros(6, np.uint8), encoding="bayer_rggb8", step=3)).shape == (2, 3, 3)
+    assert decoder.decode(_image(np.zeros(6, np.uint8), encoding="bayer_rggb8", step=3)).shape == (
+        2,
+        3,
+        3,
+    )
     with pytest.raises(ImageConversionError, match="declares 3x2 pixels"):
         decoder.decode(_image(np.zeros(6, np.uint8), encoding="bayer_rggb8", step=2))
 
@@ -93,7 +114,9 @@ def test_cv_bridge_frames_of_the_wrong_size_are_rejected():
 def test_cv_bridge_failures_are_conversion_errors_and_the_decoder_goes_on():
     bridge = BrokenBridge()
     decoder = _decoder(bridge)
-    with pytest.raises(ImageConversionError, match="cv_bridge cannot decode 'bayer_rggb8' image: numpy ABI"):
+    with pytest.raises(
+        ImageConversionError, match="cv_bridge cannot decode 'bayer_rggb8' image: numpy ABI"
+    ):
         decoder.decode(_image(np.zeros(6, np.uint8), encoding="bayer_rggb8", step=3))
     assert decoder.decode(_image(np.arange(18, dtype=np.uint8))).shape == (2, 3, 3)
     assert bridge.calls == 1
@@ -115,6 +138,7 @@ def test_cv_bridge_can_be_switched_off_and_on():
     decoder.set_use_cv_bridge(True)  # loads cv_bridge again if it imports (it does not in CI)
     try:
         import cv_bridge  # noqa: F401
+
         expected = True
     except Exception:
         expected = False
@@ -122,12 +146,16 @@ def test_cv_bridge_can_be_switched_off_and_on():
 
 
 def test_compressed_images_never_go_through_cv_bridge(monkeypatch):
-    """cv_bridge would imdecode a decompression bomb; fer_ros's decoder rejects it from its header."""
+    """cv_bridge would imdecode a decompression bomb; fer_ros's decoder rejects it from its
+    header.
+    """
     monkeypatch.setattr(decode, "_load_cv_bridge", lambda: WorkingBridge())
     decoder = FrameDecoder(compressed=True, use_cv_bridge=True)
     decoder.set_use_cv_bridge(True)
     assert not decoder.using_cv_bridge
-    header = T["std_msgs/msg/Header"](stamp=T["builtin_interfaces/msg/Time"](sec=0, nanosec=0), frame_id="")
+    header = T["std_msgs/msg/Header"](
+        stamp=T["builtin_interfaces/msg/Time"](sec=0, nanosec=0), frame_id=""
+    )
     bomb = np.frombuffer(png_declaring(40000, 40000), np.uint8)
     msg = T["sensor_msgs/msg/CompressedImage"](header=header, format="png", data=bomb)
     with pytest.raises(ImageConversionError, match="40000x40000 pixels"):
@@ -135,10 +163,16 @@ def test_compressed_images_never_go_through_cv_bridge(monkeypatch):
 
 
 def test_real_cv_bridge_with_a_short_step_is_rejected():
-    """With ROS 2's cv_bridge installed: its frame for a message whose step is too short is refused."""
-    cv_bridge = pytest.importorskip("cv_bridge", reason="cv_bridge comes with a ROS 2 installation")
+    """With ROS 2's cv_bridge installed: its frame for a message whose step is too short is
+    refused.
+    """
+    cv_bridge = pytest.importorskip(
+        "cv_bridge", reason="cv_bridge comes with a ROS 2 installation"
+    )
     decoder = _decoder(cv_bridge.CvBridge())
     bayer = np.random.default_rng(0).integers(0, 256, 8 * 6, dtype=np.uint8)
-    assert decoder.decode(_image(bayer, height=6, width=8, encoding="bayer_rggb8", step=8)).shape == (6, 8, 3)
+    assert decoder.decode(
+        _image(bayer, height=6, width=8, encoding="bayer_rggb8", step=8)
+    ).shape == (6, 8, 3)
     with pytest.raises(ImageConversionError):
         decoder.decode(_image(bayer, height=6, width=8, encoding="bayer_rggb8", step=7))

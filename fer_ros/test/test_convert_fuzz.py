@@ -36,8 +36,12 @@ import numpy as np
 import pytest
 
 pytest.importorskip("hypothesis", reason="hypothesis is in the dev extra")
-PIL = pytest.importorskip("PIL.Image", reason="Pillow (dev extra) reads image headers independently")
-PIL.MAX_IMAGE_PIXELS = None  # Pillow only reads headers here; its own bomb guard would hide the size
+PIL = pytest.importorskip(
+    "PIL.Image", reason="Pillow (dev extra) reads image headers independently"
+)
+PIL.MAX_IMAGE_PIXELS = (
+    None  # Pillow only reads headers here; its own bomb guard would hide the size
+)
 from fer_ros.errors import ImageConversionError  # noqa: E402
 from fer_ros.ros.convert import (  # noqa: E402
     ALIASES,
@@ -56,29 +60,44 @@ SCALE = float(os.environ.get("FER_ROS_FUZZ_SCALE", "1"))
 
 
 def fuzz(test_name: str) -> settings:
-    return settings(max_examples=max(1, int(CASES[test_name] * SCALE)), deadline=None, derandomize=True,
-                    database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    return settings(
+        max_examples=max(1, int(CASES[test_name] * SCALE)),
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 ENCODING_NAMES = tuple(ENCODINGS) + tuple(ALIASES)
 BYTES_PER_PIXEL = {name: ENCODINGS[ALIASES.get(name, name)][0] for name in ENCODING_NAMES}
 MONO = {"mono8", "mono16", "8UC1", "16UC1"}
-RAW_BYTES_IDENTITY = {"bgr8", "8UC3", "mono8", "8UC1"}  # the frame is the data minus the row padding
+RAW_BYTES_IDENTITY = {
+    "bgr8",
+    "8UC3",
+    "mono8",
+    "8UC1",
+}  # the frame is the data minus the row padding
 
 
 def _random_bytes(draw, size: int) -> bytes:
-    """``size`` random bytes, cheaper for hypothesis than st.binary when only the length matters."""
+    """``size`` random bytes, cheaper for hypothesis than st.binary when only the length
+    matters.
+    """
     return np.random.default_rng(draw(st.integers(0, 2**32 - 1))).bytes(size)
 
 
 def _container(data: bytes, kind: str):
     """The data field as rclpy (array.array), rosbags (ndarray) or hand-made messages hold it."""
-    return {"bytes": lambda: data, "ndarray": lambda: np.frombuffer(data, np.uint8).copy(),
-            "array": lambda: array.array("B", data), "list": lambda: list(data),
-            # non-contiguous views with the same content: every 2nd byte, and reversed
-            "strided": lambda: np.repeat(np.frombuffer(data, np.uint8), 2)[::2],
-            "reversed": lambda: np.frombuffer(data[::-1], np.uint8)[::-1]}[kind]()
+    return {
+        "bytes": lambda: data,
+        "ndarray": lambda: np.frombuffer(data, np.uint8).copy(),
+        "array": lambda: array.array("B", data),
+        "list": lambda: list(data),
+        # non-contiguous views with the same content: every 2nd byte, and reversed
+        "strided": lambda: np.repeat(np.frombuffer(data, np.uint8), 2)[::2],
+        "reversed": lambda: np.frombuffer(data[::-1], np.uint8)[::-1],
+    }[kind]()
 
 
 def _measured(convert, msg):
@@ -100,7 +119,8 @@ def _check_frame(frame, height: int, width: int, grey: bool) -> None:
     assert frame.shape == ((height, width) if grey else (height, width, 3))
 
 
-# -- raw sensor_msgs/Image -------------------------------------------------------------------------
+# -- raw sensor_msgs/Image
+# -------------------------------------------------------------------------
 
 
 _CONTAINER_KINDS = st.sampled_from(["bytes", "ndarray", "array", "list", "strided", "reversed"])
@@ -108,19 +128,31 @@ _CONTAINER_KINDS = st.sampled_from(["bytes", "ndarray", "array", "list", "stride
 
 @st.composite
 def valid_images(draw):
-    """Well-formed messages of every supported encoding, random sizes, row padding and containers."""
+    """Well-formed messages of every supported encoding, random sizes, row padding and
+    containers.
+    """
     encoding = draw(st.sampled_from(ENCODING_NAMES))
     bpp = BYTES_PER_PIXEL[encoding]
     height = draw(st.integers(1, 12))
-    width = draw(st.integers(1, 6)) * 2 if encoding.startswith(("yuv422", "uyvy", "yuyv")) else \
-        draw(st.integers(1, 12))
+    width = (
+        draw(st.integers(1, 6)) * 2
+        if encoding.startswith(("yuv422", "uyvy", "yuyv"))
+        else draw(st.integers(1, 12))
+    )
     pad = draw(st.integers(0, 7))
     step = width * bpp + pad
-    size = step * (height - 1) + width * bpp + draw(st.sampled_from([0, pad]))  # last row's padding optional
+    size = (
+        step * (height - 1) + width * bpp + draw(st.sampled_from([0, pad]))
+    )  # last row's padding optional
     data = _random_bytes(draw, size)
-    msg = SimpleNamespace(height=height, width=width, encoding=encoding, step=step,
-                          is_bigendian=draw(st.integers(0, 1)),
-                          data=_container(data, draw(_CONTAINER_KINDS)))
+    msg = SimpleNamespace(
+        height=height,
+        width=width,
+        encoding=encoding,
+        step=step,
+        is_bigendian=draw(st.integers(0, 1)),
+        data=_container(data, draw(_CONTAINER_KINDS)),
+    )
     return msg, data
 
 
@@ -132,7 +164,7 @@ def test_every_encoding_with_random_shapes_and_padding_decodes(case):
     _check_frame(frame, msg.height, msg.width, msg.encoding in MONO)
     if msg.encoding in RAW_BYTES_IDENTITY:
         row_bytes = msg.width * BYTES_PER_PIXEL[msg.encoding]
-        rows = [data[r * msg.step: r * msg.step + row_bytes] for r in range(msg.height)]
+        rows = [data[r * msg.step : r * msg.step + row_bytes] for r in range(msg.height)]
         assert frame.tobytes() == b"".join(rows)
     assert peak <= 2 * (len(data) + frame.nbytes) + 64 * 1024
 
@@ -148,39 +180,59 @@ _ODD_ENCODINGS = st.one_of(
     st.sampled_from(ENCODING_NAMES).map(str.upper),
     st.sampled_from(ENCODING_NAMES).map(str.title),
     st.sampled_from(ENCODING_NAMES).map(lambda e: f" {e}"),
-    st.sampled_from(["", "bayer_rggb8", "32FC1", "16UC3", "rgb16", "bgra16", "nv21", "jpeg", "8UC2"]),
+    st.sampled_from(
+        ["", "bayer_rggb8", "32FC1", "16UC3", "rgb16", "bgra16", "nv21", "jpeg", "8UC2"]
+    ),
     st.text(max_size=12),
 )
-_NOT_INTS = st.one_of(st.none(), st.floats(allow_nan=True), st.text(max_size=4), st.booleans(),
-                      st.just([1, 2]))
+_NOT_INTS = st.one_of(
+    st.none(), st.floats(allow_nan=True), st.text(max_size=4), st.booleans(), st.just([1, 2])
+)
 
 
-_ODD_CONTAINERS = [None, "text", [256, -1], [[1, 2], [3, 4]], np.zeros(3, np.float64),
-                   np.zeros((2, 3), np.uint8).T, np.array([object()]), 3.5,
-                   np.arange(120, dtype=np.uint8)[::-1], np.arange(240, dtype=np.uint8)[::2]]
-_SPOILS = st.lists(st.sampled_from(["encoding", "height", "width", "step", "data", "container", "type"]),
-                   min_size=1, max_size=3)
+_ODD_CONTAINERS = [
+    None,
+    "text",
+    [256, -1],
+    [[1, 2], [3, 4]],
+    np.zeros(3, np.float64),
+    np.zeros((2, 3), np.uint8).T,
+    np.array([object()]),
+    3.5,
+    np.arange(120, dtype=np.uint8)[::-1],
+    np.arange(240, dtype=np.uint8)[::2],
+]
+_SPOILS = st.lists(
+    st.sampled_from(["encoding", "height", "width", "step", "data", "container", "type"]),
+    min_size=1,
+    max_size=3,
+)
 _NEAR = st.integers(-3, 3)
 _SIZE_FIELDS = st.sampled_from(["height", "width", "step", "is_bigendian"])
 
 
 @st.composite
 def malformed_images(draw):
-    """Sizes that disagree with the data, wrong steps, zero/negative/huge sizes, odd encodings and fields.
+    """Sizes that disagree with the data, wrong steps, zero/negative/huge sizes, odd encodings and
+    fields.
 
     Half are well-formed messages with one to three things spoiled (so the checks deep in
     the conversion are reached), half are random throughout.
     """
     if draw(st.booleans()):
         msg, data = draw(valid_images())
-        fields = {k: getattr(msg, k) for k in ("encoding", "height", "width", "step", "is_bigendian")}
+        fields = {
+            k: getattr(msg, k) for k in ("encoding", "height", "width", "step", "is_bigendian")
+        }
         container = msg.data
         spoils = draw(_SPOILS)
         for spoil in sorted(spoils, key=lambda name: name == "type"):  # wrong types last
             if spoil == "encoding":
                 fields["encoding"] = draw(_ODD_ENCODINGS)
             elif spoil in ("height", "width", "step"):
-                fields[spoil] = draw(_SIZES) if draw(st.booleans()) else fields[spoil] + draw(_NEAR)
+                fields[spoil] = (
+                    draw(_SIZES) if draw(st.booleans()) else fields[spoil] + draw(_NEAR)
+                )
             elif spoil == "data":
                 container = _container(data[: draw(st.integers(0, len(data)))], "bytes")
             elif spoil == "container":
@@ -197,7 +249,12 @@ def malformed_images(draw):
     else:  # about what the declared sizes need
         size = max(0, min(step * max(height, 0) + draw(st.integers(-8, 8)), 20000))
     data = _random_bytes(draw, size)
-    fields = {"height": height, "width": width, "step": step, "is_bigendian": draw(st.integers(0, 1))}
+    fields = {
+        "height": height,
+        "width": width,
+        "step": step,
+        "is_bigendian": draw(st.integers(0, 1)),
+    }
     if draw(st.integers(0, 9)) == 0:  # now and then a field of the wrong type
         fields[draw(_SIZE_FIELDS)] = draw(_NOT_INTS)
     kind = draw(st.sampled_from(["bytes", "ndarray", "array", "list", "odd"]))
@@ -222,10 +279,18 @@ def test_malformed_images_raise_conversion_error_and_allocate_little(case):
     assert peak <= 2 * (len(data) + out.nbytes) + 64 * 1024
 
 
-@pytest.mark.parametrize("height, width", [(2**31, 2**31), (2**32 - 1, 1), (1, 2**32 - 1), (10**5, 10**5)])
+@pytest.mark.parametrize(
+    "height, width", [(2**31, 2**31), (2**32 - 1, 1), (1, 2**32 - 1), (10**5, 10**5)]
+)
 def test_huge_declared_sizes_are_rejected_without_allocating(height, width):
-    msg = SimpleNamespace(height=height, width=width, encoding="bgr8", step=width * 3, is_bigendian=0,
-                          data=b"0123456789")
+    msg = SimpleNamespace(
+        height=height,
+        width=width,
+        encoding="bgr8",
+        step=width * 3,
+        is_bigendian=0,
+        data=b"0123456789",
+    )
     out, peak = _measured(image_to_frame, msg)
     assert isinstance(out, ImageConversionError) and "truncated" in str(out)
     assert peak < 64 * 1024
@@ -233,16 +298,22 @@ def test_huge_declared_sizes_are_rejected_without_allocating(height, width):
 
 # -- sensor_msgs/CompressedImage -----------------------------------------------------------------
 
-FORMATS = {"jpeg": ["jpeg", "jpg", "JPEG", "rgb8; jpeg compressed bgr8", "bgr8; jpeg compressed bgr8"],
-           "png": ["png", "PNG", "bgr8; png compressed bgr8", "mono8; png compressed mono8"]}
+FORMATS = {
+    "jpeg": ["jpeg", "jpg", "JPEG", "rgb8; jpeg compressed bgr8", "bgr8; jpeg compressed bgr8"],
+    "png": ["png", "PNG", "bgr8; png compressed bgr8", "mono8; png compressed mono8"],
+}
 _ODD_FORMATS = st.one_of(
-    st.sampled_from(["", "jpeg2000", "webp", "16UC1; compressedDepth", "raw", "bmp", "tiff", "jpe g", ";"]),
+    st.sampled_from(
+        ["", "jpeg2000", "webp", "16UC1; compressedDepth", "raw", "bmp", "tiff", "jpe g", ";"]
+    ),
     st.text(max_size=20),
 )
 
 
 def _declared_pixels(data: bytes) -> int:
-    """Pixels the header declares, read by Pillow (independent of fer_ros's parser); 0 if unreadable."""
+    """Pixels the header declares, read by Pillow (independent of fer_ros's parser); 0 if
+    unreadable.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PIL.DecompressionBombWarning)
@@ -254,7 +325,8 @@ def _declared_pixels(data: bytes) -> int:
 
 
 class DecodeSpy:
-    """Stands in for cv2.imdecode while ``data`` is converted: counts calls, refuses unaffordable ones.
+    """Stands in for cv2.imdecode while ``data`` is converted: counts calls, refuses unaffordable
+    ones.
 
     ``declared`` is what the data's header declares, read by Pillow before the conversion
     (so no Pillow work is traced). A call on data declaring more than MAX_DECODED_PIXELS
@@ -278,7 +350,9 @@ class DecodeSpy:
 
 @st.composite
 def encoded_images(draw, max_side: int = 40):
-    """(compression, data, (width, height)): a real JPEG or PNG made by OpenCV from random pixels."""
+    """(compression, data, (width, height)): a real JPEG or PNG made by OpenCV from random
+    pixels.
+    """
     compression = draw(st.sampled_from(["jpeg", "png"]))
     height, width = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
     channels = draw(st.sampled_from([1, 3] if compression == "jpeg" else [1, 3, 4]))
@@ -288,22 +362,41 @@ def encoded_images(draw, max_side: int = 40):
     if draw(st.booleans()):  # smooth images compress well, random ones do not
         pixels = np.sort(pixels, axis=1)
     if compression == "jpeg":
-        params = [cv2.IMWRITE_JPEG_QUALITY, draw(st.integers(1, 100)),
-                  cv2.IMWRITE_JPEG_PROGRESSIVE, int(draw(st.booleans()))]
+        params = [
+            cv2.IMWRITE_JPEG_QUALITY,
+            draw(st.integers(1, 100)),
+            cv2.IMWRITE_JPEG_PROGRESSIVE,
+            int(draw(st.booleans())),
+        ]
         ok, buf = cv2.imencode(".jpg", pixels, params)
     else:
-        ok, buf = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, draw(st.integers(0, 9))])
+        ok, buf = cv2.imencode(
+            ".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, draw(st.integers(0, 9))]
+        )
     assert ok
     return compression, buf.tobytes(), (width, height)
 
 
 @st.composite
 def compressed_messages(draw):
-    """Valid, truncated, bit-flipped, padded, spliced and garbage JPEG/PNG, with valid and odd formats."""
+    """Valid, truncated, bit-flipped, padded, spliced and garbage JPEG/PNG, with valid and odd
+    formats.
+    """
     compression, data, size = draw(encoded_images())
-    mutation = draw(st.sampled_from(
-        ["none", "zero_pad", "truncate", "flip", "insert", "random", "signature_then_garbage", "other_format"]
-    ))
+    mutation = draw(
+        st.sampled_from(
+            [
+                "none",
+                "zero_pad",
+                "truncate",
+                "flip",
+                "insert",
+                "random",
+                "signature_then_garbage",
+                "other_format",
+            ]
+        )
+    )
     if mutation == "zero_pad":
         data += b"\0" * draw(st.integers(1, 8))
     elif mutation == "truncate":
@@ -344,7 +437,12 @@ def test_corrupt_compressed_images_raise_conversion_error_and_decode_only_afford
         _check_frame(out, height, width, grey=False)
     declared = spy.declared if spy.calls else 0
     if not isinstance(out, ImageConversionError):
-        assert out.ndim == 3 and out.shape[2] == 3 and out.dtype == np.uint8 and out.flags.c_contiguous
+        assert (
+            out.ndim == 3
+            and out.shape[2] == 3
+            and out.dtype == np.uint8
+            and out.flags.c_contiguous
+        )
         assert spy.calls == 1 and out.shape[0] * out.shape[1] <= MAX_DECODED_PIXELS
         declared = max(declared, out.shape[0] * out.shape[1])
     assert peak <= 2 * (len(data) + 3 * declared) + 256 * 1024
@@ -356,9 +454,13 @@ def _with_declared_size(compression: str, data: bytes, width: int, height: int) 
         ihdr = struct.pack(">II", width, height) + data[24:29]
         return data[:8] + png_chunk(b"IHDR", ihdr) + data[33:]
     buf, i = bytearray(data), 2
-    while buf[i + 1] not in (0xC0, 0xC1, 0xC2):  # OpenCV writes well-formed segments: walk their lengths
+    while buf[i + 1] not in (
+        0xC0,
+        0xC1,
+        0xC2,
+    ):  # OpenCV writes well-formed segments: walk their lengths
         i += 2 + (buf[i + 2] << 8 | buf[i + 3])
-    buf[i + 5: i + 9] = struct.pack(">HH", height, width)
+    buf[i + 5 : i + 9] = struct.pack(">HH", height, width)
     return bytes(buf)
 
 
@@ -393,12 +495,15 @@ def test_tiny_png_declaring_50000_squared_is_rejected_not_decoded():
 
 
 def test_jpeg_header_size_matches_the_decoder_with_metadata_segments():
-    """APPn/COM segments and fill bytes before the frame header are walked as libjpeg walks them."""
+    """APPn/COM segments and fill bytes before the frame header are walked as libjpeg walks
+    them.
+    """
     ok, buf = cv2.imencode(".jpg", np.full((30, 50, 3), 90, np.uint8))
     assert ok
     data = buf.tobytes()
     comment = b"\xff\xfe" + struct.pack(">H", 2 + 300) + bytes(range(256)) + b"\xff\xc0" * 22
-    spliced = data[:2] + comment + b"\xff\xff" + data[2:]  # a comment containing a fake SOF, then fill bytes
+    spliced = (
+        data[:2] + comment + b"\xff\xff" + data[2:]
+    )  # a comment containing a fake SOF, then fill bytes
     frame = compressed_to_frame(SimpleNamespace(format="jpeg", data=spliced))
     assert frame.shape == (30, 50, 3)
-

@@ -1,4 +1,6 @@
-"""Dataset loaders (numpy-only): FER2013 CSV errors name the line, image folders map class names."""
+"""Dataset loaders (numpy-only): FER2013 CSV errors name the line, image folders map class
+names.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +39,9 @@ def _write(tmp_path, text, name="fer.csv"):
 @pytest.mark.parametrize("name", ["fer.csv", "fer.csv.gz"])
 def test_fer2013_plain_and_gzip(tmp_path, name):
     path = _write(
-        tmp_path, HEADER + _row("0") + _row("6", usage="PublicTest") + _row("3", usage="PrivateTest"), name
+        tmp_path,
+        HEADER + _row("0") + _row("6", usage="PublicTest") + _row("3", usage="PrivateTest"),
+        name,
     )
     splits = read_fer2013(path)
     assert [len(splits[s]) for s in ("Training", "PublicTest", "PrivateTest")] == [1, 1, 1]
@@ -104,7 +108,8 @@ def test_image_folder_maps_class_names_and_counts_skipped(tmp_path):
     assert train.images.shape == (4, 48, 48)  # resized to 48x48
     assert sorted(test.labels[t] for t in test.targets) == ["neutral", "sad", "sad"]
     assert (
-        load_dataset(tmp_path / "faces", ["Training"])["Training"].targets.tolist() == train.targets.tolist()
+        load_dataset(tmp_path / "faces", ["Training"])["Training"].targets.tolist()
+        == train.targets.tolist()
     )
 
 
@@ -112,7 +117,10 @@ def test_image_folder_limit_takes_every_class_in_turn(tmp_path):
     """``--limit`` on a folder dataset keeps every class, not the alphabetically first ones."""
     train = read_image_folder(_image_tree(tmp_path), ["Training"], limit=3)["Training"]
     assert sorted(train.labels[t] for t in train.targets) == ["angry", "fear", "happy"]
-    assert len(read_image_folder(_image_tree(tmp_path / "b"), ["Training"], limit=100)["Training"]) == 4
+    assert (
+        len(read_image_folder(_image_tree(tmp_path / "b"), ["Training"], limit=100)["Training"])
+        == 4
+    )
 
 
 def test_image_folder_unreadable_image_names_file(tmp_path):
@@ -160,7 +168,9 @@ def test_augment_is_seeded_and_keeps_shape():
     assert a.shape == faces.shape and a.dtype == np.uint8
     assert np.array_equal(a, b)
     assert not np.array_equal(a, faces)
-    assert np.array_equal(augment_faces(faces, np.random.default_rng(1), AugmentSettings.none()), faces)
+    assert np.array_equal(
+        augment_faces(faces, np.random.default_rng(1), AugmentSettings.none()), faces
+    )
 
 
 # Malformed files and rows: each one a DatasetError naming the file, the line and the fault.
@@ -171,7 +181,10 @@ ALL_SPLITS = _row("0") + _row("6", usage="PublicTest") + _row("3", usage="Privat
 @pytest.mark.parametrize(
     ("bad_row", "message"),
     [
-        (f"3,{' '.join(['7'] * 2304)}\n", r"fer\.csv:3: expected 3 fields like the header .*got 2"),
+        (
+            f"3,{' '.join(['7'] * 2304)}\n",
+            r"fer\.csv:3: expected 3 fields like the header .*got 2",
+        ),
         (f"3,{' '.join(['7'] * 2304)},Training,extra\n", r"fer\.csv:3: expected 3 fields .*got 4"),
         (_row().replace(" 7 ", " 7.5 ", 1), r"fer\.csv:3: pixels contain a non-integer value"),
         (_row().replace(" 7 ", " x ", 1), r"fer\.csv:3: pixels contain a non-integer value"),
@@ -196,7 +209,9 @@ def test_blank_lines_bom_and_windows_line_endings_are_accepted(tmp_path):
     path = tmp_path / "excel.csv"
     path.write_bytes(text.encode("utf-8"))
     splits = read_fer2013(path, ["Training", "PublicTest"])
-    assert splits["Training"].targets.tolist() == [0] and splits["PublicTest"].targets.tolist() == [6]
+    assert splits["Training"].targets.tolist() == [0] and splits[
+        "PublicTest"
+    ].targets.tolist() == [6]
 
 
 def test_gzip_detected_by_content_not_name(tmp_path):
@@ -253,14 +268,17 @@ def test_image_folder_ignores_hidden_and_non_image_files(tmp_path):
 def test_image_folder_empty_split_or_only_unknown_classes(tmp_path):
     root = _image_tree(tmp_path)
     (root / "val").mkdir()
-    with pytest.raises(DatasetError, match=r"faces/val: no images of known classes \(skipped: none\)"):
+    with pytest.raises(
+        DatasetError, match=r"faces/val: no images of known classes \(skipped: none\)"
+    ):
         read_image_folder(root, ["PublicTest"])
     for path in (root / "test").rglob("*.png"):
         path.unlink()
     (root / "test" / "contempt").mkdir()
     cv2.imwrite(str(root / "test" / "contempt" / "0.png"), _face(5))
     with pytest.raises(
-        DatasetError, match=r"faces/test: no images of known classes \(skipped: \{'contempt': 1\}\)"
+        DatasetError,
+        match=r"faces/test: no images of known classes \(skipped: \{'contempt': 1\}\)",
     ):
         read_image_folder(root, ["PrivateTest"])
 
@@ -281,11 +299,17 @@ def test_train_cli_rejects_bad_rows_and_empty_splits_in_one_line(tmp_path, capsy
     pytest.importorskip("tensorflow", reason="fer-ros train needs the train extra")
     bad = _write(tmp_path, HEADER + _row() + _row(value=300) + ALL_SPLITS)
     err = _cli_error(capsys, ["train", "--data", str(bad), "--run-dir", str(tmp_path / "run")])
-    assert err.startswith("fer-ros train: error: ") and "fer.csv:3: pixel values must be within 0..255" in err
+    assert (
+        err.startswith("fer-ros train: error: ")
+        and "fer.csv:3: pixel values must be within 0..255" in err
+    )
     no_val = _write(tmp_path, HEADER + _row() + _row(usage="PrivateTest"), "no_val.csv")
     err = _cli_error(capsys, ["train", "--data", str(no_val), "--run-dir", str(tmp_path / "run2")])
     assert "no_val.csv: split 'PublicTest' has no rows" in err
-    assert not (tmp_path / "run" / "state.json").exists() and not (tmp_path / "run2" / "run.json").exists()
+    assert (
+        not (tmp_path / "run" / "state.json").exists()
+        and not (tmp_path / "run2" / "run.json").exists()
+    )
 
 
 def test_eval_cli_rejects_bad_data_in_one_line(tmp_path, capsys):

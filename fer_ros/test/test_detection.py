@@ -31,7 +31,11 @@ def _scenes(dataset, n_faces=150, per_frame=3, seed=7, side_range=(96, 160)):
     indices = rng.choice(len(dataset), n_faces, replace=False)
     for start in range(0, n_faces, per_frame):
         yield place_faces(
-            dataset.images, dataset.targets, indices[start : start + per_frame], rng, side_range=side_range
+            dataset.images,
+            dataset.targets,
+            indices[start : start + per_frame],
+            rng,
+            side_range=side_range,
         )
 
 
@@ -66,7 +70,10 @@ def test_recall_and_box_accuracy_on_placed_fer2013_faces(fer2013_private_test):
     ious = np.array(ious)
     recall = float(np.mean(ious > 0))
     median_iou = float(np.median(ious[ious > 0]))
-    print(f"recall {recall:.3f}, median IoU {median_iou:.3f}, fp/frame {false_positives / frames:.3f}")
+    print(
+        f"recall {recall:.3f}, median IoU {median_iou:.3f}, "
+        f"fp/frame {false_positives / frames:.3f}"
+    )
     assert recall >= MIN_RECALL
     assert median_iou >= MIN_MEDIAN_IOU
     assert false_positives / frames <= MAX_FALSE_POSITIVES_PER_FRAME
@@ -81,7 +88,9 @@ def test_frame_box_squares_and_adds_margin():
 
 @pytest.fixture(scope="module")
 def one_face_frame(fer2013_private_test):
-    """A 1280x720 frame with one face that the detector finds at every detection width used below."""
+    """A 1280x720 frame with one face that the detector finds at every detection width used
+    below.
+    """
     rng = np.random.default_rng(11)
     detectors = [create_detector("haar", detection_width=w) for w in (0, 640, 320)]
     for index in range(200):
@@ -133,7 +142,9 @@ def test_min_face_size_and_max_faces(one_face_frame):
     frames = np.concatenate([frame, frame], axis=1)
     greys = np.concatenate([grey, grey], axis=1)
     assert len(create_detector("haar", detection_width=1280).detect(frames, greys)) == 2
-    assert len(create_detector("haar", detection_width=1280, max_faces=1).detect(frames, greys)) == 1
+    assert (
+        len(create_detector("haar", detection_width=1280, max_faces=1).detect(frames, greys)) == 1
+    )
 
 
 def test_unknown_detector_is_refused_naming_the_allowed_ones():
@@ -160,7 +171,9 @@ def test_haar_without_cv2_data_uses_the_distribution_folders(distro_opencv, monk
     with pytest.raises(ModelError) as error:
         create_detector("haar")
     message = str(error.value)
-    assert str(tmp_path / "absent") in message and str(system) in message and "opencv-data" in message
+    assert (
+        str(tmp_path / "absent") in message and str(system) in message and "opencv-data" in message
+    )
     assert "\n" not in message
     system.mkdir()
     shutil.copy(REAL_CASCADE, system / detection.HAAR_CASCADE)
@@ -175,7 +188,8 @@ def test_pipeline_and_run_start_with_the_distribution_opencv(tmp_path):
         "from fer_ros.pipeline import Pipeline\n"
         "from fer_ros.ros.parameters import check_parameter_changes\n"
         "from fer_ros.settings import PipelineSettings\n"
-        "settings, _ = check_parameter_changes(PipelineSettings(), {}, startup=True)  # as the node starts\n"
+        "settings, _ = check_parameter_changes(PipelineSettings(), {}, startup=True)  # as the "
+        "node starts\n"
         "Pipeline(settings)\n"
         "from fer_ros import cli\n"
         "sys.exit(cli.main(['run']))\n"
@@ -192,7 +206,11 @@ def test_frame_box_properties():
     from hypothesis import strategies as st
 
     @given(
-        st.floats(-200, 800), st.floats(-200, 800), st.floats(4, 400), st.floats(4, 400), st.floats(-0.5, 1.0)
+        st.floats(-200, 800),
+        st.floats(-200, 800),
+        st.floats(4, 400),
+        st.floats(4, 400),
+        st.floats(-0.5, 1.0),
     )
     def check(x, y, w, h, margin):
         fx, fy, fw, fh = frame_box((x, y, w, h), margin)

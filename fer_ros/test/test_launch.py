@@ -1,4 +1,6 @@
-"""fer.launch.py imports and builds its launch description for every platform (needs ROS 2 launch)."""
+"""fer.launch.py imports and builds its launch description for every platform (needs ROS 2
+launch).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +10,19 @@ from pathlib import Path
 import pytest
 
 # `launch.actions`, not `launch`: fer_ros/launch/ looks like a namespace package named launch.
-pytest.importorskip("launch.actions", reason="ROS 2 `launch` is not installed (source a ROS 2 workspace)")
+pytest.importorskip(
+    "launch.actions", reason="ROS 2 `launch` is not installed (source a ROS 2 workspace)"
+)
 pytest.importorskip("launch_ros", reason="ROS 2 `launch_ros` is not installed")
 yaml = pytest.importorskip("yaml", reason="PyYAML comes with ROS 2 launch")
 
 from fer_ros.ros.parameters import ALL_SETTINGS  # noqa: E402
 from launch import LaunchContext  # noqa: E402
 from launch.actions import DeclareLaunchArgument  # noqa: E402
-from launch.utilities import normalize_to_list_of_substitutions, perform_substitutions  # noqa: E402
+from launch.utilities import (  # noqa: E402
+    normalize_to_list_of_substitutions,
+    perform_substitutions,
+)
 from launch_ros.actions import Node  # noqa: E402
 
 LAUNCH_FILE = Path(__file__).resolve().parents[1] / "launch" / "fer.launch.py"
@@ -41,8 +48,18 @@ def _context(module, **overrides):
 
 def test_declares_every_documented_argument(module):
     _, names = _context(module)
-    assert {"platform", "image_topic", "namespace", "params_file", "use_camera", "camera_package",
-            "camera_executable", "rviz", "use_sim_time", "log_level"} <= names
+    assert {
+        "platform",
+        "image_topic",
+        "namespace",
+        "params_file",
+        "use_camera",
+        "camera_package",
+        "camera_executable",
+        "rviz",
+        "use_sim_time",
+        "log_level",
+    } <= names
 
 
 @pytest.mark.parametrize("platform", ["desktop", "pi", "jetson"])
@@ -51,7 +68,9 @@ def test_each_platform_builds_nodes_with_its_config(module, platform, tmp_path):
     extra.write_text("/**:\n  ros__parameters:\n    max_rate_hz: 3.0\n")
     context, _ = _context(module, platform=platform, params_file=str(extra))
     actions = module._actions(context)
-    assert all(isinstance(a, Node) for a in actions) and len(actions) == 3  # camera, fer_node, rviz
+    assert (
+        all(isinstance(a, Node) for a in actions) and len(actions) == 3
+    )  # camera, fer_node, rviz
     files = module.parameter_files(platform, str(extra))
     assert Path(files[0]).name == f"{platform}.yaml" and files[1] == str(extra)
     params = yaml.safe_load(Path(files[0]).read_text())["/**"]["ros__parameters"]
@@ -59,7 +78,9 @@ def test_each_platform_builds_nodes_with_its_config(module, platform, tmp_path):
     assert set(params) <= set(known), set(params) - set(known)
     for name, value in params.items():  # each value has the parameter's declared type
         spec = known[name]
-        assert isinstance(value, spec.type) and not (spec.type is int and isinstance(value, bool)), name
+        assert isinstance(value, spec.type) and not (
+            spec.type is int and isinstance(value, bool)
+        ), name
 
 
 def test_unknown_platform_is_rejected_with_the_choices(module):
@@ -80,6 +101,7 @@ def test_platform_shortcuts_include_the_main_launch_file(platform):
     (include,) = mod.generate_launch_description().entities
     assert isinstance(include, IncludeLaunchDescription)
     context = LaunchContext()
+
     def text(value):
         return perform_substitutions(context, normalize_to_list_of_substitutions(value))
 

@@ -1,4 +1,6 @@
-"""fer.launch.py's arguments, as computed without ROS 2 launch: parameter files, --ros-args, RViz."""
+"""fer.launch.py's arguments, as computed without ROS 2 launch: parameter files, --ros-args,
+RViz.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +10,14 @@ import pytest
 from fer_ros.ros.launch_support import node_arguments, parameter_files, rviz_config
 
 
-@pytest.mark.parametrize("namespace, topic", [("fer", "/fer/image_annotated"),
-                                               ("/robot1/faces/", "/robot1/faces/image_annotated"),
-                                               ("", "/image_annotated")])
+@pytest.mark.parametrize(
+    "namespace, topic",
+    [
+        ("fer", "/fer/image_annotated"),
+        ("/robot1/faces/", "/robot1/faces/image_annotated"),
+        ("", "/image_annotated"),
+    ],
+)
 def test_rviz_shows_the_annotated_image_of_the_launch_namespace(namespace, topic):
     path = Path(rviz_config(namespace))
     try:
@@ -24,7 +31,9 @@ def test_rviz_shows_the_annotated_image_of_the_launch_namespace(namespace, topic
 
 def test_log_level_becomes_ros_args_and_bad_levels_are_refused():
     assert node_arguments("DEBUG") == ["--ros-args", "--log-level", "debug"]
-    with pytest.raises(ValueError, match="log_level:=loud is not one of: debug, info, warn, error, fatal"):
+    with pytest.raises(
+        ValueError, match="log_level:=loud is not one of: debug, info, warn, error, fatal"
+    ):
         node_arguments("loud")
 
 

@@ -17,7 +17,13 @@ import numpy as np
 import pytest
 from fer_ros.classifier import Classifier, choose_providers
 from fer_ros.errors import ModelError
-from fer_ros.model_metadata import FER2013_LABELS, KEY_INPUT_SIZE, KEY_LABELS, KEY_PREPROCESSING, ModelInfo
+from fer_ros.model_metadata import (
+    FER2013_LABELS,
+    KEY_INPUT_SIZE,
+    KEY_LABELS,
+    KEY_PREPROCESSING,
+    ModelInfo,
+)
 from fer_ros.pipeline import Pipeline
 from fer_ros.settings import PipelineSettings
 from onnx import TensorProto, helper, numpy_helper
@@ -72,14 +78,19 @@ BROKEN = {
     "folder.onnx": (lambda p: (p.mkdir(), p)[1], "is a directory"),
     "empty.onnx": (lambda p: (p.write_bytes(b""), p)[1], "file is empty"),
     "truncated.onnx": (_truncated, "cannot load this model"),
-    "text.onnx": (lambda p: (p.write_text("name,value\nnot,onnx\n"), p)[1], "cannot load this model"),
+    "text.onnx": (
+        lambda p: (p.write_text("name,value\nnot,onnx\n"), p)[1],
+        "cannot load this model",
+    ),
     "no_metadata.onnx": (lambda p: linear_softmax_model(p, metadata=None), "not a fer_ros model"),
     "labels_not_json.onnx": (
         lambda p: linear_softmax_model(p, metadata=_with(**{KEY_LABELS: "[angry, happy"})),
         "fer_ros.labels is not JSON",
     ),
     "labels_vs_output.onnx": (
-        lambda p: linear_softmax_model(p, metadata=_with(**{KEY_LABELS: json.dumps(["happy", "sad"])})),
+        lambda p: linear_softmax_model(
+            p, metadata=_with(**{KEY_LABELS: json.dumps(["happy", "sad"])})
+        ),
         "2 labels",
     ),
     "unknown_mode.onnx": (
@@ -149,5 +160,6 @@ def test_unavailable_provider_falls_back_with_a_warning_naming_both(tmp_path, ca
     with caplog.at_level(logging.WARNING, logger="fer_ros.classifier"):
         assert choose_providers([missing]) == ["CPUExecutionProvider"]  # nothing left: CPU
     assert (
-        f"{missing} is not available" in caplog.text and "falling back to CPUExecutionProvider" in caplog.text
+        f"{missing} is not available" in caplog.text
+        and "falling back to CPUExecutionProvider" in caplog.text
     )

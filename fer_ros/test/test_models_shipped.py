@@ -31,7 +31,9 @@ def test_card_files_and_metadata(model):
     assert predictor.info.labels == FER2013_LABELS
     assert card["labels"] == list(FER2013_LABELS)
     assert model.stat().st_size == card["bytes"] and card["bytes"] < 5_000_000
-    assert float(predictor.info.extra[KEY_ACCURACY]) == pytest.approx(card["private_test_accuracy"], abs=1e-4)
+    assert float(predictor.info.extra[KEY_ACCURACY]) == pytest.approx(
+        card["private_test_accuracy"], abs=1e-4
+    )
 
 
 @pytest.mark.slow

@@ -53,7 +53,13 @@ def test_msg_files_parse_with_class_name_constants():
     assert {c[0]: c[2] for c in constants} == {name.upper(): name for name in LABELS}
     names = [f[0] for f in fields]
     assert names == [
-        "id", "roi", "detection_confidence", "expression", "confidence", "labels", "probabilities"
+        "id",
+        "roi",
+        "detection_confidence",
+        "expression",
+        "confidence",
+        "labels",
+        "probabilities",
     ]
     array = get_types_from_msg(defs[ARRAY_MSG], ARRAY_MSG)[ARRAY_MSG]
     assert [f[0] for f in array[1]] == ["header", "image_width", "image_height", "faces"]
@@ -74,7 +80,12 @@ def test_expressions_message_fills_every_field(typestore):
     for field in dataclasses.fields(face):
         assert getattr(face, field.name) is not None, field.name
     assert face.id == "3" and isinstance(face.id, str)
-    assert (face.roi.x_offset, face.roi.y_offset, face.roi.width, face.roi.height) == (10, 20, 64, 64)
+    assert (face.roi.x_offset, face.roi.y_offset, face.roi.width, face.roi.height) == (
+        10,
+        20,
+        64,
+        64,
+    )
     assert face.roi.do_rectify is False
     assert face.expression == "happy" and face.labels == list(LABELS)
     assert isinstance(face.detection_confidence, float) and isinstance(face.confidence, float)
@@ -116,5 +127,8 @@ def test_roi_is_the_box_clipped_to_the_image(typestore, box, roi):
     msg = expressions_message(rosbags_kit(typestore), _header(typestore), result)
     got = msg.faces[0].roi
     assert (got.x_offset, got.y_offset, got.width, got.height) == roi
-    assert got.x_offset + got.width <= msg.image_width and got.y_offset + got.height <= msg.image_height
+    assert (
+        got.x_offset + got.width <= msg.image_width
+        and got.y_offset + got.height <= msg.image_height
+    )
     typestore.serialize_cdr(msg, ARRAY_MSG)  # unsigned fields accept it

@@ -1,4 +1,6 @@
-"""The node in-process with rclpy: images with real faces in, expressions out (skips without ROS 2)."""
+"""The node in-process with rclpy: images with real faces in, expressions out (skips without ROS
+2).
+"""
 
 from __future__ import annotations
 
@@ -64,9 +66,13 @@ def test_node_publishes_expressions_with_source_stamps(ros_context, tmp_path, fa
     from fer_ros.ros.node import FerNode
 
     model = tiny_model(tmp_path / "tiny.onnx")
-    node = FerNode(context=ros_context, parameter_overrides=[
-        Parameter("model", value=str(model)), Parameter("tracking", value=False),
-    ])
+    node = FerNode(
+        context=ros_context,
+        parameter_overrides=[
+            Parameter("model", value=str(model)),
+            Parameter("tracking", value=False),
+        ],
+    )
     helper = rclpy.create_node("fer_test_helper", context=ros_context)
     received = []
     helper.create_subscription(FaceExpressionArray, "expressions", received.append, 10)
@@ -75,8 +81,12 @@ def test_node_publishes_expressions_with_source_stamps(ros_context, tmp_path, fa
     executor.add_node(node)
     executor.add_node(helper)
     try:
-        _spin_until(executor, lambda: pub.get_subscription_count() > 0 and helper.count_publishers(
-            "expressions") > 0)
+        _spin_until(
+            executor,
+            lambda: (
+                pub.get_subscription_count() > 0 and helper.count_publishers("expressions") > 0
+            ),
+        )
         frames = [face_frame(f) for f in faces] + [np.full((240, 320, 3), 128, np.uint8)]
         sent = []
         for i, frame in enumerate(frames):
@@ -89,13 +99,22 @@ def test_node_publishes_expressions_with_source_stamps(ros_context, tmp_path, fa
             _spin_until(executor, lambda n=count: len(received) > n, timeout=10.0)
         assert node._stats.rejected == 1
         by_stamp = {m.header.stamp.sec: m for m in received}
-        assert set(by_stamp) == set(sent), "one expressions message per processed frame, with its stamp"
+        assert set(by_stamp) == set(sent), (
+            "one expressions message per processed frame, with its stamp"
+        )
         assert [len(by_stamp[s].faces) for s in sent] == [1, 1, 1, 0]
         face = by_stamp[1000].faces[0]
         assert by_stamp[1000].header.frame_id == "cam"
         assert list(face.labels)[int(np.argmax(face.probabilities))] == face.expression
-        assert face.expression in (face.ANGRY, face.DISGUST, face.FEAR, face.HAPPY, face.SAD, face.SURPRISE,
-                                   face.NEUTRAL)
+        assert face.expression in (
+            face.ANGRY,
+            face.DISGUST,
+            face.FEAR,
+            face.HAPPY,
+            face.SAD,
+            face.SURPRISE,
+            face.NEUTRAL,
+        )
     finally:
         executor.shutdown()
         node.destroy_node()
@@ -109,10 +128,12 @@ def _malformed(kind: str, frame: np.ndarray, stamp_sec: int):
     if kind.startswith("jpeg_") or kind.startswith("png_"):
         msg = CompressedImage(format=kind.split("_")[0])
         jpeg = cv2.imencode(".jpg", frame)[1].tobytes()
-        msg.data = {"jpeg_garbage": b"\xff\xd8\xff garbage \xff\xd9",
-                    "jpeg_truncated": jpeg[: len(jpeg) // 2],
-                    "png_bomb": png_declaring(50000, 50000),
-                    "png_is_jpeg": jpeg}[kind]
+        msg.data = {
+            "jpeg_garbage": b"\xff\xd8\xff garbage \xff\xd9",
+            "jpeg_truncated": jpeg[: len(jpeg) // 2],
+            "png_bomb": png_declaring(50000, 50000),
+            "png_is_jpeg": jpeg,
+        }[kind]
     else:
         msg = _image(frame, stamp_sec)
         if kind == "short_step":
@@ -128,17 +149,29 @@ def _malformed(kind: str, frame: np.ndarray, stamp_sec: int):
 
 
 @pytest.mark.parametrize("input_type", ["raw", "compressed"])
-def test_malformed_images_are_counted_and_the_node_keeps_publishing(ros_context, tmp_path, faces, input_type):
-    """Each kind of malformed message between good frames: rejected, counted in diagnostics, nothing lost."""
+def test_malformed_images_are_counted_and_the_node_keeps_publishing(
+    ros_context, tmp_path, faces, input_type
+):
+    """Each kind of malformed message between good frames: rejected, counted in diagnostics,
+    nothing lost.
+    """
     from fer_ros.ros.node import FerNode
     from sensor_msgs.msg import CompressedImage
 
     compressed = input_type == "compressed"
-    kinds = ["jpeg_garbage", "jpeg_truncated", "png_bomb", "png_is_jpeg"] if compressed else [
-        "short_step", "huge", "empty", "encoding"]
-    node = FerNode(context=ros_context, parameter_overrides=[
-        Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx"))), Parameter("tracking", value=False),
-        Parameter("input_type", value=input_type)])
+    kinds = (
+        ["jpeg_garbage", "jpeg_truncated", "png_bomb", "png_is_jpeg"]
+        if compressed
+        else ["short_step", "huge", "empty", "encoding"]
+    )
+    node = FerNode(
+        context=ros_context,
+        parameter_overrides=[
+            Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx"))),
+            Parameter("tracking", value=False),
+            Parameter("input_type", value=input_type),
+        ],
+    )
     helper = rclpy.create_node("fer_test_helper", context=ros_context)
     received = []
     helper.create_subscription(FaceExpressionArray, "expressions", received.append, 10)
@@ -166,7 +199,9 @@ def test_malformed_images_are_counted_and_the_node_keeps_publishing(ros_context,
         assert node._stats.rejected == len(kinds) and node._stats.errors == 0
         assert [m.header.stamp.sec for m in received] == good
         values = dict(node._stats.report()[2])
-        assert values["frames_rejected"] == str(len(kinds)) and values["frames_processed"] == str(len(kinds))
+        assert values["frames_rejected"] == str(len(kinds)) and values["frames_processed"] == str(
+            len(kinds)
+        )
         assert node._worker.thread.is_alive()
     finally:
         executor.shutdown()
@@ -180,9 +215,12 @@ def test_parameter_changes_are_validated(ros_context, tmp_path):
     model = tiny_model(tmp_path / "tiny.onnx")
     node = FerNode(context=ros_context, parameter_overrides=[Parameter("model", value=str(model))])
     try:
-        ok = node.set_parameters([
-            Parameter("max_rate_hz", value=5.0), Parameter("detection_width", value=480),
-        ])
+        ok = node.set_parameters(
+            [
+                Parameter("max_rate_hz", value=5.0),
+                Parameter("detection_width", value=480),
+            ]
+        )
         assert all(r.successful for r in ok)
         assert node._worker.max_rate_hz == 5.0 and node._pipeline.settings.detection_width == 480
         bad = node.set_parameters([Parameter("detection_width", value=-3)])[0]
@@ -218,7 +256,9 @@ def _in_effect(node, name: str):
 
 
 def test_every_parameter_rejects_bad_values_and_keeps_its_value(ros_context, tmp_path):
-    """Out of range on each bounded side, NaN, unknown choices, and every wrong type, for every parameter."""
+    """Out of range on each bounded side, NaN, unknown choices, and every wrong type, for every
+    parameter.
+    """
     from fer_ros.ros.node import _PARAMETER_TYPES, FerNode
     from fer_ros.ros.parameters import ALL_SETTINGS, READ_ONLY
 
@@ -234,9 +274,11 @@ def test_every_parameter_rejects_bad_values_and_keeps_its_value(ros_context, tmp
                 assert not result.successful, case
                 if spec.name in READ_ONLY:
                     assert "read-only" in result.reason, case
-                else:  # ours ("allowed: int in [1, 256]") or rclpy's range check ("Min: 1, Max: 256")
+                # ours ("allowed: int in [1, 256]") or rclpy's range check ("Min: 1, Max: 256")
+                else:
                     assert f"allowed: {spec.allowed()}" in result.reason or (
-                        f"Min: {spec.type(spec.min)}, Max: {spec.type(spec.max)}" in result.reason), case
+                        f"Min: {spec.type(spec.min)}, Max: {spec.type(spec.max)}" in result.reason
+                    ), case
                 assert node.get_parameter(spec.name).value == before, case
                 assert node.describe_parameter(spec.name).type == _PARAMETER_TYPES[spec.type], case
                 assert _in_effect(node, spec.name) == in_effect, case
@@ -255,13 +297,24 @@ def test_bad_start_up_value_fails_naming_the_parameter(ros_context, tmp_path):
     from rclpy.exceptions import ParameterException
 
     model = str(tiny_model(tmp_path / "tiny.onnx"))
-    with pytest.raises(SettingsError, match=r"face_margin=0 is an integer, not a double \(write 0.0\)"):
-        FerNode(context=ros_context, parameter_overrides=[
-            Parameter("model", value=model), Parameter("face_margin", value=0)])
+    with pytest.raises(
+        SettingsError, match=r"face_margin=0 is an integer, not a double \(write 0.0\)"
+    ):
+        FerNode(
+            context=ros_context,
+            parameter_overrides=[
+                Parameter("model", value=model),
+                Parameter("face_margin", value=0),
+            ],
+        )
     # rclpy checks the descriptor's range itself while declaring (main() prints it and exits 2)
-    with pytest.raises(ParameterException, match=r"max_faces out of range. Min: 1, Max: 256, value: 0"):
-        FerNode(context=ros_context, parameter_overrides=[
-            Parameter("model", value=model), Parameter("max_faces", value=0)])
+    with pytest.raises(
+        ParameterException, match=r"max_faces out of range. Min: 1, Max: 256, value: 0"
+    ):
+        FerNode(
+            context=ros_context,
+            parameter_overrides=[Parameter("model", value=model), Parameter("max_faces", value=0)],
+        )
 
 
 def test_missing_model_fails_at_start_naming_the_file(ros_context, tmp_path):
@@ -276,8 +329,10 @@ def test_missing_model_fails_at_start_naming_the_file(ros_context, tmp_path):
 def test_worker_stops_cleanly(ros_context, tmp_path):
     from fer_ros.ros.node import FerNode
 
-    node = FerNode(context=ros_context, parameter_overrides=[
-        Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx")))])
+    node = FerNode(
+        context=ros_context,
+        parameter_overrides=[Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx")))],
+    )
     worker = node._worker.thread
     node.destroy_node()
     assert not worker.is_alive()
@@ -300,8 +355,10 @@ def _stamped(frame, node):
 def test_enable_false_drops_the_subscription_and_true_brings_it_back(ros_context, tmp_path, faces):
     from fer_ros.ros.node import FerNode
 
-    node = FerNode(context=ros_context, parameter_overrides=[
-        Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx")))])
+    node = FerNode(
+        context=ros_context,
+        parameter_overrides=[Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx")))],
+    )
     helper, executor = _graph(ros_context, node)
     received = []
     helper.create_subscription(FaceExpressionArray, "expressions", received.append, 10)
@@ -331,13 +388,20 @@ def test_enable_false_drops_the_subscription_and_true_brings_it_back(ros_context
 
 
 def test_a_model_change_returns_at_once_and_expressions_keep_flowing(ros_context, tmp_path, faces):
-    """The new model loads in the background (here slowed to 1.5 s); frames keep being published."""
+    """The new model loads in the background (here slowed to 1.5 s); frames keep being
+    published.
+    """
     from fer_ros.pipeline import Pipeline
     from fer_ros.ros.node import FerNode
 
     first, second = tiny_model(tmp_path / "first.onnx"), tiny_model(tmp_path / "second.onnx")
-    node = FerNode(context=ros_context, parameter_overrides=[
-        Parameter("model", value=str(first)), Parameter("tracking", value=False)])
+    node = FerNode(
+        context=ros_context,
+        parameter_overrides=[
+            Parameter("model", value=str(first)),
+            Parameter("tracking", value=False),
+        ],
+    )
     real_prepare = Pipeline.prepare
 
     def slow_prepare(self, settings):
@@ -356,7 +420,9 @@ def test_a_model_change_returns_at_once_and_expressions_keep_flowing(ros_context
         Pipeline.prepare = slow_prepare
         start = time.monotonic()
         result = node.set_parameters([Parameter("model", value=str(second))])[0]
-        assert result.successful and time.monotonic() - start < 0.5, "the parameter call does not wait"
+        assert result.successful and time.monotonic() - start < 0.5, (
+            "the parameter call does not wait"
+        )
         assert node._pipeline.classifier.path == first  # still the running model
         deadline = time.monotonic() + 10.0
         while time.monotonic() < deadline and node._pipeline.classifier.path != second:
@@ -373,7 +439,9 @@ def test_a_model_change_returns_at_once_and_expressions_keep_flowing(ros_context
         node.destroy_node()
 
 
-def test_a_failed_background_load_keeps_the_model_and_sets_the_parameter_back(ros_context, tmp_path):
+def test_a_failed_background_load_keeps_the_model_and_sets_the_parameter_back(
+    ros_context, tmp_path
+):
     from fer_ros.ros.node import FerNode
 
     model = tiny_model(tmp_path / "tiny.onnx")
@@ -383,7 +451,9 @@ def test_a_failed_background_load_keeps_the_model_and_sets_the_parameter_back(ro
     executor = MultiThreadedExecutor(context=ros_context)
     executor.add_node(node)
     try:
-        assert node.set_parameters([Parameter("model", value=str(corrupt))])[0].successful  # file exists
+        assert node.set_parameters([Parameter("model", value=str(corrupt))])[
+            0
+        ].successful  # file exists
         assert node._switcher.wait(timeout=10.0)
         _spin_until(executor, lambda: node.get_parameter("model").value == str(model), timeout=5.0)
         assert node._pipeline.classifier.path == model
@@ -402,9 +472,13 @@ def test_library_warnings_and_image_age_reach_ros(ros_context, tmp_path, faces):
     helper = rclpy.create_node("fer_test_rosout", context=ros_context)
     logs = []
     helper.create_subscription(Log, "/rosout", logs.append, 100)
-    node = FerNode(context=ros_context, parameter_overrides=[
-        Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx"))),
-        Parameter("providers", value=["CPUExecutionProvider"])])
+    node = FerNode(
+        context=ros_context,
+        parameter_overrides=[
+            Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx"))),
+            Parameter("providers", value=["CPUExecutionProvider"]),
+        ],
+    )
     executor = MultiThreadedExecutor(context=ros_context)
     executor.add_node(node)
     executor.add_node(helper)
@@ -416,7 +490,9 @@ def test_library_warnings_and_image_age_reach_ros(ros_context, tmp_path, faces):
             _spin_until(executor, lambda: False, timeout=0.05)
         _spin_until(executor, lambda: node._stats.processed > 0)
         # This onnxruntime has no CUDA: the fallback warning comes from the library's logger.
-        node.set_parameters([Parameter("providers", value=["CUDAExecutionProvider", "CPUExecutionProvider"])])
+        node.set_parameters(
+            [Parameter("providers", value=["CUDAExecutionProvider", "CPUExecutionProvider"])]
+        )
         node._switcher.wait(timeout=10.0)
         fallback = "CUDAExecutionProvider is not available"
         _spin_until(executor, lambda: any(fallback in m.msg for m in logs), timeout=5.0)

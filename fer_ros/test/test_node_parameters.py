@@ -1,4 +1,5 @@
-"""Every node parameter rejects out-of-range and ill-typed values, naming what is allowed (no ROS needed).
+"""Every node parameter rejects out-of-range and ill-typed values, naming what is allowed (no ROS
+needed).
 
 The node checks every parameter change with ``check_parameter_changes`` before
 applying anything; ``test_node.py`` tries the same values on a running rclpy node.
@@ -12,7 +13,9 @@ from fer_ros.ros.parameters import ALL_SETTINGS, ALL_SPECS, READ_ONLY, check_par
 from fer_ros.settings import PipelineSettings
 from ros_fixtures import bad_parameter_values
 
-CASES = [(spec.name, what, value) for spec in ALL_SETTINGS for what, value in bad_parameter_values(spec)]
+CASES = [
+    (spec.name, what, value) for spec in ALL_SETTINGS for what, value in bad_parameter_values(spec)
+]
 
 
 def test_every_parameter_gets_out_of_range_and_ill_typed_values():
@@ -34,7 +37,9 @@ def test_bad_value_is_rejected_naming_what_is_allowed(name, what, value):
     message = str(info.value)
     assert name in message and f"allowed: {spec.allowed()}" in message, message
     if spec.min is not None and spec.max is not None:
-        assert "[" in spec.allowed() and "]" in spec.allowed()  # the range itself: "int in [1, 256]"
+        assert (
+            "[" in spec.allowed() and "]" in spec.allowed()
+        )  # the range itself: "int in [1, 256]"
 
 
 @pytest.mark.parametrize("name, what, value", CASES, ids=[f"{n}-{w}" for n, w, _ in CASES])
@@ -53,8 +58,9 @@ def test_read_only_parameters_are_rejected_after_start_up(name):
     spec = ALL_SPECS[name]
     with pytest.raises(SettingsError, match=f"{name} is read-only: set it at start-up"):
         check_parameter_changes(PipelineSettings(), {name: spec.choices[-1]})
-    assert check_parameter_changes(PipelineSettings(), {name: spec.choices[-1]}, startup=True)[1] == {
-        name: spec.choices[-1]}
+    assert check_parameter_changes(PipelineSettings(), {name: spec.choices[-1]}, startup=True)[
+        1
+    ] == {name: spec.choices[-1]}
 
 
 @pytest.mark.parametrize("spec", ALL_SETTINGS, ids=[s.name for s in ALL_SETTINGS])
@@ -65,7 +71,9 @@ def test_defaults_and_range_ends_are_accepted(spec):
     if spec.max is not None:
         values.append(spec.type(spec.max))
     for value in values:
-        settings, node = check_parameter_changes(PipelineSettings(), {spec.name: value}, startup=True)
+        settings, node = check_parameter_changes(
+            PipelineSettings(), {spec.name: value}, startup=True
+        )
         if spec.name in node:
             assert node[spec.name] == value
         else:
@@ -74,11 +82,16 @@ def test_defaults_and_range_ends_are_accepted(spec):
 
 
 def test_int_for_a_double_parameter_says_how_to_write_it():
-    with pytest.raises(SettingsError, match=r"smoothing_alpha=1 is an integer, not a double \(write 1.0\); "
-                                            r"allowed: float in \[0.01, 1\]"):
+    with pytest.raises(
+        SettingsError,
+        match=r"smoothing_alpha=1 is an integer, not a double \(write 1.0\); "
+        r"allowed: float in \[0.01, 1\]",
+    ):
         check_parameter_changes(PipelineSettings(), {"smoothing_alpha": 1})
 
 
 def test_unset_parameter_is_rejected():
-    with pytest.raises(SettingsError, match="max_faces cannot be unset; allowed: int in \\[1, 256\\]"):
+    with pytest.raises(
+        SettingsError, match="max_faces cannot be unset; allowed: int in \\[1, 256\\]"
+    ):
         check_parameter_changes(PipelineSettings(), {"max_faces": None})

@@ -22,8 +22,13 @@ def test_every_parameter_is_documented_with_its_range():
 
 @pytest.mark.parametrize(
     "name, value, expected",
-    [("max_rate_hz", 5, 5.0), ("max_rate_hz", 0.0, 0.0), ("input_type", "compressed", "compressed"),
-     ("reliability", "reliable", "reliable"), ("publish_annotated", False, False)],
+    [
+        ("max_rate_hz", 5, 5.0),
+        ("max_rate_hz", 0.0, 0.0),
+        ("input_type", "compressed", "compressed"),
+        ("reliability", "reliable", "reliable"),
+        ("publish_annotated", False, False),
+    ],
 )
 def test_valid_node_settings(name, value, expected):
     assert validate_node_setting(name, value) == expected
@@ -31,10 +36,13 @@ def test_valid_node_settings(name, value, expected):
 
 @pytest.mark.parametrize(
     "name, value, allowed",
-    [("max_rate_hz", -1.0, "float in [0, 1000]"), ("max_rate_hz", "fast", "float in [0, 1000]"),
-     ("input_type", "theora", "one of raw, compressed"),
-     ("reliability", "sometimes", "best_effort, reliable"),
-     ("publish_annotated", 1, "a bool")],
+    [
+        ("max_rate_hz", -1.0, "float in [0, 1000]"),
+        ("max_rate_hz", "fast", "float in [0, 1000]"),
+        ("input_type", "theora", "one of raw, compressed"),
+        ("reliability", "sometimes", "best_effort, reliable"),
+        ("publish_annotated", 1, "a bool"),
+    ],
 )
 def test_invalid_node_settings_say_what_is_allowed(name, value, allowed):
     with pytest.raises(SettingsError, match=name) as info:
@@ -69,7 +77,11 @@ def test_node_stats_report():
     assert 10.0 <= float(values["latency_p50_ms"]) <= float(values["latency_p95_ms"]) <= 14.0
     stats.frame_rejected()
     level, summary, values = stats.report(now=101.1)
-    assert level == WARN and "1 frame(s) rejected" in summary and dict(values)["frames_rejected"] == "1"
+    assert (
+        level == WARN
+        and "1 frame(s) rejected" in summary
+        and dict(values)["frames_rejected"] == "1"
+    )
     level, _, _ = stats.report(now=101.2)  # nothing new rejected since the last report
     assert level == OK
 
@@ -77,7 +89,9 @@ def test_node_stats_report():
 @pytest.mark.parametrize("platform", ["desktop", "pi", "jetson"])
 def test_platform_configs_hold_valid_parameters(platform):
     """Every value in config/<platform>.yaml passes the node's checks with the declared type."""
-    ruamel_yaml = pytest.importorskip("ruamel.yaml", reason="ruamel.yaml comes with rosbags (dev extra)")
+    ruamel_yaml = pytest.importorskip(
+        "ruamel.yaml", reason="ruamel.yaml comes with rosbags (dev extra)"
+    )
     from fer_ros.resources import config_file
     from fer_ros.settings import SPECS, PipelineSettings
 
@@ -87,7 +101,9 @@ def test_platform_configs_hold_valid_parameters(platform):
     assert set(params) <= set(known), set(params) - set(known)
     for name, value in params.items():
         spec = known[name]
-        assert isinstance(value, spec.type) and not (spec.type is int and isinstance(value, bool)), name
+        assert isinstance(value, spec.type) and not (
+            spec.type is int and isinstance(value, bool)
+        ), name
         if name in NODE_SPECS:
             validate_node_setting(name, value)
     PipelineSettings.from_mapping({k: v for k, v in params.items() if k in SPECS})
@@ -105,7 +121,9 @@ def test_ros_docs_list_every_parameter():
 
 
 def test_image_age_percentiles_and_the_disabled_state():
-    """Diagnostics report how old each published picture was (now - header.stamp), beside latency."""
+    """Diagnostics report how old each published picture was (now - header.stamp), beside
+    latency.
+    """
     stats = NodeStats()
     for i in range(20):
         stats.frame_received(200.0 + i, replaced_pending=False)
@@ -114,5 +132,7 @@ def test_image_age_percentiles_and_the_disabled_state():
     values = dict(stats.report(now=220.0)[2])
     assert 55.0 <= float(values["image_age_p50_ms"]) <= 65.0
     assert float(values["image_age_p50_ms"]) <= float(values["image_age_p95_ms"]) <= 70.0
-    level, summary, _ = stats.report(now=400.0, disabled=True)  # long without images, but switched off
+    level, summary, _ = stats.report(
+        now=400.0, disabled=True
+    )  # long without images, but switched off
     assert level == OK and "disabled" in summary

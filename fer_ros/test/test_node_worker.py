@@ -1,4 +1,6 @@
-"""The node's frame worker without ROS: any failure on one frame is counted and logged, the thread goes on."""
+"""The node's frame worker without ROS: any failure on one frame is counted and logged, the thread
+goes on.
+"""
 
 from __future__ import annotations
 
@@ -64,19 +66,39 @@ def worker_parts():
 
 def test_every_kind_of_failure_is_counted_logged_and_the_next_frames_are_processed(worker_parts):
     worker, stats, recorder, warnings, errors = worker_parts
-    kinds = ["good", "corrupt", "good", "runtime", "cv2", "good", "value", "key", "memory", "zero", "corrupt",
-             "good", "good"]
+    kinds = [
+        "good",
+        "corrupt",
+        "good",
+        "runtime",
+        "cv2",
+        "good",
+        "value",
+        "key",
+        "memory",
+        "zero",
+        "corrupt",
+        "good",
+        "good",
+    ]
     for index, kind in enumerate(kinds):
         worker.submit((index, kind))
         # one at a time (the worker keeps only the newest frame): wait until this one is handled
-        assert _wait_until(lambda n=index + 1: len(recorder.processed) + stats.rejected + stats.errors == n)
+        assert _wait_until(
+            lambda n=index + 1: len(recorder.processed) + stats.rejected + stats.errors == n
+        )
     assert recorder.processed == [i for i, k in enumerate(kinds) if k == "good"]
     assert stats.rejected == 2 and stats.errors == 6 and stats.received == len(kinds)
     assert worker.thread.is_alive()
-    assert len(warnings) == 2 and all(w.startswith("frame skipped: corrupt jpeg data") for w in warnings)
+    assert len(warnings) == 2 and all(
+        w.startswith("frame skipped: corrupt jpeg data") for w in warnings
+    )
     assert len(errors) == 6 and all(e.startswith("frame processing failed: ") for e in errors)
     assert errors[0] == "frame processing failed: RuntimeError: onnxruntime failed"
-    assert errors[1].startswith("frame processing failed: cv2.error: OpenCV") and "\n" not in errors[1]
+    assert (
+        errors[1].startswith("frame processing failed: cv2.error: OpenCV")
+        and "\n" not in errors[1]
+    )
     assert errors[4] == "frame processing failed: MemoryError"
     report = dict(stats.report()[2])
     assert report["frames_rejected"] == "2" and report["processing_errors"] == "6"
@@ -94,7 +116,9 @@ def test_a_failing_logger_does_not_end_the_worker():
         for index, kind in enumerate(["corrupt", "runtime", "good"]):
             worker.submit((index, kind))
             handled = index + 1
-            assert _wait_until(lambda n=handled: stats.rejected + stats.errors + len(recorder.processed) == n)
+            assert _wait_until(
+                lambda n=handled: stats.rejected + stats.errors + len(recorder.processed) == n
+            )
         assert recorder.processed == [2] and worker.thread.is_alive()
     finally:
         worker.stop()
@@ -102,7 +126,9 @@ def test_a_failing_logger_does_not_end_the_worker():
 
 def test_failures_while_shutting_down_are_not_counted():
     stats, recorder, errors = NodeStats(), Recorder(), []
-    worker = FrameWorker(recorder, stats, warn=errors.append, error=errors.append, shutting_down=lambda: True)
+    worker = FrameWorker(
+        recorder, stats, warn=errors.append, error=errors.append, shutting_down=lambda: True
+    )
     worker.run_one((0, "runtime"), 0.0)
     assert stats.errors == 0 and errors == []
     worker.run_one((1, "corrupt"), 0.0)  # bad data is still bad data

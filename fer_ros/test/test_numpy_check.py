@@ -31,15 +31,23 @@ def test_other_import_errors_are_left_alone():
 
 @pytest.mark.skipif(not NUMPY2, reason="the clash needs NumPy 2 installed")
 def test_fer_node_exits_2_with_one_fatal_line(tmp_path):
-    """A cv2 that fails as a NumPy-1 build does under NumPy 2, first on the path: fer_node says the fix."""
-    (tmp_path / "cv2.py").write_text('raise ImportError("numpy.core.multiarray failed to import")\n')
+    """A cv2 that fails as a NumPy-1 build does under NumPy 2, first on the path: fer_node says
+    the fix.
+    """
+    (tmp_path / "cv2.py").write_text(
+        'raise ImportError("numpy.core.multiarray failed to import")\n'
+    )
     code = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(tmp_path)!r})
         from fer_ros.ros.entry import main
         sys.exit(main())
     """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("[FATAL] [fer_node]: NumPy ") and FIX in lines[0]
+    assert (
+        len(lines) == 1 and lines[0].startswith("[FATAL] [fer_node]: NumPy ") and FIX in lines[0]
+    )

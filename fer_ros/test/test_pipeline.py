@@ -25,7 +25,9 @@ def tiny_model(tmp_path_factory):
     from tiny_models import linear_softmax_model
 
     path = tmp_path_factory.mktemp("model") / "tiny.onnx"
-    return str(linear_softmax_model(path, metadata=ModelInfo(FER2013_LABELS, "grey", 48).to_metadata()))
+    return str(
+        linear_softmax_model(path, metadata=ModelInfo(FER2013_LABELS, "grey", 48).to_metadata())
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +41,11 @@ def scene(fer2013_private_test):
     for _ in range(100):
         indices = rng.choice(len(fer2013_private_test), 2, replace=False)
         frame, placed = place_faces(
-            fer2013_private_test.images, fer2013_private_test.targets, indices, rng, side_range=(120, 160)
+            fer2013_private_test.images,
+            fer2013_private_test.targets,
+            indices,
+            rng,
+            side_range=(120, 160),
         )
         found = detector.detect(frame, cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
         if len(found) == 2 and all(max(iou(d.box, p.box) for d in found) > 0.6 for p in placed):
@@ -62,7 +68,10 @@ def test_frame_result_contract(tiny_model, scene):
         assert face.label == FER2013_LABELS[int(np.argmax(face.probabilities))]
         assert face.confidence == pytest.approx(float(face.probabilities.max()))
     # grey and BGRA frames give the same faces
-    for variant in (cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA)):
+    for variant in (
+        cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY),
+        cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA),
+    ):
         pipeline.reset()
         assert [f.box for f in pipeline.process(variant).faces] == [f.box for f in result.faces]
     with pytest.raises(ValueError, match="uint8"):
@@ -72,7 +81,9 @@ def test_frame_result_contract(tiny_model, scene):
 def test_batched_pipeline_matches_the_classifier_one_face_at_a_time(tiny_model, scene):
     frame, _ = scene
     # Upright crops (no eye alignment), so each face's crop can be rebuilt from its box alone.
-    settings = PipelineSettings(model=tiny_model, smoothing=False, confirm_frames=1, face_alignment=False)
+    settings = PipelineSettings(
+        model=tiny_model, smoothing=False, confirm_frames=1, face_alignment=False
+    )
     pipeline = Pipeline(settings)
     result = pipeline.process(frame)
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
@@ -89,14 +100,26 @@ def test_buffers_are_reused_between_frames(tiny_model, scene):
     frame, _ = scene
     pipeline = Pipeline(PipelineSettings(model=tiny_model, confirm_frames=1))
     pipeline.process(frame)
-    buffers = (pipeline._batch, pipeline._crops, pipeline._grey, pipeline.classifier, pipeline.detector)
+    buffers = (
+        pipeline._batch,
+        pipeline._crops,
+        pipeline._grey,
+        pipeline.classifier,
+        pipeline.detector,
+    )
     for _ in range(3):
         pipeline.process(frame)
     assert all(
         a is b
         for a, b in zip(
             buffers,
-            (pipeline._batch, pipeline._crops, pipeline._grey, pipeline.classifier, pipeline.detector),
+            (
+                pipeline._batch,
+                pipeline._crops,
+                pipeline._grey,
+                pipeline.classifier,
+                pipeline.detector,
+            ),
         )
     )
 
@@ -116,7 +139,9 @@ def test_region_redetection_between_full_passes_keeps_following_faces(
     tiny_model, fer2013_private_test, scene
 ):
     frame, placed = scene
-    pipeline = Pipeline(PipelineSettings(model=tiny_model, full_detection_interval=5, confirm_frames=1))
+    pipeline = Pipeline(
+        PipelineSettings(model=tiny_model, full_detection_interval=5, confirm_frames=1)
+    )
     calls = []
     detect = pipeline.detector.detect
     pipeline.detector.detect = lambda bgr, grey, region=None, **kw: (
@@ -129,7 +154,10 @@ def test_region_redetection_between_full_passes_keeps_following_faces(
         assert len(result.faces) == 2, shift
         for face in result.faces:
             assert (
-                max(iou(face.box, (p.box[0] + shift, p.box[1] + shift // 2, *p.box[2:])) for p in placed)
+                max(
+                    iou(face.box, (p.box[0] + shift, p.box[1] + shift // 2, *p.box[2:]))
+                    for p in placed
+                )
                 > 0.5
             )
         frame_ids = sorted(f.track_id for f in result.faces)
@@ -194,14 +222,21 @@ def test_end_to_end_accuracy_on_placed_fer2013_faces(fer2013_private_test):
                 ious.append(iou(best.box, face.box))
                 correct_e2e += pipeline.labels.index(best.label) == face.target
     info = pipeline.model_info
-    crops = faces_to_input(list(data.images[hits]), info.preprocessing) if info.input_size == 48 else None
+    crops = (
+        faces_to_input(list(data.images[hits]), info.preprocessing)
+        if info.input_size == 48
+        else None
+    )
     assert crops is not None, "accuracy test assumes a 48x48 model, as FER2013 is"
-    crop_accuracy = float(np.mean(pipeline.classifier.predict(crops).argmax(axis=1) == data.targets[hits]))
+    crop_accuracy = float(
+        np.mean(pipeline.classifier.predict(crops).argmax(axis=1) == data.targets[hits])
+    )
     recall = len(hits) / N_FACES
     e2e_accuracy = correct_e2e / len(hits)
     median_iou = float(np.median(ious))
     print(
-        f"recall {recall:.3f}, median box IoU {median_iou:.3f}; accuracy end-to-end {e2e_accuracy:.3f}, "
+        f"recall {recall:.3f}, median box IoU {median_iou:.3f}; accuracy end-to-end "
+        f"{e2e_accuracy:.3f}, "
         f"on the crops {crop_accuracy:.3f}"
     )
     assert recall >= MIN_RECALL

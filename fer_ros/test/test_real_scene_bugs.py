@@ -19,7 +19,10 @@ from fer_ros import cli
 skimage_data = pytest.importorskip("skimage.data", reason="the astronaut face needs scikit-image")
 
 FRAME = (640, 480)
-FACE_CROP = (slice(30, 250), slice(150, 330))  # rows, columns of the astronaut photo: head and shoulders
+FACE_CROP = (
+    slice(30, 250),
+    slice(150, 330),
+)  # rows, columns of the astronaut photo: head and shoulders
 
 
 def face_patch(height: int) -> np.ndarray:
@@ -55,10 +58,14 @@ def test_unrelated_photos_do_not_share_tracks(tmp_path, monkeypatch):
 
 
 def test_still_frames_are_classified_alone():
-    """Defect 1, in the API: a still is not smoothed with the previous photo's face at the same spot."""
+    """Defect 1, in the API: a still is not smoothed with the previous photo's face at the same
+    spot.
+    """
     pipeline = Pipeline(PipelineSettings(smoothing_alpha=0.1))
     alone = pipeline.process(scene(200, 100, background=30), still=True).faces[0]
-    pipeline.process(np.ascontiguousarray(scene(200, 100)[:, :, ::-1]), still=True)  # another face there
+    pipeline.process(
+        np.ascontiguousarray(scene(200, 100)[:, :, ::-1]), still=True
+    )  # another face there
     again = pipeline.process(scene(200, 100, background=30), still=True).faces[0]
     np.testing.assert_allclose(again.probabilities, alone.probabilities, atol=1e-6)
     assert again.track_id != alone.track_id
@@ -67,7 +74,9 @@ def test_still_frames_are_classified_alone():
 @pytest.mark.parametrize("margin", [0.0, 0.4, 0.8, 1.0])
 def test_region_redetection_does_not_depend_on_the_margin(margin):
     """Defect 3: with face_margin >= 0.7 a face in a static scene vanished every other frame."""
-    pipeline = Pipeline(PipelineSettings(face_margin=margin, confirm_frames=1, full_detection_interval=5))
+    pipeline = Pipeline(
+        PipelineSettings(face_margin=margin, confirm_frames=1, full_detection_interval=5)
+    )
     frame = scene(200, 100)
     counts = [len(pipeline.process(frame).faces) for _ in range(10)]
     assert counts == [1] * 10
@@ -85,7 +94,9 @@ def test_a_lost_face_gets_a_full_pass_in_the_same_frame():
     jumped = pipeline.process(scene(420, 250)).faces
     assert len(first) == 1 and len(jumped) == 1
     assert centre(jumped[0].box)[0] > 420
-    assert calls[0] is None and calls[1] is not None and calls[2] is None  # full, region (missed), full
+    assert (
+        calls[0] is None and calls[1] is not None and calls[2] is None
+    )  # full, region (missed), full
 
 
 def test_new_faces_are_published_once_confirmed():
@@ -96,21 +107,27 @@ def test_new_faces_are_published_once_confirmed():
         counts = [len(pipeline.process(frame).faces) for _ in range(4)]
         assert counts == [0] * (needed - 1) + [1] * (5 - needed), needed
     # A one-frame detection whose track expires before it is seen again is never published.
-    flicker = Pipeline(PipelineSettings(confirm_frames=2, full_detection_interval=1, max_missed_frames=1))
+    flicker = Pipeline(
+        PipelineSettings(confirm_frames=2, full_detection_interval=1, max_missed_frames=1)
+    )
     empty = np.full_like(frame, 110)
     assert [len(flicker.process(f).faces) for f in (frame, empty, empty, frame)] == [0, 0, 0, 0]
 
 
 @pytest.mark.parametrize("tilt", [-30.0, -12.0, 20.0])
 def test_aligned_crop_levels_the_eyes(tilt):
-    """Two bright 'eyes' on a line tilted by ``tilt``: cropped with the Detection's angle, they are level."""
+    """Two bright 'eyes' on a line tilted by ``tilt``: cropped with the Detection's angle, they
+    are level.
+    """
     from fer_ros.detection import Detection
     from fer_ros.preprocess import crop_face
 
     grey = np.zeros((400, 400), np.uint8)
     centre_xy, half = np.array([200.0, 180.0]), 40.0
     direction = np.array([np.cos(np.radians(tilt)), np.sin(np.radians(tilt))])
-    eyes = np.array([centre_xy - half * direction, centre_xy + half * direction])  # person's right, left
+    eyes = np.array(
+        [centre_xy - half * direction, centre_xy + half * direction]
+    )  # person's right, left
     for x, y in eyes:
         cv2.circle(grey, (int(round(x)), int(round(y))), 6, 255, -1)
     landmarks = np.vstack([eyes, np.zeros((3, 2))]).astype(np.float32)
@@ -118,11 +135,15 @@ def test_aligned_crop_levels_the_eyes(tilt):
     assert det.eye_angle() == pytest.approx(tilt, abs=1e-3)
     crop = crop_face(grey, det.box, 96, angle=det.eye_angle())
     left_half, right_half = crop[:, :48], crop[:, 48:]
-    rows = [np.average(np.arange(96), weights=half_img.sum(axis=1)) for half_img in (left_half, right_half)]
+    rows = [
+        np.average(np.arange(96), weights=half_img.sum(axis=1))
+        for half_img in (left_half, right_half)
+    ]
     assert abs(rows[0] - rows[1]) < 1.0
     unaligned = crop_face(grey, det.box, 96)
     rows_before = [
-        np.average(np.arange(96), weights=h.sum(axis=1)) for h in (unaligned[:, :48], unaligned[:, 48:])
+        np.average(np.arange(96), weights=h.sum(axis=1))
+        for h in (unaligned[:, :48], unaligned[:, 48:])
     ]
     assert abs(rows_before[0] - rows_before[1]) > 10 * abs(np.sin(np.radians(tilt)))
 

@@ -1,4 +1,6 @@
-"""tools/ros_wheels_fix_paths.py: the wheels' baked include folders are rewritten, or it says why not."""
+"""tools/ros_wheels_fix_paths.py: the wheels' baked include folders are rewritten, or it says why
+not.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Settings table: defaults valid, bad values rejected with the allowed range, CLI flags generated."""
+"""Settings table: defaults valid, bad values rejected with the allowed range, CLI flags
+generated.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +39,9 @@ def test_bad_values_are_rejected_with_what_is_allowed(name, value, needle):
 
 
 def test_replace_validates_and_canonicalises():
-    s = PipelineSettings().replace(providers=["CUDAExecutionProvider", "CPUExecutionProvider"], face_margin=0)
+    s = PipelineSettings().replace(
+        providers=["CUDAExecutionProvider", "CPUExecutionProvider"], face_margin=0
+    )
     assert s.providers == ("CUDAExecutionProvider", "CPUExecutionProvider")
     assert isinstance(s.face_margin, float)
     with pytest.raises(SettingsError):

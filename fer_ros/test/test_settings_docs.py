@@ -18,7 +18,9 @@ def test_docs_tables_are_what_the_code_generates(page, table):
         pytest.skip(f"{path} not present (installed package without the repository docs)")
     text = path.read_text(encoding="utf-8")
     assert f"<!-- settings-table:{table} -->" in text
-    assert render(text) == text, f"docs/{page} is stale: run `python -m fer_ros.settings_docs docs/*.md`"
+    assert render(text) == text, (
+        f"docs/{page} is stale: run `python -m fer_ros.settings_docs docs/*.md`"
+    )
 
 
 def test_tables_list_every_setting_with_its_default_and_range():

@@ -1,4 +1,5 @@
-"""The soak (``benchmarks/soak.py``) in short: the pipeline over 1,600 frames of faces coming and going.
+"""The soak (``benchmarks/soak.py``) in short: the pipeline over 1,600 frames of faces coming and
+going.
 
 The full soak (20,000 frames) is run by hand; this runs the same :func:`soak`
 in CI over a stream whose seed puts every kind of scene in it: people walking
@@ -40,7 +41,9 @@ def pipeline():
 @pytest.mark.slow
 def test_short_soak_keeps_memory_flat_and_tracks_bounded(fer2013_private_test, pipeline):
     stream = MovingFaces(fer2013_private_test.images, 320, 240, seed=SEED, crowd=8)
-    report = soak(pipeline, stream, 1600, warmup=300, sample_every=100, max_rss_drift_pct=CI_RSS_DRIFT_PCT)
+    report = soak(
+        pipeline, stream, 1600, warmup=300, sample_every=100, max_rss_drift_pct=CI_RSS_DRIFT_PCT
+    )
     print_table(report)
     # the stream did what it is for: many people, crowds beyond max_faces, and the cap reached
     assert report["people_entered"] >= 40 and report["crowds"] >= 3
@@ -51,8 +54,12 @@ def test_short_soak_keeps_memory_flat_and_tracks_bounded(fer2013_private_test, p
 
 @pytest.mark.slow
 def test_soak_catches_tracks_never_retired_and_a_leak(fer2013_private_test, pipeline):
-    """The checks can fail: a tracker that forgets nothing and a pipeline that keeps every result."""
-    pipeline.tracker.max_missed_frames = 10**9  # the settings still say 5: the soak checks against them
+    """The checks can fail: a tracker that forgets nothing and a pipeline that keeps every
+    result.
+    """
+    pipeline.tracker.max_missed_frames = (
+        10**9
+    )  # the settings still say 5: the soak checks against them
     pipeline.tracker.max_tracks = None
     kept = []
     process = pipeline.process
@@ -65,4 +72,6 @@ def test_soak_catches_tracks_never_retired_and_a_leak(fer2013_private_test, pipe
     stream = MovingFaces(fer2013_private_test.images, 320, 240, seed=SEED, crowd=8)
     report = soak(pipeline, stream, 450, warmup=300, sample_every=50)
     assert not report["passed"]
-    assert {"too_many_tracks", "outlived", "object_growth"} <= set(report["violations"]), report["violations"]
+    assert {"too_many_tracks", "outlived", "object_growth"} <= set(report["violations"]), report[
+        "violations"
+    ]

@@ -22,7 +22,9 @@ import pytest
 
 from fer_ros import cli, sources
 
-pytest.importorskip("skimage", reason="the test video shows scikit-image's astronaut (`sample` extra)")
+pytest.importorskip(
+    "skimage", reason="the test video shows scikit-image's astronaut (`sample` extra)"
+)
 
 REAL_CAPTURE = cv2.VideoCapture
 N_FRAMES = 24
@@ -134,14 +136,19 @@ def run(tmp_path, monkeypatch, *args):
 
 
 @pytest.mark.parametrize("failure", ["fail", "raise", "raise empty"])
-def test_lost_camera_ends_the_run_with_every_frame_saved(tmp_path, monkeypatch, capsys, camera, failure):
+def test_lost_camera_ends_the_run_with_every_frame_saved(
+    tmp_path, monkeypatch, capsys, camera, failure
+):
     monkeypatch.setattr(sources, "CAMERA_TIMEOUT_S", 0.3)
     made = camera(lambda i: "frame" if i < 15 else failure)
     code, out, jsonl = run(tmp_path, monkeypatch, "--source", "0")
     err = capsys.readouterr().err
     assert code == 1
     lines = [line for line in err.splitlines() if "error:" in line]
-    assert len(lines) == 1 and "camera 0 stopped delivering frames after 15 frame(s) (none for 0." in lines[0]
+    assert (
+        len(lines) == 1
+        and "camera 0 stopped delivering frames after 15 frame(s) (none for 0." in lines[0]
+    )
     assert made[0].reads > 15 + 5  # retried for CAMERA_TIMEOUT_S before giving up
     assert made[0].released
     assert len(read_jsonl(jsonl)) == 15
@@ -168,7 +175,9 @@ def test_camera_hiccups_are_retried_and_lose_no_frame(tmp_path, monkeypatch, cap
 def test_truncated_video_ends_cleanly_with_what_was_readable(tmp_path, monkeypatch, capsys, video):
     data = video.read_bytes()
     truncated = tmp_path / "truncated.avi"
-    truncated.write_bytes(data[: len(data) * 6 // 10])  # the end of the file, and the index, are gone
+    truncated.write_bytes(
+        data[: len(data) * 6 // 10]
+    )  # the end of the file, and the index, are gone
     readable = count_frames(truncated)
     assert 0 < readable < N_FRAMES
     code, out, jsonl = run(tmp_path, monkeypatch, "--source", str(truncated))
@@ -179,26 +188,42 @@ def test_truncated_video_ends_cleanly_with_what_was_readable(tmp_path, monkeypat
     assert count_frames(out) == readable
 
 
-def test_bench_on_a_truncated_video_times_the_frames_there_are(tmp_path, monkeypatch, caplog, video):
+def test_bench_on_a_truncated_video_times_the_frames_there_are(
+    tmp_path, monkeypatch, caplog, video
+):
     data = video.read_bytes()
     truncated = tmp_path / "truncated.avi"
     truncated.write_bytes(data[: len(data) * 6 // 10])
     readable = count_frames(truncated)
     monkeypatch.chdir(tmp_path)
     report = tmp_path / "bench.json"
-    args = ["bench", "--source", str(truncated), "--frames", "30", "--warmup", "0", "--json", str(report)]
+    args = [
+        "bench",
+        "--source",
+        str(truncated),
+        "--frames",
+        "30",
+        "--warmup",
+        "0",
+        "--json",
+        str(report),
+    ]
     assert cli.main(args) == 0
     assert json.loads(report.read_text())["frames"] == 30  # the readable frames, cycled
     assert f"ended after {readable} of {N_FRAMES} frames" in caplog.text
 
 
 def _signal_at(frame, *signums):
-    """A camera script that sends ``signums`` to this process when ``frame`` frames were delivered."""
+    """A camera script that sends ``signums`` to this process when ``frame`` frames were
+    delivered.
+    """
 
     def script(i):
         if i == frame:
             # Only with the run's handler in place: a default handler would abort the test session.
-            assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler, "no SIGINT handler"
+            assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler, (
+                "no SIGINT handler"
+            )
             for signum in signums:
                 signal.raise_signal(signum)
         return "frame"
@@ -207,7 +232,9 @@ def _signal_at(frame, *signums):
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_ctrl_c_or_sigterm_stops_after_the_frame_in_hand(tmp_path, monkeypatch, capsys, camera, signum, code):
+def test_ctrl_c_or_sigterm_stops_after_the_frame_in_hand(
+    tmp_path, monkeypatch, capsys, camera, signum, code
+):
     before = signal.getsignal(signum)
     camera(_signal_at(7, signum))
     result, out, jsonl = run(tmp_path, monkeypatch, "--source", "0")
@@ -219,7 +246,9 @@ def test_ctrl_c_or_sigterm_stops_after_the_frame_in_hand(tmp_path, monkeypatch, 
     assert signal.getsignal(signum) is before  # the handler is put back
 
 
-def test_a_second_ctrl_c_stops_at_once_and_still_closes_the_outputs(tmp_path, monkeypatch, capsys, camera):
+def test_a_second_ctrl_c_stops_at_once_and_still_closes_the_outputs(
+    tmp_path, monkeypatch, capsys, camera
+):
     camera(_signal_at(7, signal.SIGINT, signal.SIGINT))
     result, out, jsonl = run(tmp_path, monkeypatch, "--source", "0")
     assert result == 130
@@ -249,9 +278,22 @@ def test_a_real_process_stopped_by_a_signal_leaves_complete_outputs(tmp_path, si
     """``fer-ros run`` in its own process, signalled once its JSON lines show it is processing."""
     out, jsonl = tmp_path / "out.mp4", tmp_path / "r.jsonl"
     process = subprocess.Popen(
-        [sys.executable, "-m", "fer_ros.cli", "run", "--source", str(_long_video(tmp_path)), "--output",
-         str(out), "--jsonl", str(jsonl)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "fer_ros.cli",
+            "run",
+            "--source",
+            str(_long_video(tmp_path)),
+            "--output",
+            str(out),
+            "--jsonl",
+            str(jsonl),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
@@ -277,9 +319,22 @@ def test_jsonl_reader_closing_the_pipe_ends_the_run_quietly(tmp_path):
     """``fer-ros run --jsonl - | head -n 3``: no traceback, the video is still closed, exit 0."""
     out = tmp_path / "out.mp4"
     process = subprocess.Popen(
-        [sys.executable, "-m", "fer_ros.cli", "run", "--source", str(_long_video(tmp_path)), "--output",
-         str(out), "--jsonl", "-"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "fer_ros.cli",
+            "run",
+            "--source",
+            str(_long_video(tmp_path)),
+            "--output",
+            str(out),
+            "--jsonl",
+            "-",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
     )
     try:
         lines = [json.loads(process.stdout.readline()) for _ in range(3)]
@@ -296,7 +351,9 @@ def test_jsonl_reader_closing_the_pipe_ends_the_run_quietly(tmp_path):
 
 
 def test_video_sink_keeps_frames_of_another_size(tmp_path):
-    """A camera that changes resolution mid-run: OpenCV's writer would drop those frames silently."""
+    """A camera that changes resolution mid-run: OpenCV's writer would drop those frames
+    silently.
+    """
     sink = sources.VideoSink(tmp_path / "out.mp4", fps=10)
     for size in [(240, 320)] * 5 + [(480, 640)] * 5 + [(120, 160)] * 2:
         sink.write(np.full((*size, 3), 120, dtype=np.uint8))

@@ -1,4 +1,6 @@
-"""Tracker: stable ids for smooth motion, crossing faces keep ids, late returns get new ids, smoothing."""
+"""Tracker: stable ids for smooth motion, crossing faces keep ids, late returns get new ids,
+smoothing.
+"""
 
 from __future__ import annotations
 

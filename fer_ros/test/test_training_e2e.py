@@ -1,4 +1,6 @@
-"""End to end on a few hundred FER2013 rows: train, resume, evaluate, export (parity, int8), run-time load."""
+"""End to end on a few hundred FER2013 rows: train, resume, evaluate, export (parity, int8),
+run-time load.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +43,16 @@ def run_dir(fer2013_csv, tmp_path_factory):
     """A one-epoch run, then resumed to two epochs (as after a kill between epochs)."""
     run = tmp_path_factory.mktemp("run") / "tiny"
     common = ["--data", str(fer2013_csv), "--run-dir", str(run)]
-    args = ["train", *common, "--arch", "mini_xception", "--arch-arg", "width=0.5", "--limit", str(ROWS)]
+    args = [
+        "train",
+        *common,
+        "--arch",
+        "mini_xception",
+        "--arch-arg",
+        "width=0.5",
+        "--limit",
+        str(ROWS),
+    ]
     assert cli.main([*args, "--epochs", "1", "--batch-size", "32", "--seed", "1"]) == 0
     assert json.loads((run / "state.json").read_text())["epochs_done"] == 1
     assert cli.main(["train", *common, "--resume", "--epochs", "2"]) == 0
@@ -64,11 +75,19 @@ def test_training_writes_checkpoints_logs_and_resumes(run_dir):
     assert int(last.optimizer.iterations.numpy()) == 2 * 8
 
 
-def test_resume_refuses_missing_run_and_restart_refuses_existing(run_dir, fer2013_csv, tmp_path, capsys):
+def test_resume_refuses_missing_run_and_restart_refuses_existing(
+    run_dir, fer2013_csv, tmp_path, capsys
+):
     assert (
-        cli.main(["train", "--data", str(fer2013_csv), "--run-dir", str(tmp_path / "none"), "--resume"]) == 2
+        cli.main(
+            ["train", "--data", str(fer2013_csv), "--run-dir", str(tmp_path / "none"), "--resume"]
+        )
+        == 2
     )
-    assert cli.main(["train", "--data", str(fer2013_csv), "--run-dir", str(run_dir), "--limit", "8"]) == 2
+    assert (
+        cli.main(["train", "--data", str(fer2013_csv), "--run-dir", str(run_dir), "--limit", "8"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "cannot resume" in err and "already holds a run" in err
 
@@ -89,8 +108,15 @@ def exported(run_dir, tiny, tmp_path_factory):
     from fer_ros.training.export import export
 
     out = tmp_path_factory.mktemp("export")
-    result = export(str(run_dir), str(out / "m.onnx"), tiny["PrivateTest"], train=tiny["Training"],
-                    int8_path=str(out / "m_int8.onnx"), calibration_size=70, cards=True)  # fmt: skip
+    result = export(
+        str(run_dir),
+        str(out / "m.onnx"),
+        tiny["PrivateTest"],
+        train=tiny["Training"],
+        int8_path=str(out / "m_int8.onnx"),
+        calibration_size=70,
+        cards=True,
+    )
     return result, out
 
 
@@ -146,12 +172,17 @@ def test_int8_variant(exported, tiny):
     assert all(produced_by.get(i) != "DequantizeLinear" for i in convs[0].input)
     assert any(produced_by.get(i) == "DequantizeLinear" for i in convs[1].input)
     probs = _runtime_predict(q, faces_to_input(tiny["PrivateTest"].images[:4], "grey"))
-    assert probs.shape == (4, 7) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)  # softmax kept in float
+    assert probs.shape == (4, 7) and np.allclose(
+        probs.sum(axis=1), 1, atol=1e-4
+    )  # softmax kept in float
 
 
 def test_eval_onnx_matches_export_accuracy(exported, fer2013_csv, capsys):
     result, out = exported
-    assert cli.main(["eval", str(out / "m.onnx"), "--data", str(fer2013_csv), "--limit", str(ROWS)]) == 0
+    assert (
+        cli.main(["eval", str(out / "m.onnx"), "--data", str(fer2013_csv), "--limit", str(ROWS)])
+        == 0
+    )
     assert f"accuracy {result['fp32']['accuracy']:.4f} (n={ROWS})" in capsys.readouterr().out
 
 
@@ -181,11 +212,17 @@ def test_exported_model_is_readable_by_other_users(exported):
 
 
 @pytest.mark.parametrize("failing", ["int8_evaluation", "card"])
-def test_failed_export_leaves_previous_files_untouched(run_dir, tiny, tmp_path, monkeypatch, failing):
-    """A failure after the fp32 and int8 models are fully built (the latest points) publishes nothing."""
+def test_failed_export_leaves_previous_files_untouched(
+    run_dir, tiny, tmp_path, monkeypatch, failing
+):
+    """A failure after the fp32 and int8 models are fully built (the latest points) publishes
+    nothing.
+    """
     from fer_ros.training import card, export
 
-    previous = {name: f"previous {name}".encode() for name in ("m.onnx", "m.json", "m.md", "m_int8.onnx")}
+    previous = {
+        name: f"previous {name}".encode() for name in ("m.onnx", "m.json", "m.md", "m_int8.onnx")
+    }
     for name, content in previous.items():
         (tmp_path / name).write_bytes(content)
     import subprocess
@@ -209,21 +246,34 @@ def test_failed_export_leaves_previous_files_untouched(run_dir, tiny, tmp_path, 
     else:
         monkeypatch.setattr(card, "card_data", boom)
     with pytest.raises(RuntimeError, match="simulated failure"):
-        export.export(str(run_dir), str(tmp_path / "m.onnx"), tiny["PrivateTest"], train=tiny["Training"],
-                      int8_path=str(tmp_path / "m_int8.onnx"), calibration_size=70, cards=True)  # fmt: skip
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == previous  # byte for byte, no temp files
+        export.export(
+            str(run_dir),
+            str(tmp_path / "m.onnx"),
+            tiny["PrivateTest"],
+            train=tiny["Training"],
+            int8_path=str(tmp_path / "m_int8.onnx"),
+            calibration_size=70,
+            cards=True,
+        )
+    assert {
+        p.name: p.read_bytes() for p in tmp_path.iterdir()
+    } == previous  # byte for byte, no temp files
 
 
 def test_export_publishes_cards_with_the_models(exported):
     result, out = exported
-    assert result["cards"] == [str(out / n) for n in ("m.json", "m.md", "m_int8.json", "m_int8.md")]
+    assert result["cards"] == [
+        str(out / n) for n in ("m.json", "m.md", "m_int8.json", "m_int8.md")
+    ]
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["m.onnx", "m_int8.onnx", *(Path(c).name for c in result["cards"])]
     )
     assert json.loads((out / "m_int8.json").read_text())["model"] == "m_int8.onnx"
 
 
-def test_damaged_checkpoint_fails_export_and_eval_in_one_line(run_dir, tiny, fer2013_csv, tmp_path, capsys):
+def test_damaged_checkpoint_fails_export_and_eval_in_one_line(
+    run_dir, tiny, fer2013_csv, tmp_path, capsys
+):
     from fer_ros.training.export import export
 
     damaged = tmp_path / "run"

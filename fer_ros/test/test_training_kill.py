@@ -38,21 +38,29 @@ STEPS_PER_EPOCH = ROWS // BATCH  # 16 steps: the kill lands at an observed step 
 CHECKPOINTED = re.compile(
     r"epoch (\d+): val_accuracy .*checkpoint: optimizer step (\d+), state ([0-9a-f]{16})"
 )
-RESUMED = re.compile(r"resumed from .* after epoch (\d+): optimizer step (\d+), state ([0-9a-f]{16})")
+RESUMED = re.compile(
+    r"resumed from .* after epoch (\d+): optimizer step (\d+), state ([0-9a-f]{16})"
+)
 
 
 class _Training:
-    """``fer-ros train`` in a subprocess on a pseudo-terminal, so Keras prints every step's progress."""
+    """``fer-ros train`` in a subprocess on a pseudo-terminal, so Keras prints every step's
+    progress.
+    """
 
     def __init__(self, fer2013_csv: Path, run_dir: Path, *extra: str) -> None:
         command = [sys.executable, "-m", "fer_ros.cli", "train", "--data", str(fer2013_csv),
                    "--run-dir", str(run_dir), *extra]  # fmt: skip
-        env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
+        env = dict(
+            os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES=""
+        )
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")])
+        )
         self._master, slave = pty.openpty()
         self.process = subprocess.Popen(
-            ["nice", "-n", "10", *command], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env,
-            cwd=run_dir.parent,
+            ["nice", "-n", "10", *command], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
+            env=env, cwd=run_dir.parent,
         )  # fmt: skip
         os.close(slave)
         self._chunks: list = []
@@ -116,16 +124,28 @@ def _assert_intact_keras(path: Path) -> None:
 def test_sigkill_mid_epoch_then_resume_continues_from_the_checkpoint(fer2013_csv, tmp_path):
     run_dir = tmp_path / "run"
     model = ["--arch", "mini_xception", "--arch-arg", "width=0.25", "--arch-arg", "blocks=1"]
-    settings = [*model, "--limit", str(ROWS), "--batch-size", str(BATCH), "--epochs", "2", "--no-augment"]
+    settings = [
+        *model,
+        "--limit",
+        str(ROWS),
+        "--batch-size",
+        str(BATCH),
+        "--epochs",
+        "2",
+        "--no-augment",
+    ]
 
     first = _Training(fer2013_csv, run_dir, *settings)
-    # Epoch 1 committed, and the progress bar shows a quarter of epoch 2 done (the in-memory state has
+    # Epoch 1 committed, and the progress bar shows a quarter of epoch 2 done (the in-memory state
+    # has
     # moved on from the checkpoint).
     first.wait_for(lambda: _epochs_done(run_dir) == 1 and _step_of_epoch(first.output, 2, 2) >= 4)
     first.process.send_signal(signal.SIGKILL)
     killed_at = _step_of_epoch(first.output, 2, 2)
     assert first.finish() == -signal.SIGKILL
-    assert _epochs_done(run_dir) == 1 and killed_at < STEPS_PER_EPOCH, "epoch 2 ended before the kill"
+    assert _epochs_done(run_dir) == 1 and killed_at < STEPS_PER_EPOCH, (
+        "epoch 2 ended before the kill"
+    )
     checkpointed = CHECKPOINTED.findall(first.output)
     assert [c[0] for c in checkpointed] == ["1"]
     _, saved_step, saved_state = checkpointed[0]
@@ -138,7 +158,8 @@ def test_sigkill_mid_epoch_then_resume_continues_from_the_checkpoint(fer2013_csv
     assert second.finish() == 0, second.output[-3000:]
     out = second.output
     resumed = RESUMED.findall(out)
-    # Continues after epoch 1 with exactly the optimizer step, weights and optimizer variables saved.
+    # Continues after epoch 1 with exactly the optimizer step, weights and optimizer variables
+    # saved.
     assert resumed == [("1", saved_step, saved_state)], out[-3000:]
     assert "Epoch 2/2" in out and "Epoch 1/2" not in out
     assert [c[:2] for c in CHECKPOINTED.findall(out)] == [("2", str(2 * STEPS_PER_EPOCH))]
@@ -165,8 +186,8 @@ def _committed_run(tmp_path: Path, epochs_done: int) -> Path:
     run = tmp_path / "run"
     run.mkdir()
     history = [{"epoch": e, "val_accuracy": 0.1 * e} for e in range(1, epochs_done + 1)]
-    state = {"epochs_done": epochs_done, "best_val_accuracy": 0.1 * epochs_done, "best_epoch": epochs_done,
-             "history": history, "train_seconds": 1.0}  # fmt: skip
+    state = {"epochs_done": epochs_done, "best_val_accuracy": 0.1 * epochs_done,
+             "best_epoch": epochs_done, "history": history, "train_seconds": 1.0}  # fmt: skip
     (run / "state.json").write_text(json.dumps(state))
     (run / "last.keras").write_bytes(b"epoch %d" % epochs_done)
     (run / "best.keras").write_bytes(b"epoch %d" % epochs_done)
@@ -179,20 +200,29 @@ def _log_epochs(run: Path) -> list:
 
 
 def test_kill_while_saving_epoch_checkpoint_rolls_back(tmp_path):
-    # Killed before state.json committed epoch 2: its pending files (maybe half-written) are dropped.
+    # Killed before state.json committed epoch 2: its pending files (maybe half-written) are
+    # dropped.
     run = _committed_run(tmp_path, 1)
     (run / "last.epoch-0002.pending.keras").write_bytes(b"half of ep")
     (run / "best.epoch-0002.pending.keras").write_bytes(b"epoch 2")
     (run / ".state.123-abcd.partial.json").write_text("{")
     state = recover_checkpoints(run)
     assert state["epochs_done"] == 1
-    assert (run / "last.keras").read_bytes() == b"epoch 1" and (run / "best.keras").read_bytes() == b"epoch 1"
-    assert sorted(p.name for p in run.iterdir()) == ["best.keras", "last.keras", "log.csv", "state.json"]
+    assert (run / "last.keras").read_bytes() == b"epoch 1" and (
+        run / "best.keras"
+    ).read_bytes() == b"epoch 1"
+    assert sorted(p.name for p in run.iterdir()) == [
+        "best.keras",
+        "last.keras",
+        "log.csv",
+        "state.json",
+    ]
     assert _log_epochs(run) == [1]
 
 
 def test_kill_between_commit_and_renames_rolls_forward(tmp_path):
-    # state.json already says epoch 2; last.keras was renamed, best.keras not yet; log.csv not rewritten.
+    # state.json already says epoch 2; last.keras was renamed, best.keras not yet; log.csv not
+    # rewritten.
     run = _committed_run(tmp_path, 1)
     state = json.loads((run / "state.json").read_text())
     state["epochs_done"], state["best_epoch"] = 2, 2
@@ -237,12 +267,16 @@ def _damaged_run(tmp_path: Path, fer2013_csv: Path) -> Path:
         ("last.keras", r"last\.keras: cannot load this Keras checkpoint .*must start again"),
     ],
 )
-def test_resume_from_damaged_files_fails_in_one_line(tmp_path, fer2013_csv, capsys, damage, message):
+def test_resume_from_damaged_files_fails_in_one_line(
+    tmp_path, fer2013_csv, capsys, damage, message
+):
     from fer_ros import cli
 
     run = _damaged_run(tmp_path, fer2013_csv)
     path = run / damage
-    path.write_bytes(path.read_bytes()[:9] if damage.endswith(".json") else b"PK\x03\x04 not a zip")
+    path.write_bytes(
+        path.read_bytes()[:9] if damage.endswith(".json") else b"PK\x03\x04 not a zip"
+    )
     assert cli.main(["train", "--data", str(fer2013_csv), "--run-dir", str(run), "--resume"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and re.search(message, err), err

@@ -9,7 +9,12 @@ pytestmark = pytest.mark.training
 
 from fer_ros.errors import SettingsError  # noqa: E402
 from fer_ros.training.complexity import count_macs  # noqa: E402
-from fer_ros.training.models import ARCHITECTURE_NAMES, build_model, get_architecture, parse_arch_args  # noqa: E402
+from fer_ros.training.models import (  # noqa: E402
+    ARCHITECTURE_NAMES,
+    build_model,
+    get_architecture,
+    parse_arch_args,
+)
 
 
 @pytest.mark.parametrize("name", ARCHITECTURE_NAMES)

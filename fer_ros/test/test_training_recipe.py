@@ -1,4 +1,6 @@
-"""The training recipe's parts: decoupled weight decay that skips BN and biases, random erasing, precision."""
+"""The training recipe's parts: decoupled weight decay that skips BN and biases, random erasing,
+precision.
+"""
 
 from __future__ import annotations
 
@@ -19,17 +21,23 @@ def _tiny_model():
     x = keras.layers.Conv2D(2, 3, padding="same", name="conv")(inputs)
     x = keras.layers.BatchNormalization(name="bn")(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="probabilities")(x))
+    return keras.Model(
+        inputs, keras.layers.Dense(3, activation="softmax", name="probabilities")(x)
+    )
 
 
 def test_weight_decay_shrinks_kernels_but_not_batchnorm_or_biases():
-    """With zero gradients, AdamW's update is the decay alone: kernels shrink, gamma/beta/bias stay."""
+    """With zero gradients, AdamW's update is the decay alone: kernels shrink, gamma/beta/bias
+    stay.
+    """
     model = _tiny_model()
     optimizer = DecoupledAdamW(learning_rate=0.1, weight_decay=0.5)
     optimizer.build(model.trainable_variables)
     for variable in model.trainable_variables:
         variable.assign(np.ones(variable.shape, np.float32))
-    optimizer.apply_gradients([(np.zeros(v.shape, np.float32), v) for v in model.trainable_variables])
+    optimizer.apply_gradients(
+        [(np.zeros(v.shape, np.float32), v) for v in model.trainable_variables]
+    )
     values = {v.path: float(np.asarray(v).mean()) for v in model.trainable_variables}
     for path, value in values.items():
         if path.endswith("kernel"):
@@ -42,7 +50,8 @@ def test_weight_decay_shrinks_kernels_but_not_batchnorm_or_biases():
 def test_the_exclusion_survives_save_and_load(tmp_path):
     model = _tiny_model()
     model.compile(
-        optimizer=DecoupledAdamW(learning_rate=1e-3, weight_decay=0.05), loss="categorical_crossentropy"
+        optimizer=DecoupledAdamW(learning_rate=1e-3, weight_decay=0.05),
+        loss="categorical_crossentropy",
     )
     model.fit(np.zeros((4, 4, 4, 1)), np.eye(3)[[0, 1, 2, 0]], verbose=0)
     model.save(tmp_path / "m.keras")
@@ -61,7 +70,9 @@ def test_random_erasing_covers_one_rectangle_of_a_chosen_share_of_faces():
     share = changed.any(axis=1).mean()
     assert 0.4 < share < 0.6
     areas = changed.sum(axis=1)[changed.any(axis=1)] / (48 * 48)
-    assert areas.max() <= settings.erase_area[1] + 0.02  # about the rectangle's area (noise may hit 128)
+    assert (
+        areas.max() <= settings.erase_area[1] + 0.02
+    )  # about the rectangle's area (noise may hit 128)
     untouched = np.full((10, 48, 48), 128, np.uint8)
     assert np.array_equal(
         augment_faces(untouched, np.random.default_rng(1), AugmentSettings.none()), untouched
@@ -82,7 +93,11 @@ def test_bad_recipe_settings_are_refused(change, message):
 
 def test_the_reproducing_command_names_the_new_options():
     cfg = TrainConfig(
-        data="d.csv", run_dir="r", architecture="vgg_small", random_erasing=0.25, precision="mixed_bfloat16"
+        data="d.csv",
+        run_dir="r",
+        architecture="vgg_small",
+        random_erasing=0.25,
+        precision="mixed_bfloat16",
     )
     command = training_command(cfg.__dict__)
     assert "--random-erasing 0.25" in command and "--precision mixed_bfloat16" in command

@@ -1,4 +1,6 @@
-"""YuNet: the shipped file is the original, its numpy decoding matches OpenCV's, it needs no cv2.dnn."""
+"""YuNet: the shipped file is the original, its numpy decoding matches OpenCV's, it needs no
+cv2.dnn.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +36,9 @@ def test_shipped_model_is_the_original_with_its_licence():
 
 
 def test_decode_places_a_cell_prediction_on_the_grid():
-    """One confident cell at stride 16, row 2, column 3, with known offsets: the box and landmarks follow."""
+    """One confident cell at stride 16, row 2, column 3, with known offsets: the box and landmarks
+    follow.
+    """
     width, height = 128, 64
     outputs = {}
     for stride in yunet.STRIDES:
@@ -78,12 +82,22 @@ def _parity_frames():
     yield "no face", np.random.default_rng(0).integers(0, 256, (640, 640, 3), dtype=np.uint8)
 
 
-@pytest.mark.skipif(not hasattr(cv2, "FaceDetectorYN"), reason="needs OpenCV >= 4.8 (cv2.FaceDetectorYN)")
-@pytest.mark.skipif(not ZOO_MODEL.is_file(), reason=f"OpenCV Zoo's YuNet file not found at {ZOO_MODEL}")
+@pytest.mark.skipif(
+    not hasattr(cv2, "FaceDetectorYN"), reason="needs OpenCV >= 4.8 (cv2.FaceDetectorYN)"
+)
+@pytest.mark.skipif(
+    not ZOO_MODEL.is_file(), reason=f"OpenCV Zoo's YuNet file not found at {ZOO_MODEL}"
+)
 def test_boxes_landmarks_and_scores_match_opencv_face_detector_yn():
-    """fer_ros's ONNX Runtime + numpy decoding against cv2.FaceDetectorYN on the same 640x640 frames."""
-    reference = cv2.FaceDetectorYN.create(str(ZOO_MODEL), "", (640, 640), 0.5, yunet.NMS_IOU, yunet.TOP_K)
-    ours = YuNetFaceDetector(detection_width=0, min_face_size=8, max_faces=100, score_threshold=0.5)
+    """fer_ros's ONNX Runtime + numpy decoding against cv2.FaceDetectorYN on the same 640x640
+    frames.
+    """
+    reference = cv2.FaceDetectorYN.create(
+        str(ZOO_MODEL), "", (640, 640), 0.5, yunet.NMS_IOU, yunet.TOP_K
+    )
+    ours = YuNetFaceDetector(
+        detection_width=0, min_face_size=8, max_faces=100, score_threshold=0.5
+    )
     total = 0
     for name, frame in _parity_frames():
         _, expected = reference.detect(frame)
@@ -92,7 +106,9 @@ def test_boxes_landmarks_and_scores_match_opencv_face_detector_yn():
         assert len(found) == len(expected), name
         for det, row in zip(found, expected[np.argsort(-expected[:, -1])]):
             np.testing.assert_allclose(det.face, row[:4], atol=0.05, err_msg=name)
-            np.testing.assert_allclose(det.landmarks.reshape(-1), row[4:14], atol=0.05, err_msg=name)
+            np.testing.assert_allclose(
+                det.landmarks.reshape(-1), row[4:14], atol=0.05, err_msg=name
+            )
             assert det.score == pytest.approx(float(row[14]), abs=1e-4), name
         total += len(found)
     assert total >= 7  # the astronaut in four frames and five in the crowd (at least most of them)
@@ -154,7 +170,9 @@ def test_bad_yunet_files_fail_at_start_naming_the_file(tmp_path):
 
 
 def test_shipped_model_is_the_default_and_runs_on_the_requested_providers():
-    detector = create_detector("yunet", "", ("TensorrtExecutionProvider", "CPUExecutionProvider"), 1)
+    detector = create_detector(
+        "yunet", "", ("TensorrtExecutionProvider", "CPUExecutionProvider"), 1
+    )
     assert Path(detector.source) == YUNET_MODEL and detector.provider == "CPUExecutionProvider"
 
 

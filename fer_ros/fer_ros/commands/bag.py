@@ -1,4 +1,5 @@
-"""``fer-ros bag``: run the pipeline over the images of a rosbag2 and write the results to a new rosbag2.
+"""``fer-ros bag``: run the pipeline over the images of a rosbag2 and write the results to a new
+rosbag2.
 
 Reads sensor_msgs/Image or CompressedImage from one topic of a rosbag2
 (sqlite3 or mcap), and writes ``<prefix>/expressions``
@@ -27,7 +28,9 @@ from typing import Any, Dict, List, Tuple
 from ..errors import FerRosError, SourceError
 from ..settings_cli import add_setting_arguments, settings_from_args
 
-HELP = "process the images of a rosbag2 and write expressions and annotated images to a new rosbag2"
+HELP = (
+    "process the images of a rosbag2 and write expressions and annotated images to a new rosbag2"
+)
 LOG = logging.getLogger(__name__)
 
 IMAGE = "sensor_msgs/msg/Image"
@@ -38,21 +41,42 @@ LOGGED_BAD_FRAMES = 5  # corrupt frames logged one by one; the rest only counted
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, help="input rosbag2 (folder, or a .db3/.mcap file)")
     parser.add_argument("output", type=Path, help="output rosbag2 folder (must not exist)")
-    parser.add_argument("--topic", required=True,
-                        help="image topic to process (sensor_msgs/Image or CompressedImage), "
-                        "e.g. /camera/image_raw")
-    parser.add_argument("--prefix", default="/fer",
-                        help="namespace of the output topics (default /fer: /fer/expressions, "
-                        "/fer/image_annotated, as the node publishes them)")
-    parser.add_argument("--no-annotated", action="store_true", help="do not write annotated images")
-    parser.add_argument("--include-input", action="store_true",
-                        help="also copy the input image messages into the output bag")
-    parser.add_argument("--storage", choices=("sqlite3", "mcap"), default="sqlite3",
-                        help="storage format of the output bag (default sqlite3, which every ROS 2 "
-                        "distro reads without extra plugins)")
-    parser.add_argument("--distro", choices=("humble", "jazzy"), default="humble",
-                        help="ROS 2 distro whose message definitions are written (default humble)")
-    parser.add_argument("--limit", type=int, default=0, help="stop after this many input frames (0 = all)")
+    parser.add_argument(
+        "--topic",
+        required=True,
+        help="image topic to process (sensor_msgs/Image or CompressedImage), "
+        "e.g. /camera/image_raw",
+    )
+    parser.add_argument(
+        "--prefix",
+        default="/fer",
+        help="namespace of the output topics (default /fer: /fer/expressions, "
+        "/fer/image_annotated, as the node publishes them)",
+    )
+    parser.add_argument(
+        "--no-annotated", action="store_true", help="do not write annotated images"
+    )
+    parser.add_argument(
+        "--include-input",
+        action="store_true",
+        help="also copy the input image messages into the output bag",
+    )
+    parser.add_argument(
+        "--storage",
+        choices=("sqlite3", "mcap"),
+        default="sqlite3",
+        help="storage format of the output bag (default sqlite3, which every ROS 2 "
+        "distro reads without extra plugins)",
+    )
+    parser.add_argument(
+        "--distro",
+        choices=("humble", "jazzy"),
+        default="humble",
+        help="ROS 2 distro whose message definitions are written (default humble)",
+    )
+    parser.add_argument(
+        "--limit", type=int, default=0, help="stop after this many input frames (0 = all)"
+    )
     add_setting_arguments(parser)
 
 
@@ -61,9 +85,13 @@ def _topic(prefix: str, name: str) -> str:
 
 
 class _Outputs:
-    """The output bag's connections: expressions always, annotated images and the input optionally."""
+    """The output bag's connections: expressions always, annotated images and the input
+    optionally.
+    """
 
-    def __init__(self, writer: Any, args: argparse.Namespace, msgtype: str, typestore: Any) -> None:
+    def __init__(
+        self, writer: Any, args: argparse.Namespace, msgtype: str, typestore: Any
+    ) -> None:
         from ..ros.messages import ARRAY_MSG
 
         self.writer = writer
@@ -71,7 +99,9 @@ class _Outputs:
         self.expressions = add(_topic(args.prefix, "expressions"), ARRAY_MSG, typestore=typestore)
         self.annotated = None
         if not args.no_annotated:
-            self.annotated = add(_topic(args.prefix, "image_annotated"), IMAGE, typestore=typestore)
+            self.annotated = add(
+                _topic(args.prefix, "image_annotated"), IMAGE, typestore=typestore
+            )
         self.input = add(args.topic, msgtype, typestore=typestore) if args.include_input else None
 
 
@@ -112,12 +142,16 @@ def _rosbags() -> Tuple[Any, Any, Any]:
         from rosbags.highlevel import AnyReader
         from rosbags.rosbag2 import StoragePlugin, Writer
     except ImportError:
-        raise FerRosError("fer-ros bag needs the rosbags library: pip install 'fer_ros[bag]'") from None
+        raise FerRosError(
+            "fer-ros bag needs the rosbags library: pip install 'fer_ros[bag]'"
+        ) from None
     return AnyReader, Writer, StoragePlugin
 
 
 def _input_connections(reader: Any, topic: str, path: Path) -> Tuple[List[Any], str]:
-    """The connections of ``topic`` and its image type; a clear error naming the bag's image topics."""
+    """The connections of ``topic`` and its image type; a clear error naming the bag's image
+    topics.
+    """
     connections = [c for c in reader.connections if c.topic == topic]
     if not connections:
         images = sorted({c.topic for c in reader.connections if c.msgtype in (IMAGE, COMPRESSED)})
@@ -138,7 +172,9 @@ def _process(
     typestore: Any,
     limit: int,
 ) -> Dict[str, int]:
-    """Decode, process and write every input frame; corrupt frames are skipped, failures counted."""
+    """Decode, process and write every input frame; corrupt frames are skipped, failures
+    counted.
+    """
     from tqdm import tqdm
 
     from ..ros.convert import annotated_image, compressed_to_frame, image_to_frame
@@ -171,14 +207,20 @@ def _process(
             counts["processed"] += 1
             counts["faces"] += len(result.faces)
             out = expressions_message(kit, msg.header, result)
-            outputs.writer.write(outputs.expressions, timestamp, typestore.serialize_cdr(out, ARRAY_MSG))
+            outputs.writer.write(
+                outputs.expressions, timestamp, typestore.serialize_cdr(out, ARRAY_MSG)
+            )
             if outputs.annotated is not None:
                 image, canvas = annotated_image(kit, msg.header, frame, result, canvas)
-                outputs.writer.write(outputs.annotated, timestamp, typestore.serialize_cdr(image, IMAGE))
+                outputs.writer.write(
+                    outputs.annotated, timestamp, typestore.serialize_cdr(image, IMAGE)
+                )
     return counts
 
 
-def _count(counts: Dict[str, int], kind: str, message: str, timestamp: int, exc: Exception) -> None:
+def _count(
+    counts: Dict[str, int], kind: str, message: str, timestamp: int, exc: Exception
+) -> None:
     """Count a skipped or failed frame; log the first few of each kind one by one."""
     counts[kind] += 1
     if counts[kind] <= LOGGED_BAD_FRAMES:
@@ -187,12 +229,18 @@ def _count(counts: Dict[str, int], kind: str, message: str, timestamp: int, exc:
 
 
 def _report(output: Path, counts: Dict[str, int]) -> int:
-    """Print the counts; exit 1 when any frame failed or when no frame could be processed at all."""
+    """Print the counts; exit 1 when any frame failed or when no frame could be processed at
+    all.
+    """
     failed = f", {counts['failed']} failed in processing" if counts["failed"] else ""
-    print(f"{output}: {counts['frames']} frames read, {counts['processed']} processed, "
-          f"{counts['skipped']} skipped (corrupt or unsupported){failed}, {counts['faces']} faces")
+    print(
+        f"{output}: {counts['frames']} frames read, {counts['processed']} processed, "
+        f"{counts['skipped']} skipped (corrupt or unsupported){failed}, {counts['faces']} faces"
+    )
     if counts["processed"] == 0:
-        print(f"fer-ros bag: error: no frame of the {counts['frames']} read could be processed",
-              file=sys.stderr)
+        print(
+            f"fer-ros bag: error: no frame of the {counts['frames']} read could be processed",
+            file=sys.stderr,
+        )
         return 1
     return 1 if counts["failed"] else 0

@@ -22,7 +22,9 @@ LOG = logging.getLogger("fer_ros.bench")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..settings_cli import add_setting_arguments
 
-    parser.add_argument("--source", help="image or video to benchmark on (default: the built-in sample)")
+    parser.add_argument(
+        "--source", help="image or video to benchmark on (default: the built-in sample)"
+    )
     parser.add_argument("--frames", type=int, default=200, help="frames to time (default 200)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed frames first (default 10)")
     parser.add_argument(
@@ -33,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json",
         dest="json_path",
-        help="also write the figures to this JSON file ('-': the JSON alone on stdout, the table on stderr)",
+        help="also write the figures to this JSON file ('-': the JSON alone on stdout, the table "
+        "on stderr)",
     )
     add_setting_arguments(parser)
 
@@ -112,7 +115,9 @@ def _read_frames(source_arg: Optional[str], limit: int) -> List[Any]:
     frames: List[Any] = []
     with open_source(source_arg) as source:
         if source.kind == "camera":
-            raise SourceError("bench needs a reproducible input: give an image or a video, not a camera")
+            raise SourceError(
+                "bench needs a reproducible input: give an image or a video, not a camera"
+            )
         for frame in source:
             frames.append(frame.bgr)
             if len(frames) >= limit:
@@ -124,8 +129,12 @@ def _read_frames(source_arg: Optional[str], limit: int) -> List[Any]:
     return frames
 
 
-def _time_frames(pipeline: Any, frames: List[Any], count: int, warmup: int) -> Tuple[Dict[str, Any], int]:
-    """Per-stage milliseconds of ``count`` frames after ``warmup`` untimed ones, and the faces found."""
+def _time_frames(
+    pipeline: Any, frames: List[Any], count: int, warmup: int
+) -> Tuple[Dict[str, Any], int]:
+    """Per-stage milliseconds of ``count`` frames after ``warmup`` untimed ones, and the faces
+    found.
+    """
     import numpy as np
     from tqdm import tqdm
 
@@ -158,11 +167,20 @@ def _summarise(timings: Dict[str, Any]) -> Dict[str, Dict[str, float]]:
 def _print_table(report: Dict[str, Any], settings: Any, stream: TextIO) -> None:
     """The human-readable figures: input, model, one row per stage, fps."""
     size = report["frame_size"]
-    print(f"input: {report['input']} ({size[0]}x{size[1]}), {report['frames']} frames, "
-          f"{report['faces_per_frame']:.2f} faces/frame", file=stream)
-    print(f"model: {report['model']} on {report['provider']}; detector {settings.detector} at "
-          f"width {settings.detection_width or 'full'}", file=stream)
+    print(
+        f"input: {report['input']} ({size[0]}x{size[1]}), {report['frames']} frames, "
+        f"{report['faces_per_frame']:.2f} faces/frame",
+        file=stream,
+    )
+    print(
+        f"model: {report['model']} on {report['provider']}; detector {settings.detector} at "
+        f"width {settings.detection_width or 'full'}",
+        file=stream,
+    )
     print(f"{'stage':<12}{'mean ms':>10}{'median':>10}{'p95':>10}", file=stream)
     for stage, row in report["ms"].items():
-        print(f"{stage:<12}{row['mean']:>10.2f}{row['median']:>10.2f}{row['p95']:>10.2f}", file=stream)
+        print(
+            f"{stage:<12}{row['mean']:>10.2f}{row['median']:>10.2f}{row['p95']:>10.2f}",
+            file=stream,
+        )
     print(f"fps: {report['fps']:.1f}", file=stream)

@@ -6,7 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
-HELP = "evaluate an ONNX model or Keras checkpoint on a labelled split (JSON report + confusion PNG)"
+HELP = (
+    "evaluate an ONNX model or Keras checkpoint on a labelled split (JSON report + confusion PNG)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,13 +18,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", required=True, help="FER2013 CSV(.gz) or <root>/<split>/<class>/ image folder"
     )
-    parser.add_argument("--split", default="PrivateTest", help="split to evaluate (default %(default)s)")
-    parser.add_argument("--flip-tta", action="store_true", help="average with the mirrored face's prediction")
+    parser.add_argument(
+        "--split", default="PrivateTest", help="split to evaluate (default %(default)s)"
+    )
+    parser.add_argument(
+        "--flip-tta", action="store_true", help="average with the mirrored face's prediction"
+    )
     parser.add_argument(
         "--limit", type=int, default=None, help="evaluate only the first N faces of the split"
     )
-    parser.add_argument("--out-dir", default=None, help="write <model>_<split>.json and _confusion.png here")
-    parser.add_argument("--threads", type=int, default=0, help="ONNX Runtime intra-op threads (0 = default)")
+    parser.add_argument(
+        "--out-dir", default=None, help="write <model>_<split>.json and _confusion.png here"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=0, help="ONNX Runtime intra-op threads (0 = default)"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -34,7 +44,8 @@ def main(args: argparse.Namespace) -> int:
     report = evaluate(predictor, data, flip_tta=args.flip_tta)
     print(summary_line(report, "(flip TTA)" if args.flip_tta else None))
     per_class = {
-        k: {m: round(v[m], 4) for m in ("precision", "recall", "f1")} for k, v in report["per_class"].items()
+        k: {m: round(v[m], 4) for m in ("precision", "recall", "f1")}
+        for k, v in report["per_class"].items()
     }
     print(
         json.dumps(

@@ -1,4 +1,6 @@
-"""``fer-ros export``: Keras checkpoint -> parity-checked ONNX with metadata (+ int8 variant, model card)."""
+"""``fer-ros export``: Keras checkpoint -> parity-checked ONNX with metadata (+ int8 variant,
+model card).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +8,9 @@ import argparse
 import json
 import logging
 
-HELP = "export a trained checkpoint to ONNX with metadata, check parity, optionally quantize to int8"
+HELP = (
+    "export a trained checkpoint to ONNX with metadata, check parity, optionally quantize to int8"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,7 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", required=True, help="ONNX file to write (e.g. fer_ros/fer_ros/models/x.onnx)"
     )
-    parser.add_argument("--int8", default=None, metavar="PATH", help="also write a static int8 variant here")
+    parser.add_argument(
+        "--int8", default=None, metavar="PATH", help="also write a static int8 variant here"
+    )
     parser.add_argument(
         "--tolerance",
         type=float,
@@ -35,7 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="minmax",
         help="int8 activation range calibration (default %(default)s)",
     )
-    parser.add_argument("--card", action="store_true", help="write <out>.md and <out>.json model cards")
+    parser.add_argument(
+        "--card", action="store_true", help="write <out>.md and <out>.json model cards"
+    )
 
 
 def main(args: argparse.Namespace) -> int:

@@ -25,7 +25,10 @@ from typing import Any, Tuple
 
 from .run_outputs import DEFAULT_OUTPUT_DIR, FrameOutputs, open_outputs
 
-HELP = "detect faces and classify their expressions in a camera, video, image, folder or the built-in sample"
+HELP = (
+    "detect faces and classify their expressions in a camera, video, image, folder or the "
+    "built-in sample"
+)
 
 LOG = logging.getLogger("fer_ros.run")
 
@@ -40,20 +43,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--output",
-        help="annotated output: a video file (.mp4/.avi) for camera and video sources, a folder (or "
+        help="annotated output: a video file (.mp4/.avi) for camera and video sources, a folder "
+        "(or "
         "one image file for an image source) for stills; default for stills and the sample: "
         f"{DEFAULT_OUTPUT_DIR}/",
     )
     parser.add_argument(
         "--jsonl",
-        help=f"write one JSON line per frame (faces, boxes, probabilities, timings); default for stills and "
+        help=f"write one JSON line per frame (faces, boxes, probabilities, timings); default for "
+        f"stills and "
         f"the sample: {DEFAULT_OUTPUT_DIR}/results.jsonl; '-' writes to stdout",
     )
-    parser.add_argument("--show", action="store_true", help="show the annotated frames in a window (q quits)")
-    parser.add_argument("--bars", action="store_true", help="draw probability bars beside each face")
-    parser.add_argument("--max-frames", type=int, default=0, help="stop after this many frames (0: all)")
+    parser.add_argument(
+        "--show", action="store_true", help="show the annotated frames in a window (q quits)"
+    )
+    parser.add_argument(
+        "--bars", action="store_true", help="draw probability bars beside each face"
+    )
+    parser.add_argument(
+        "--max-frames", type=int, default=0, help="stop after this many frames (0: all)"
+    )
     add_setting_arguments(parser)
-
 
 
 def main(args: argparse.Namespace) -> int:
@@ -70,14 +80,19 @@ def main(args: argparse.Namespace) -> int:
     outputs = open_outputs(source, args.output, args.jsonl, show=args.show, bars=args.bars)
     pipeline = Pipeline(settings)
     LOG.info(
-        "model %s on %s; source: %s", pipeline.classifier.path.name, pipeline.provider, source.description
+        "model %s on %s; source: %s",
+        pipeline.classifier.path.name,
+        pipeline.provider,
+        source.description,
     )
     stop = StopSignals()
     start = time.perf_counter()
     outputs.open_jsonl()
     try:
         with stop, source:
-            frames, faces, expressions = _process_frames(pipeline, source, outputs, stop, args.max_frames)
+            frames, faces, expressions = _process_frames(
+                pipeline, source, outputs, stop, args.max_frames
+            )
     finally:
         outputs.close()
     _print_summary(frames, faces, expressions, time.perf_counter() - start, source, outputs)
@@ -87,7 +102,9 @@ def main(args: argparse.Namespace) -> int:
 def _process_frames(
     pipeline: Any, source: Any, outputs: FrameOutputs, stop: Any, max_frames: int
 ) -> Tuple[int, int, Counter]:
-    """Run the pipeline over the source until it ends, ``--max-frames``, ``q``, a signal or a closed pipe."""
+    """Run the pipeline over the source until it ends, ``--max-frames``, ``q``, a signal or a
+    closed pipe.
+    """
     from tqdm import tqdm
 
     frames = faces = 0
@@ -111,13 +128,19 @@ def _process_frames(
 
 
 def _print_summary(
-    frames: int, faces: int, expressions: Counter, elapsed: float, source: Any, outputs: FrameOutputs
+    frames: int,
+    faces: int,
+    expressions: Counter,
+    elapsed: float,
+    source: Any,
+    outputs: FrameOutputs,
 ) -> None:
     """One line of counts and speed on stderr, then the files written."""
     summary = ", ".join(f"{name} {count}" for name, count in expressions.most_common()) or "none"
     fps = frames / elapsed if elapsed else 0.0
     print(
-        f"{frames} frame(s), {faces} face(s) in {elapsed:.1f} s ({fps:.1f} fps); expressions: {summary}",
+        f"{frames} frame(s), {faces} face(s) in {elapsed:.1f} s ({fps:.1f} fps); expressions: "
+        f"{summary}",
         file=sys.stderr,
     )
     if source.skipped:
@@ -130,16 +153,23 @@ def _exit_code(frames: int, source: Any, outputs: FrameOutputs, stop: Any) -> in
     from ..errors import SourceError
 
     if outputs.reader_gone:
-        print(f"fer-ros run: stopped after {frames} frame(s): the reader of --jsonl - closed the pipe",
-              file=sys.stderr)
+        print(
+            f"fer-ros run: stopped after {frames} frame(s): the reader of --jsonl - closed the "
+            f"pipe",
+            file=sys.stderr,
+        )
         return 0
     if stop.requested:
-        print(f"fer-ros run: stopped by {stop.name} after {frames} frame(s); outputs are complete",
-              file=sys.stderr)
+        print(
+            f"fer-ros run: stopped by {stop.name} after {frames} frame(s); outputs are complete",
+            file=sys.stderr,
+        )
         return stop.exit_code
     if source.lost:
-        print(f"fer-ros run: error: {source.lost}; outputs are complete up to the last frame",
-              file=sys.stderr)
+        print(
+            f"fer-ros run: error: {source.lost}; outputs are complete up to the last frame",
+            file=sys.stderr,
+        )
         return 1
     if frames == 0:
         raise SourceError(f"no frame could be read from {source.description}")

@@ -1,4 +1,5 @@
-"""Where ``fer-ros run`` sends each processed frame: JSON lines, annotated images or video, a window.
+"""Where ``fer-ros run`` sends each processed frame: JSON lines, annotated images or video, a
+window.
 
 ``open_outputs`` turns ``--output`` / ``--jsonl`` / ``--show`` and the kind of source into one
 ``FrameOutputs``. The run opens its JSON lines once the model loads, calls ``write`` once per
@@ -66,7 +67,9 @@ class FrameOutputs:
         self._json: Optional[IO[str]] = None
 
     def open_jsonl(self) -> None:
-        """Open the JSON lines output once the model has loaded, so a failed start writes nothing."""
+        """Open the JSON lines output once the model has loaded, so a failed start writes
+        nothing.
+        """
         if self.jsonl == "-":
             self._json = sys.stdout
         elif self.jsonl:

@@ -26,7 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     defaults = TrainConfig(data="", run_dir="")
     parser.add_argument(
-        "--data", required=True, help="FER2013 CSV(.gz) file or <root>/<split>/<class>/ image folder"
+        "--data",
+        required=True,
+        help="FER2013 CSV(.gz) file or <root>/<split>/<class>/ image folder",
     )
     parser.add_argument(
         "--run-dir", required=True, help="where checkpoints and logs go (e.g. /work/runs/NAME)"
@@ -67,11 +69,15 @@ def _add_recipe_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
         type=_EpochsAction.type,
         action=_EpochsAction,
         default=d.epochs,
-        help="default %(default)s; with --resume: the run's new total length (cosine schedule re-laid)",
+        help="default %(default)s; with --resume: the run's new total length (cosine schedule "
+        "re-laid)",
     )
     parser.add_argument("--batch-size", type=int, default=d.batch_size, help="default %(default)s")
     parser.add_argument(
-        "--lr", type=float, default=d.learning_rate, help="peak learning rate (default %(default)s)"
+        "--lr",
+        type=float,
+        default=d.learning_rate,
+        help="peak learning rate (default %(default)s)",
     )
     parser.add_argument(
         "--lr-schedule",
@@ -79,18 +85,22 @@ def _add_recipe_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
         default=d.lr_schedule,
         help="cosine (with warm-up), constant, or plateau (halve after 3 flat epochs)",
     )
-    parser.add_argument("--warmup-epochs", type=float, default=d.warmup_epochs, help="default %(default)s")
+    parser.add_argument(
+        "--warmup-epochs", type=float, default=d.warmup_epochs, help="default %(default)s"
+    )
     parser.add_argument(
         "--weight-decay",
         type=float,
         default=d.weight_decay,
-        help="AdamW decoupled decay, multiplied by the learning rate each step (default %(default)s)",
+        help="AdamW decoupled decay, multiplied by the learning rate each step (default "
+        "%(default)s)",
     )
     parser.add_argument(
         "--class-weighting",
         choices=CLASS_WEIGHTINGS,
         default=d.class_weighting,
-        help="loss weight per class: none, balanced (1/n) or sqrt (1/sqrt(n)); default %(default)s",
+        help="loss weight per class: none, balanced (1/n) or sqrt (1/sqrt(n)); "
+        "default %(default)s",
     )
     parser.add_argument(
         "--label-smoothing", type=float, default=d.label_smoothing, help="default %(default)s"
@@ -103,22 +113,29 @@ def _add_recipe_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
         type=float,
         default=d.random_erasing,
         metavar="P",
-        help="erase a random rectangle of a training face with probability P (default %(default)s)",
+        help="erase a random rectangle of a training face with probability P "
+        "(default %(default)s)",
     )
     parser.add_argument(
         "--precision",
         choices=PRECISIONS,
         default=d.precision,
-        help="training arithmetic: mixed_bfloat16 is faster on CPUs with AVX-512 BF16 or AMX and far "
-        "slower without; auto picks by the CPU; exported models are float32 either way (default %(default)s)",
+        help="training arithmetic: mixed_bfloat16 is faster on CPUs with AVX-512 BF16 or AMX and "
+        "far "
+        "slower without; auto picks by the CPU; exported models are float32 either way (default "
+        "%(default)s)",
     )
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
     """Which data and how the run is driven: seed, quick limits, k-fold, resume."""
     parser.add_argument("--seed", type=int, default=d.seed, help="default %(default)s")
-    parser.add_argument("--limit", type=int, default=None, help="use at most N rows per split (quick runs)")
-    parser.add_argument("--kfold", type=int, default=0, help="k-fold cross-validation on Training (Huo: 10)")
+    parser.add_argument(
+        "--limit", type=int, default=None, help="use at most N rows per split (quick runs)"
+    )
+    parser.add_argument(
+        "--kfold", type=int, default=0, help="k-fold cross-validation on Training (Huo: 10)"
+    )
     parser.set_defaults(epochs_given=False)
     parser.add_argument(
         "--resume",
@@ -156,7 +173,10 @@ def main(args: argparse.Namespace) -> int:
     )
     resume_epochs = args.epochs if args.resume and args.epochs_given else None
     result = train(
-        cfg, resume=args.resume, verbose=1 if sys.stdout.isatty() else 2, resume_epochs=resume_epochs
+        cfg,
+        resume=args.resume,
+        verbose=1 if sys.stdout.isatty() else 2,
+        resume_epochs=resume_epochs,
     )
     summary = {k: v for k, v in result.items() if k != "history"}
     print(json.dumps(summary, indent=2))

@@ -80,8 +80,14 @@ ENCODINGS: Dict[str, Tuple[int, _Converter]] = {
     "yuv422_yuy2": (2, _yuv422(cv2.COLOR_YUV2BGR_YUY2)),  # YUYV byte order
 }
 # Names some drivers use for the same layouts (OpenCV type names, newer ROS names).
-ALIASES = {"8UC1": "mono8", "8UC3": "bgr8", "8UC4": "bgra8", "16UC1": "mono16", "uyvy": "yuv422",
-           "yuyv": "yuv422_yuy2"}
+ALIASES = {
+    "8UC1": "mono8",
+    "8UC3": "bgr8",
+    "8UC4": "bgra8",
+    "16UC1": "mono16",
+    "uyvy": "yuv422",
+    "yuyv": "yuv422_yuy2",
+}
 
 SUPPORTED_ENCODINGS = tuple(ENCODINGS) + tuple(ALIASES)
 COMPRESSED_FORMATS = ("jpeg", "jpg", "png")
@@ -135,21 +141,29 @@ def image_to_frame(msg: Any) -> np.ndarray:
             f"unsupported image encoding {encoding!r}; supported: {', '.join(SUPPORTED_ENCODINGS)}"
         )
     bpp, convert = ENCODINGS[name]
-    height, width, step = _uint_field(msg, "height"), _uint_field(msg, "width"), _uint_field(msg, "step")
+    height, width, step = (
+        _uint_field(msg, "height"),
+        _uint_field(msg, "width"),
+        _uint_field(msg, "step"),
+    )
     if height <= 0 or width <= 0:
         raise ImageConversionError(f"empty image: {width}x{height} {encoding}")
     if name.startswith("yuv422") and width % 2:
-        raise ImageConversionError(f"{encoding} needs an even width (2 pixels share U and V), got {width}")
+        raise ImageConversionError(
+            f"{encoding} needs an even width (2 pixels share U and V), got {width}"
+        )
     row_bytes = width * bpp
     if step < row_bytes:
         raise ImageConversionError(
-            f"step {step} is less than width x bytes per pixel = {width} x {bpp} = {row_bytes} ({encoding})"
+            f"step {step} is less than width x bytes per pixel = {width} x {bpp} = {row_bytes} "
+            f"({encoding})"
         )
     data = _buffer(msg.data)
     needed = step * (height - 1) + row_bytes
     if data.size < needed:
         raise ImageConversionError(
-            f"truncated image data: {data.size} bytes for {width}x{height} {encoding} with step {step} "
+            f"truncated image data: {data.size} bytes for {width}x{height} {encoding} with step "
+            f"{step} "
             f"(needs {needed})"
         )
     if step == row_bytes or height == 1:  # (one row: the step is irrelevant, and may be absurd)
@@ -178,12 +192,17 @@ def _declared_size(data: np.ndarray, compression: str) -> Tuple[int, int]:
     try:
         width, height = (png_size if compression == "png" else jpeg_size)(memoryview(data))
     except ImageConversionError as exc:
-        raise ImageConversionError(f"corrupt {compression} data ({data.size} bytes): {exc}") from None
+        raise ImageConversionError(
+            f"corrupt {compression} data ({data.size} bytes): {exc}"
+        ) from None
     if width == 0 or height == 0:
-        raise ImageConversionError(f"corrupt {compression} data: its header declares {width}x{height} pixels")
+        raise ImageConversionError(
+            f"corrupt {compression} data: its header declares {width}x{height} pixels"
+        )
     if width * height > MAX_DECODED_PIXELS:
         raise ImageConversionError(
-            f"{compression} image of {width}x{height} pixels ({data.size} bytes) is larger than the "
+            f"{compression} image of {width}x{height} pixels ({data.size} bytes) is larger than "
+            f"the "
             f"{MAX_DECODED_PIXELS} pixels (8K UHD) fer_ros decodes; not decoded"
         )
     return width, height
@@ -214,10 +233,15 @@ def compressed_to_frame(msg: Any) -> np.ndarray:
     try:
         frame = cv2.imdecode(data, cv2.IMREAD_COLOR)
     except cv2.error as exc:
-        raise ImageConversionError(f"corrupt {compression} data ({data.size} bytes): {exc}") from None
+        raise ImageConversionError(
+            f"corrupt {compression} data ({data.size} bytes): {exc}"
+        ) from None
     if frame is None:
-        raise ImageConversionError(f"corrupt {compression} data ({data.size} bytes) cannot be decoded")
-    # EXIF orientation may swap the sides; anything else means the header parse and the decoder disagree.
+        raise ImageConversionError(
+            f"corrupt {compression} data ({data.size} bytes) cannot be decoded"
+        )
+    # EXIF orientation may swap the sides; anything else means the header parse and the decoder
+    # disagree.
     if frame.shape[:2] not in ((height, width), (width, height)):
         raise ImageConversionError(
             f"corrupt {compression} data: decoded {frame.shape[1]}x{frame.shape[0]}, "
@@ -250,7 +274,11 @@ def frame_to_image(kit: Any, header: Any, frame: np.ndarray) -> Any:
 
 
 def annotated_image(
-    kit: Any, header: Any, frame: np.ndarray, result: FrameResult, canvas: Optional[np.ndarray] = None
+    kit: Any,
+    header: Any,
+    frame: np.ndarray,
+    result: FrameResult,
+    canvas: Optional[np.ndarray] = None,
 ) -> Tuple[Any, np.ndarray]:
     """(bgr8 Image message of ``frame`` with ``result`` drawn on it, the canvas to pass next time).
 

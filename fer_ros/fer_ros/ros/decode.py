@@ -39,10 +39,13 @@ def _load_cv_bridge() -> Optional[Any]:
 
 
 class FrameDecoder:
-    """Decodes Image (``compressed=False``) or CompressedImage messages into BGR or grey uint8 frames."""
+    """Decodes Image (``compressed=False``) or CompressedImage messages into BGR or grey uint8
+    frames.
+    """
 
-    def __init__(self, compressed: bool, use_cv_bridge: bool = True,
-                 log: Callable[[str], None] = LOG.info) -> None:
+    def __init__(
+        self, compressed: bool, use_cv_bridge: bool = True, log: Callable[[str], None] = LOG.info
+    ) -> None:
         self.compressed = compressed
         self._log = log
         self._own = compressed_to_frame if compressed else image_to_frame
@@ -72,10 +75,20 @@ class FrameDecoder:
             frame = self._bridge.imgmsg_to_cv2(msg, "bgr8")
             expected = (int(msg.height), int(msg.width))
         except Exception as exc:  # cv_bridge raises its own and numpy's errors
-            raise ImageConversionError(f"cv_bridge cannot decode {msg.encoding!r} image: {exc}") from None
-        if not (isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.shape[:2] == expected
-                and (frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 3))):
-            got = f"{frame.dtype} {frame.shape}" if isinstance(frame, np.ndarray) else type(frame).__name__
+            raise ImageConversionError(
+                f"cv_bridge cannot decode {msg.encoding!r} image: {exc}"
+            ) from None
+        if not (
+            isinstance(frame, np.ndarray)
+            and frame.dtype == np.uint8
+            and frame.shape[:2] == expected
+            and (frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 3))
+        ):
+            got = (
+                f"{frame.dtype} {frame.shape}"
+                if isinstance(frame, np.ndarray)
+                else type(frame).__name__
+            )
             raise ImageConversionError(
                 f"cv_bridge decoded a {msg.encoding!r} image as {got}, but the message declares "
                 f"{expected[1]}x{expected[0]} pixels (step {msg.step})"

@@ -65,7 +65,9 @@ def jpeg_size(data: memoryview) -> Tuple[int, int]:
         if marker == 0x00 or marker in _JPEG_STANDALONE:  # 0xFF00 is a stuffed byte, not a marker
             continue
         if marker in (_JPEG_SOS, _JPEG_EOI, _JPEG_SOI):
-            raise ImageConversionError(f"corrupt JPEG: marker 0x{marker:02X} before any frame header")
+            raise ImageConversionError(
+                f"corrupt JPEG: marker 0x{marker:02X} before any frame header"
+            )
         if i + 2 > n:
             raise ImageConversionError("truncated JPEG: marker segment cut short")
         length = data[i] << 8 | data[i + 1]
@@ -82,7 +84,9 @@ def jpeg_size(data: memoryview) -> Tuple[int, int]:
 
 
 def _first(data: memoryview, start: int, value: int, equal: bool) -> int:
-    """Index of the first byte at or after ``start`` that is (``equal``) or is not ``value``; len if none."""
+    """Index of the first byte at or after ``start`` that is (``equal``) or is not ``value``; len
+    if none.
+    """
     rest = np.frombuffer(data, dtype=np.uint8)[start:]
     hits = rest == value if equal else rest != value
     index = int(np.argmax(hits))

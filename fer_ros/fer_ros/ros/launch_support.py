@@ -16,7 +16,9 @@ RVIZ_TOPIC = "/fer/image_annotated"  # as written in config/fer.rviz
 
 
 def config_dir() -> Path:
-    """The installed config folder: the ament share folder, or the Python package's copy (pip install)."""
+    """The installed config folder: the ament share folder, or the Python package's copy (pip
+    install).
+    """
     try:
         from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
 
@@ -32,9 +34,13 @@ def config_dir() -> Path:
 
 
 def parameter_files(platform: str, params_file: str = "") -> list:
-    """The node's parameter files: the platform's config, then ``params_file`` (whose values win)."""
+    """The node's parameter files: the platform's config, then ``params_file`` (whose values
+    win).
+    """
     if platform not in PLATFORMS:
-        raise ValueError(f"platform:={platform} is not supported; use one of: {', '.join(PLATFORMS)}")
+        raise ValueError(
+            f"platform:={platform} is not supported; use one of: {', '.join(PLATFORMS)}"
+        )
     platform_file = config_dir() / f"{platform}.yaml"
     if not platform_file.is_file():
         raise FileNotFoundError(f"platform config not found: {platform_file}")
@@ -48,7 +54,9 @@ def parameter_files(platform: str, params_file: str = "") -> list:
 
 
 def rviz_config(namespace: str) -> str:
-    """config/fer.rviz with its image display on ``<namespace>/image_annotated`` (a temporary copy)."""
+    """config/fer.rviz with its image display on ``<namespace>/image_annotated`` (a temporary
+    copy).
+    """
     text = (config_dir() / "fer.rviz").read_text()
     topic = "/" + "/".join(part for part in (namespace.strip("/"), "image_annotated") if part)
     handle, path = tempfile.mkstemp(prefix="fer_", suffix=".rviz")

@@ -1,4 +1,5 @@
-"""Route fer_ros's Python ``logging`` records (provider fallbacks, model notes) to the node's logger.
+"""Route fer_ros's Python ``logging`` records (provider fallbacks, model notes) to the node's
+logger.
 
 Library modules log through ``logging.getLogger("fer_ros....")``; without a handler Python
 prints bare WARNING lines to stderr, which never reach ``/rosout``. While a node runs,
@@ -40,7 +41,9 @@ class RosLogHandler(logging.Handler):
 
 
 def forward_to(ros_logger: Any) -> Callable[[], None]:
-    """Send the ``fer_ros`` loggers' records to ``ros_logger``; returns the function that undoes it."""
+    """Send the ``fer_ros`` loggers' records to ``ros_logger``; returns the function that undoes
+    it.
+    """
     library = logging.getLogger(LIBRARY_LOGGER)
     handler = RosLogHandler(ros_logger)
     handler.setFormatter(logging.Formatter("%(message)s"))

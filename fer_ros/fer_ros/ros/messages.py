@@ -50,25 +50,35 @@ def rclpy_kit() -> MessageKit:
         roi=RegionOfInterest,
         image=Image,
         # array.array is what rclpy stores; building it from bytes avoids a per-item check.
-        float32_array=lambda values: array.array("f", np.ascontiguousarray(values, np.float32).tobytes()),
-        uint8_array=lambda values: array.array("B", np.ascontiguousarray(values, np.uint8).tobytes()),
+        float32_array=lambda values: array.array(
+            "f", np.ascontiguousarray(values, np.float32).tobytes()
+        ),
+        uint8_array=lambda values: array.array(
+            "B", np.ascontiguousarray(values, np.uint8).tobytes()
+        ),
     )
 
 
 def msg_definitions(msg_dir: Optional[Path] = None) -> Dict[str, str]:
-    """``{type name: .msg text}`` of our messages, read from ``msg_dir`` (the shipped .msg files)."""
+    """``{type name: .msg text}`` of our messages, read from ``msg_dir`` (the shipped .msg
+    files).
+    """
     folder = msg_dir or MSG_DIR
     defs = {}
     for name in ("FaceExpression", "FaceExpressionArray"):
         path = folder / f"{name}.msg"
         if not path.is_file():
-            raise FileNotFoundError(f"message definition not found: {path} (fer_ros_msgs/msg is missing)")
+            raise FileNotFoundError(
+                f"message definition not found: {path} (fer_ros_msgs/msg is missing)"
+            )
         defs[f"fer_ros_msgs/msg/{name}"] = path.read_text(encoding="utf-8")
     return defs
 
 
 def rosbags_typestore(distro: str = "humble") -> Any:
-    """A rosbags typestore of ROS 2 ``distro`` with our message types registered from our .msg files."""
+    """A rosbags typestore of ROS 2 ``distro`` with our message types registered from our .msg
+    files.
+    """
     from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
     stores = {"humble": Stores.ROS2_HUMBLE, "jazzy": Stores.ROS2_JAZZY}

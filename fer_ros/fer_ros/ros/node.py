@@ -123,7 +123,8 @@ class FerNode(Node):
         for spec in ALL_SETTINGS:
             self.declare_parameter(spec.name, _default(spec), parameter_descriptor(spec))
         given = {spec.name: self.get_parameter(spec.name).value for spec in ALL_SETTINGS}
-        # Raises SettingsError (start-up fails, naming the parameter) for a bad value from a YAML file.
+        # Raises SettingsError (start-up fails, naming the parameter) for a bad value from a YAML
+        # file.
         settings, values = check_parameter_changes(PipelineSettings(), given, startup=True)
         self._pipeline = Pipeline(settings)  # raises ModelError naming the file
         self._pipeline_lock = threading.Lock()
@@ -134,7 +135,9 @@ class FerNode(Node):
         self._set_back_timer = None
         self._publish_annotated: bool = values["publish_annotated"]
         compressed = values["input_type"] == "compressed"
-        self._decoder = FrameDecoder(compressed, values["use_cv_bridge"], log=self.get_logger().info)
+        self._decoder = FrameDecoder(
+            compressed, values["use_cv_bridge"], log=self.get_logger().info
+        )
         self._kit = rclpy_kit()
         self._stats = NodeStats()
         self._canvas = None
@@ -150,7 +153,9 @@ class FerNode(Node):
             if values["reliability"] == "reliable"
             else ReliabilityPolicy.BEST_EFFORT,
         )
-        self._image_topic = ("image/compressed", CompressedImage) if compressed else ("image", Image)
+        self._image_topic = (
+            ("image/compressed", CompressedImage) if compressed else ("image", Image)
+        )
         self._subscription = None
         if values["enable"]:
             self._subscribe()
@@ -166,7 +171,9 @@ class FerNode(Node):
             shutting_down=lambda: not self.context.ok(),
         )
         self._worker.start()
-        self._diagnostics_timer = self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)
+        self._diagnostics_timer = self.create_timer(
+            DIAGNOSTICS_PERIOD_S, self._publish_diagnostics
+        )
         topic, msg_type = self._image_topic
         self.get_logger().info(
             f"{'listening on' if values['enable'] else 'disabled; will listen on'} "
@@ -178,7 +185,9 @@ class FerNode(Node):
 
     def _subscribe(self) -> None:
         topic, msg_type = self._image_topic
-        self._subscription = self.create_subscription(msg_type, topic, self._on_image, self._image_qos)
+        self._subscription = self.create_subscription(
+            msg_type, topic, self._on_image, self._image_qos
+        )
 
     def _set_enabled(self, enabled: bool) -> None:
         """Subscribe to images, or drop the subscription so no image costs anything."""
@@ -199,15 +208,23 @@ class FerNode(Node):
         self._worker.submit(msg)
 
     def _process(self, msg: Any, received_at: float) -> None:
-        """One frame: decode, run the pipeline, publish. Raises on bad input (the worker counts it)."""
-        frame = self._decoder.decode(msg)  # ImageConversionError: counted as rejected by the worker
+        """One frame: decode, run the pipeline, publish. Raises on bad input (the worker counts
+        it).
+        """
+        frame = self._decoder.decode(
+            msg
+        )  # ImageConversionError: counted as rejected by the worker
         with self._pipeline_lock:
             result = self._pipeline.process(frame)
         self._expressions_pub.publish(expressions_message(self._kit, msg.header, result))
         if self._publish_annotated and self._annotated_pub.get_subscription_count() > 0:
-            image, self._canvas = annotated_image(self._kit, msg.header, frame, result, self._canvas)
+            image, self._canvas = annotated_image(
+                self._kit, msg.header, frame, result, self._canvas
+            )
             self._annotated_pub.publish(image)
-        self._stats.frame_processed(received_at, time.monotonic(), len(result.faces), self._image_age(msg))
+        self._stats.frame_processed(
+            received_at, time.monotonic(), len(result.faces), self._image_age(msg)
+        )
 
     def _image_age(self, msg: Any) -> Optional[float]:
         """Seconds from the image's header.stamp to now on the node's clock (None: no stamp)."""
@@ -252,7 +269,8 @@ class FerNode(Node):
     def _settings_applied(self, settings: PipelineSettings) -> None:
         self._last_failure = ""
         self.get_logger().info(
-            f"settings applied; model {self._pipeline.classifier.path} on {self._pipeline.provider}"
+            f"settings applied; model {self._pipeline.classifier.path} on "
+            f"{self._pipeline.provider}"
         )
 
     def _settings_failed(self, settings: PipelineSettings, exc: Exception) -> None:
@@ -267,7 +285,8 @@ class FerNode(Node):
             return
 
         def set_back() -> None:
-            timer.cancel()  # one shot (destroying a timer inside its own callback upsets the executor)
+            # one shot (destroying a timer inside its own callback upsets the executor)
+            timer.cancel()
             running = self._pipeline.settings
             back = [
                 Parameter(name, value=_ros_value(getattr(running, name)))
@@ -333,7 +352,9 @@ class FerNode(Node):
 
 
 def check_files(settings: PipelineSettings, running: PipelineSettings) -> None:
-    """Refuse at once a new model or detector file that does not exist (the load itself runs later)."""
+    """Refuse at once a new model or detector file that does not exist (the load itself runs
+    later).
+    """
     if settings.model != running.model:
         resolve_model(settings.model)
     if settings.detector_model != running.detector_model and settings.detector_model:
@@ -365,7 +386,10 @@ def main(args: Optional[List[str]] = None) -> int:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except (FerRosError, ParameterException) as exc:  # bad model or parameters at start-up: say why, exit
+    except (
+        FerRosError,
+        ParameterException,
+    ) as exc:  # bad model or parameters at start-up: say why, exit
         # rclpy's parameter exceptions carry (message, name) as args: print the message only
         message = exc.args[0] if len(exc.args) > 1 and isinstance(exc.args[0], str) else str(exc)
         get_logger(NODE_NAME).fatal(message)

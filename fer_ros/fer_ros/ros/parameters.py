@@ -25,37 +25,58 @@ RELIABILITIES = ("best_effort", "reliable")
 
 NODE_SETTINGS: Tuple[SettingSpec, ...] = (
     SettingSpec(
-        "enable", bool, True,
+        "enable",
+        bool,
+        True,
         "Process images. false = the node drops its image subscription (no CPU spent on images), "
         "publishes nothing but diagnostics, and forgets its tracks; true again resubscribes.",
     ),
     SettingSpec(
-        "input_type", str, "raw",
-        "Subscribe to `image` (sensor_msgs/Image, raw) or `image/compressed` (sensor_msgs/CompressedImage, "
+        "input_type",
+        str,
+        "raw",
+        "Subscribe to `image` (sensor_msgs/Image, raw) or `image/compressed` "
+        "(sensor_msgs/CompressedImage, "
         "JPEG or PNG). Read-only: set it at start-up.",
         choices=INPUT_TYPES,
     ),
     SettingSpec(
-        "reliability", str, "best_effort",
-        "QoS reliability of the image subscription (history keep-last, depth 1). best_effort matches every "
-        "camera driver (REP-2003 sensor data); reliable only matches reliable publishers. Read-only.",
+        "reliability",
+        str,
+        "best_effort",
+        "QoS reliability of the image subscription (history keep-last, depth 1). best_effort "
+        "matches every "
+        "camera driver (REP-2003 sensor data); reliable only matches reliable publishers. "
+        "Read-only.",
         choices=RELIABILITIES,
     ),
     SettingSpec(
-        "max_rate_hz", float, 0.0,
-        "Process at most this many frames per second (the newest frame each time; the rest are dropped). "
+        "max_rate_hz",
+        float,
+        0.0,
+        "Process at most this many frames per second (the newest frame each time; the rest are "
+        "dropped). "
         "0 = as many as the node keeps up with.",
-        min=0.0, max=1000.0,
+        min=0.0,
+        max=1000.0,
     ),
     SettingSpec(
-        "publish_annotated", bool, True,
-        "Publish `image_annotated` (boxes, labels, confidence) while it has subscribers; false = never.",
+        "publish_annotated",
+        bool,
+        True,
+        "Publish `image_annotated` (boxes, labels, confidence) while it has subscribers; false = "
+        "never.",
     ),
     SettingSpec(
-        "use_cv_bridge", bool, True,
-        "Decode raw images in encodings fer_ros's own conversion does not handle (Bayer patterns, 16UC3, "
-        "...) with cv_bridge when it imports; its frames must have the declared size. false = such images "
-        "are rejected. The encodings cameras publish, and compressed images, always use fer_ros's own "
+        "use_cv_bridge",
+        bool,
+        True,
+        "Decode raw images in encodings fer_ros's own conversion does not handle (Bayer "
+        "patterns, 16UC3, "
+        "...) with cv_bridge when it imports; its frames must have the declared size. false = "
+        "such images "
+        "are rejected. The encodings cameras publish, and compressed images, always use "
+        "fer_ros's own "
         "checked conversion.",
     ),
 )
@@ -65,14 +86,20 @@ ALL_SETTINGS: Tuple[SettingSpec, ...] = PIPELINE_SETTINGS + NODE_SETTINGS
 ALL_SPECS: Dict[str, SettingSpec] = {spec.name: spec for spec in ALL_SETTINGS}
 # The ROS parameter type each table type is declared as (ros2 param's names for them).
 ROS_TYPE_NAMES = {
-    bool: "a bool", int: "an integer", float: "a double", str: "a string", list: "a string array",
+    bool: "a bool",
+    int: "an integer",
+    float: "a double",
+    str: "a string",
+    list: "a string array",
 }
 
 assert not set(NODE_SPECS) & set(SPECS), "node parameter names must not shadow pipeline settings"
 
 
 def validate_node_setting(name: str, value: Any) -> Any:
-    """Check a node-only parameter's value; raises :class:`SettingsError` saying what is allowed."""
+    """Check a node-only parameter's value; raises :class:`SettingsError` saying what is
+    allowed.
+    """
     spec = NODE_SPECS[name]
     if spec.type is bool:
         ok = isinstance(value, bool)
@@ -82,11 +109,17 @@ def validate_node_setting(name: str, value: Any) -> Any:
         ok = isinstance(value, spec.type)
     if not ok:
         kind = spec.type.__name__
-        raise SettingsError(f"parameter {name}={value!r} is not a {kind}; allowed: {spec.allowed()}")
+        raise SettingsError(
+            f"parameter {name}={value!r} is not a {kind}; allowed: {spec.allowed()}"
+        )
     if spec.choices is not None and value not in spec.choices:
-        raise SettingsError(f"parameter {name}={value!r} is not allowed; allowed: {spec.allowed()}")
+        raise SettingsError(
+            f"parameter {name}={value!r} is not allowed; allowed: {spec.allowed()}"
+        )
     if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
-        raise SettingsError(f"parameter {name}={value!r} is out of range; allowed: {spec.allowed()}")
+        raise SettingsError(
+            f"parameter {name}={value!r} is out of range; allowed: {spec.allowed()}"
+        )
     return float(value) if spec.type is float else value
 
 
@@ -118,10 +151,14 @@ def check_parameter(name: str, value: Any) -> Any:
     if value is None:  # `ros2 param delete`, or a parameter set to nothing
         raise SettingsError(f"parameter {name} cannot be unset; allowed: {spec.allowed()}")
     if not _has_ros_type(spec, value):
-        hint = f" (write {value}.0)" if spec.type is float and isinstance(value, int) \
-            and not isinstance(value, bool) else ""
+        hint = (
+            f" (write {value}.0)"
+            if spec.type is float and isinstance(value, int) and not isinstance(value, bool)
+            else ""
+        )
         raise SettingsError(
-            f"parameter {name}={value!r} is {_ros_type_of(value)}, not {ROS_TYPE_NAMES[spec.type]}{hint}; "
+            f"parameter {name}={value!r} is {_ros_type_of(value)}, not "
+            f"{ROS_TYPE_NAMES[spec.type]}{hint}; "
             f"allowed: {spec.allowed()}"
         )
     if name in SPECS:
@@ -146,8 +183,10 @@ def check_parameter_changes(
         if name not in ALL_SPECS:
             continue
         if name in READ_ONLY and not startup:
-            raise SettingsError(f"parameter {name} is read-only: set it at start-up "
-                                f"(allowed: {ALL_SPECS[name].allowed()})")
+            raise SettingsError(
+                f"parameter {name} is read-only: set it at start-up "
+                f"(allowed: {ALL_SPECS[name].allowed()})"
+            )
         checked = check_parameter(name, value)
         if name in SPECS:
             pipeline[name] = checked

@@ -59,7 +59,9 @@ class SettingsSwitcher:
                 return False
             self._wanted = settings
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._load_loop, name="fer_reload", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._load_loop, name="fer_reload", daemon=True
+                )
                 self._thread.start()
             self._cond.notify_all()
             return True

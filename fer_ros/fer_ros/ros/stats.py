@@ -58,7 +58,8 @@ class NodeStats:
         self._input = RateMeter()
         self._output = RateMeter()
         self._latency_ms: Deque[float] = deque(maxlen=LATENCY_WINDOW)
-        # now - header.stamp when the result is published: how old the picture is a behaviour acts on
+        # now - header.stamp when the result is published: how old the picture is a behaviour acts
+        # on
         self._image_age_ms: Deque[float] = deque(maxlen=LATENCY_WINDOW)
         self._last_input: Optional[float] = None
         self._rejected_at_last_report = 0
@@ -91,7 +92,9 @@ class NodeStats:
                 self._image_age_ms.append(image_age_s * 1e3)
 
     def latency_percentiles(self) -> Tuple[float, float]:
-        """(p50, p95) of the recent receive-to-publish latencies in ms; (0, 0) before the first frame."""
+        """(p50, p95) of the recent receive-to-publish latencies in ms; (0, 0) before the first
+        frame.
+        """
         return self._percentiles(self._latency_ms)
 
     def image_age_percentiles(self) -> Tuple[float, float]:

@@ -1,4 +1,5 @@
-"""The node's frame worker: one thread, a one-slot mailbox, a rate limit and a guard per frame. No ROS.
+"""The node's frame worker: one thread, a one-slot mailbox, a rate limit and a guard per frame. No
+ROS.
 
 The subscription callback hands every image to :meth:`FrameWorker.submit`; the
 worker thread always takes the newest one, so a slow machine drops frames
@@ -35,7 +36,9 @@ class FrameWorker:
         shutting_down: Callable[[], bool] = lambda: False,
         name: str = "fer_worker",
     ) -> None:
-        self.max_rate_hz = max_rate_hz  # read before each frame: a parameter change applies at once
+        self.max_rate_hz = (
+            max_rate_hz  # read before each frame: a parameter change applies at once
+        )
         self._process = process
         self._stats = stats
         self._warn = warn
@@ -122,7 +125,8 @@ class FrameWorker:
 
 
 def _describe(exc: BaseException) -> str:
-    """``cv2.error: OpenCV(...) ...`` / ``RuntimeError: ...``: the exception's type (with its module
+    """``cv2.error: OpenCV(...) ...`` / ``RuntimeError: ...``: the exception's type (with its
+    module
     unless builtin) and message, on one line."""
     kind = type(exc).__qualname__
     if type(exc).__module__ != "builtins":

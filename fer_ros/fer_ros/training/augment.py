@@ -33,7 +33,9 @@ class AugmentSettings:
         return cls(flip=False, rotation_deg=0.0, shift=0.0, zoom=0.0, brightness=0.0, contrast=0.0)
 
 
-def augment_faces(faces: np.ndarray, rng: np.random.Generator, settings: AugmentSettings) -> np.ndarray:
+def augment_faces(
+    faces: np.ndarray, rng: np.random.Generator, settings: AugmentSettings
+) -> np.ndarray:
     """Return randomly transformed copies of grey uint8 faces (N x S x S).
 
     Geometry (flip, rotation, shift, zoom) is one affine warp per face with
@@ -71,8 +73,11 @@ def augment_faces(faces: np.ndarray, rng: np.random.Generator, settings: Augment
     return out
 
 
-def erase_rectangles(faces: np.ndarray, rng: np.random.Generator, settings: AugmentSettings) -> None:
-    """Random erasing in place: with probability ``settings.erasing`` one rectangle of uniform noise.
+def erase_rectangles(
+    faces: np.ndarray, rng: np.random.Generator, settings: AugmentSettings
+) -> None:
+    """Random erasing in place: with probability ``settings.erasing`` one rectangle of uniform
+    noise.
 
     Hides a part of the face (as a hand, glasses or a shadow would), so the
     network cannot rely on any single region.

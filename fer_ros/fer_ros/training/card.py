@@ -75,7 +75,9 @@ def card_data(result: Dict[str, Any], variant: str) -> Dict[str, Any]:
         if "accuracy_flip_tta" in r
         else None,
         "per_class_recall": {k: round(v["recall"], 4) for k, v in report["per_class"].items()},
-        "per_class_precision": {k: round(v["precision"], 4) for k, v in report["per_class"].items()},
+        "per_class_precision": {
+            k: round(v["precision"], 4) for k, v in report["per_class"].items()
+        },
         "confusion": report["confusion"],
         "ms_per_face_1thread": round(r["ms_per_face_1thread"], 4),
         "parity_max_abs_diff": result["parity_max_abs_diff"],
@@ -86,20 +88,25 @@ def card_data(result: Dict[str, Any], variant: str) -> Dict[str, Any]:
         "training_seconds": round(state.get("train_seconds", 0.0)),
         "training_precision": config.get("precision", "float32"),
         "train_images_per_second": _median_throughput(state),
-        "measured_on": f"{platform.machine()}, {os.cpu_count()} shared CPUs, onnxruntime CPU provider",
+        "measured_on": f"{platform.machine()}, {os.cpu_count()} shared CPUs, onnxruntime CPU "
+        f"provider",
     }
 
 
 def _median_throughput(state: Dict[str, Any]):
     """Median training images per second over the epochs that recorded it (None for older runs)."""
     rates = sorted(
-        row["train_images_per_second"] for row in state["history"] if "train_images_per_second" in row
+        row["train_images_per_second"]
+        for row in state["history"]
+        if "train_images_per_second" in row
     )
     return rates[len(rates) // 2] if rates else None
 
 
 def card_markdown(card: Dict[str, Any]) -> str:
-    args = ", ".join(f"{k}={v}" for k, v in sorted(card["architecture_args"].items())) or "defaults"
+    args = (
+        ", ".join(f"{k}={v}" for k, v in sorted(card["architecture_args"].items())) or "defaults"
+    )
     recall_rows = "\n".join(
         f"| {name} | {card['per_class_precision'][name]:.3f} | {rec:.3f} |"
         for name, rec in card["per_class_recall"].items()
@@ -108,7 +115,8 @@ def card_markdown(card: Dict[str, Any]) -> str:
     acc, public = card["private_test_accuracy"], card["public_test_accuracy_best_epoch"]
     ms, best = card["ms_per_face_1thread"], card["best_epoch"]
     eval_cmd = (
-        f"fer-ros eval fer_ros/fer_ros/models/{card['model']} --data <fer2013.csv.gz> --split PrivateTest"
+        f"fer-ros eval fer_ros/fer_ros/models/{card['model']} --data <fer2013.csv.gz> "
+        f"--split PrivateTest"
     )
     return f"""# {card["model"]}
 
@@ -122,9 +130,11 @@ Expression classifier for fer_ros ({card["variant"]}), trained on FER2013.
 | parameters | {card["parameters"]:,} |
 | MACs per face | {card["macs"] / 1e6:.1f} M |
 | file size | {card["bytes"] / 1e6:.2f} MB |
-| FER2013 PrivateTest accuracy | **{acc * 100:.2f}%** (macro F1 {card["private_test_macro_f1"]:.3f}) |
+| FER2013 PrivateTest accuracy | **{acc * 100:.2f}%** (macro F1
+{card["private_test_macro_f1"]:.3f}) |
 | with flip TTA (`tta: flip`) | {_percent(card.get("private_test_accuracy_flip_tta"))} |
-| PublicTest accuracy (epoch selection) | {public * 100:.2f}% at epoch {best} of {card["epochs_trained"]} |
+| PublicTest accuracy (epoch selection) | {public * 100:.2f}% at epoch {best} of
+{card["epochs_trained"]} |
 | ms per face (batch 1, 1 thread) | {ms:.3f} ms ({card["measured_on"]}) |
 | training time | {hours:.2f} h on 2 CPU cores ({card.get("training_precision", "float32")}, \
 {card.get("train_images_per_second") or "-"} img/s incl. validation) |
@@ -135,7 +145,8 @@ Per-class PrivateTest figures:
 |---|---|---|
 {recall_rows}
 
-Training command (protocol: train on Training, best epoch by PublicTest, PrivateTest reported once):
+Training command (protocol: train on Training, best epoch by PublicTest, PrivateTest reported
+once):
 
 ```
 {card["training_command"]}
@@ -164,7 +175,9 @@ def card_texts(result: Dict[str, Any]) -> Dict[Path, str]:
 
 
 def write_cards(result: Dict[str, Any]) -> List[Path]:
-    """Write ``.md`` + ``.json`` beside each exported model (each file atomically); returns the paths."""
+    """Write ``.md`` + ``.json`` beside each exported model (each file atomically); returns the
+    paths.
+    """
     texts = card_texts(result)
     for path, text in texts.items():
         atomic.write_text(path, text)

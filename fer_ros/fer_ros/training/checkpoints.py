@@ -26,6 +26,7 @@ from ..errors import SettingsError
 
 log = logging.getLogger(__name__)
 
+
 def save_json(path: Path, payload: Dict[str, Any]) -> None:
     """Replace a run file atomically (see :mod:`fer_ros.atomic`)."""
     atomic.write_text(path, json.dumps(payload, indent=2) + "\n")
@@ -47,7 +48,8 @@ def _write_log_csv(run_dir: Path, history: List[Dict[str, Any]]) -> None:
 
 
 def recover_checkpoints(run_dir: Path) -> Optional[Dict[str, Any]]:
-    """Bring a run directory back to its last committed epoch; returns its state (None: no epoch yet).
+    """Bring a run directory back to its last committed epoch; returns its state (None: no epoch
+    yet).
 
     Pending checkpoints of the epoch ``state.json`` commits are renamed into
     place (the run was killed between the commit and the renames); pending
@@ -60,7 +62,12 @@ def recover_checkpoints(run_dir: Path) -> Optional[Dict[str, Any]]:
     for path in sorted(run_dir.glob("*.pending.keras")):
         match = _PENDING.match(path.name)
         if match and int(match.group(2)) == done:
-            log.info("completing checkpoint of epoch %d: %s -> %s.keras", done, path.name, match.group(1))
+            log.info(
+                "completing checkpoint of epoch %d: %s -> %s.keras",
+                done,
+                path.name,
+                match.group(1),
+            )
             atomic.commit(path, run_dir / f"{match.group(1)}.keras")
         else:
             log.info("removing uncommitted checkpoint %s", path.name)
@@ -74,7 +81,9 @@ def recover_checkpoints(run_dir: Path) -> Optional[Dict[str, Any]]:
 
 
 def read_json(path: Path, *required: str) -> Dict[str, Any]:
-    """A run file (``state.json``, ``run.json``) with its ``required`` keys, or a SettingsError naming it."""
+    """A run file (``state.json``, ``run.json``) with its ``required`` keys, or a SettingsError
+    naming it.
+    """
     try:
         payload = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
@@ -86,7 +95,9 @@ def read_json(path: Path, *required: str) -> Dict[str, Any]:
 
 
 def checkpoint_fingerprint(model: Any) -> Tuple[int, str]:
-    """(optimizer step, sha256 of every weight and optimizer variable): what a checkpoint must restore."""
+    """(optimizer step, sha256 of every weight and optimizer variable): what a checkpoint must
+    restore.
+    """
     import keras
 
     digest = hashlib.sha256()
@@ -96,9 +107,15 @@ def checkpoint_fingerprint(model: Any) -> Tuple[int, str]:
 
 
 def commit_epoch(
-    run_dir: Path, model: Any, state: Dict[str, Any], logs: Dict[str, float], seconds: float, images: int
+    run_dir: Path,
+    model: Any,
+    state: Dict[str, Any],
+    logs: Dict[str, float],
+    seconds: float,
+    images: int,
 ) -> None:
-    """Commit finished epoch ``state["epochs_done"] + 1``: pending files, then state.json, then renames.
+    """Commit finished epoch ``state["epochs_done"] + 1``: pending files, then state.json, then
+    renames.
 
     That order is what makes a kill at any instant recoverable (see the module docstring).
     """
@@ -129,10 +146,17 @@ def commit_epoch(
     _write_log_csv(run_dir, state["history"])
     step, fingerprint = checkpoint_fingerprint(model)
     log.info(
-        "epoch %d: val_accuracy %.4f (best %.4f at epoch %d); %.0f s, %.0f img/s (with validation); "
+        "epoch %d: val_accuracy %.4f (best %.4f at epoch %d); %.0f s, %.0f img/s (with "
+        "validation); "
         "checkpoint: optimizer step %d, state %s",
-        done, val_acc, state["best_val_accuracy"], state["best_epoch"], seconds, images / seconds,
-        step, fingerprint,
+        done,
+        val_acc,
+        state["best_val_accuracy"],
+        state["best_epoch"],
+        seconds,
+        images / seconds,
+        step,
+        fingerprint,
     )
 
 
@@ -141,7 +165,9 @@ def epoch_checkpoint(run_dir: Path, state: Dict[str, Any], batches: Any) -> Any:
     import keras
 
     class EpochCheckpoint(keras.callbacks.Callback):
-        """After each epoch: commit last.keras (resume point), best.keras when val accuracy improves."""
+        """After each epoch: commit last.keras (resume point), best.keras when val accuracy
+        improves.
+        """
 
         def on_epoch_begin(self, epoch: int, logs: Optional[Dict[str, float]] = None) -> None:
             self._start = time.time()

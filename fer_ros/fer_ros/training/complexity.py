@@ -24,13 +24,23 @@ def count_macs(model: Any) -> int:
             k = layer.kernel_size[0] * layer.kernel_size[1]
             cin = layer.input.shape[-1]
             out = _spatial(layer.output.shape)
-            total += out * (k * cin * layer.depth_multiplier + cin * layer.depth_multiplier * layer.filters)
+            total += out * (
+                k * cin * layer.depth_multiplier + cin * layer.depth_multiplier * layer.filters
+            )
         elif isinstance(layer, layers.DepthwiseConv2D):
             k = layer.kernel_size[0] * layer.kernel_size[1]
-            total += _spatial(layer.output.shape) * k * layer.input.shape[-1] * layer.depth_multiplier
+            total += (
+                _spatial(layer.output.shape) * k * layer.input.shape[-1] * layer.depth_multiplier
+            )
         elif isinstance(layer, layers.Conv2D):
             k = layer.kernel_size[0] * layer.kernel_size[1]
-            total += _spatial(layer.output.shape) * k * layer.input.shape[-1] * layer.filters // layer.groups
+            total += (
+                _spatial(layer.output.shape)
+                * k
+                * layer.input.shape[-1]
+                * layer.filters
+                // layer.groups
+            )
         elif isinstance(layer, layers.Dense):
             total += int(layer.input.shape[-1]) * layer.units
         elif isinstance(layer, (layers.Attention, layers.AdditiveAttention)):

@@ -37,7 +37,9 @@ class TrainConfig:
     label_smoothing: float = 0.1
     augment: bool = True
     random_erasing: float = 0.25  # probability of erasing a random rectangle of each training face
-    precision: str = "auto"  # float32, mixed_bfloat16 (bf16 compute, float32 weights), auto: by the CPU
+    precision: str = (
+        "auto"  # float32, mixed_bfloat16 (bf16 compute, float32 weights), auto: by the CPU
+    )
     seed: int = 0
     limit: Optional[int] = None  # rows per split, for quick runs
     kfold: int = 0  # >1: k-fold cross-validation on the training split
@@ -51,7 +53,9 @@ class TrainConfig:
         if not 0 < self.learning_rate < 1:
             raise SettingsError(f"learning rate must be in (0, 1), got {self.learning_rate}")
         if self.lr_schedule not in LR_SCHEDULES:
-            raise SettingsError(f"lr schedule {self.lr_schedule!r}; allowed: {', '.join(LR_SCHEDULES)}")
+            raise SettingsError(
+                f"lr schedule {self.lr_schedule!r}; allowed: {', '.join(LR_SCHEDULES)}"
+            )
         if self.class_weighting not in CLASS_WEIGHTINGS:
             raise SettingsError(
                 f"class weighting {self.class_weighting!r}; allowed: {', '.join(CLASS_WEIGHTINGS)}"
@@ -61,7 +65,9 @@ class TrainConfig:
         if self.precision not in PRECISIONS:
             raise SettingsError(f"precision {self.precision!r}; allowed: {', '.join(PRECISIONS)}")
         if not 0 <= self.random_erasing <= 1:
-            raise SettingsError(f"random erasing probability must be in [0, 1], got {self.random_erasing}")
+            raise SettingsError(
+                f"random erasing probability must be in [0, 1], got {self.random_erasing}"
+            )
         if self.kfold == 1 or self.kfold < 0:
             raise SettingsError(f"kfold must be 0 (off) or >= 2, got {self.kfold}")
 

@@ -34,7 +34,9 @@ class FaceDataset:
     targets: np.ndarray  # int64, N
     labels: Tuple[str, ...]
     name: str = ""
-    skipped: Dict[str, int] = field(default_factory=dict)  # class folders without a label -> image count
+    skipped: Dict[str, int] = field(
+        default_factory=dict
+    )  # class folders without a label -> image count
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -81,7 +83,9 @@ def read_fer2013(
     wanted = tuple(splits) if splits is not None else FER2013_SPLITS
     unknown = [s for s in wanted if s not in FER2013_SPLITS]
     if unknown:
-        raise DatasetError(f"unknown FER2013 split(s) {unknown}; allowed: {', '.join(FER2013_SPLITS)}")
+        raise DatasetError(
+            f"unknown FER2013 split(s) {unknown}; allowed: {', '.join(FER2013_SPLITS)}"
+        )
     if not path.is_file():
         raise DatasetError(f"FER2013 file not found: {path}")
     faces: Dict[str, list] = {s: [] for s in wanted}
@@ -93,18 +97,25 @@ def read_fer2013(
                 usage = row[2].strip()
                 if usage not in FER2013_SPLITS:
                     raise DatasetError(
-                        f"{path}:{line}: unknown Usage {usage!r}; allowed: {', '.join(FER2013_SPLITS)}"
+                        f"{path}:{line}: unknown Usage {usage!r}; "
+                        f"allowed: {', '.join(FER2013_SPLITS)}"
                     )
                 if usage in faces and (limit is None or len(faces[usage]) < limit):
                     faces[usage].append(_parse_face(row, f"{path}:{line}"))
     except (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error) as exc:
         where = f" after line {reader.line_num}" if reader is not None and reader.line_num else ""
-        raise DatasetError(f"{path}: cannot read{where}: {exc} (truncated or corrupt file?)") from None
+        raise DatasetError(
+            f"{path}: cannot read{where}: {exc} (truncated or corrupt file?)"
+        ) from None
     result = {}
     for split in wanted:
         if not faces[split]:
-            found = ", ".join(f"{s} ({len(faces[s])})" for s in wanted if faces[s]) or "none of them"
-            raise DatasetError(f"{path}: split {split!r} has no rows (Usage column); rows found for {found}")
+            found = (
+                ", ".join(f"{s} ({len(faces[s])})" for s in wanted if faces[s]) or "none of them"
+            )
+            raise DatasetError(
+                f"{path}: split {split!r} has no rows (Usage column); rows found for {found}"
+            )
         result[split] = FaceDataset(
             images=np.stack([image for _, image in faces[split]]),
             targets=np.asarray([label for label, _ in faces[split]], dtype=np.int64),
@@ -115,7 +126,9 @@ def read_fer2013(
 
 
 def _records(path: Path, reader: Any) -> Iterator[Tuple[str, List[str]]]:
-    """``(line, row)`` for each non-blank record after a checked header; ``line`` may be ``a-b``."""
+    """``(line, row)`` for each non-blank record after a checked header; ``line`` may be
+    ``a-b``.
+    """
     header = next(reader, None)
     if header is None or [h.strip() for h in header[:3]] != ["emotion", "pixels", "Usage"]:
         raise DatasetError(f"{path}:1: expected header 'emotion,pixels,Usage', got {header!r}")
@@ -135,7 +148,9 @@ def _records(path: Path, reader: Any) -> Iterator[Tuple[str, List[str]]]:
 
 
 def _parse_face(row: List[str], where: str) -> Tuple[int, np.ndarray]:
-    """(label, 48x48 uint8 face) of one row; a ``DatasetError`` at ``where`` (file:line) if malformed."""
+    """(label, 48x48 uint8 face) of one row; a ``DatasetError`` at ``where`` (file:line) if
+    malformed.
+    """
     try:
         label = int(row[0])
     except ValueError:
@@ -151,7 +166,8 @@ def _parse_face(row: List[str], where: str) -> Tuple[int, np.ndarray]:
     n_pixels = FER2013_SIZE * FER2013_SIZE
     if pixels.size != n_pixels:
         raise DatasetError(
-            f"{where}: expected {n_pixels} pixels ({FER2013_SIZE}x{FER2013_SIZE}), got {pixels.size}"
+            f"{where}: expected {n_pixels} pixels ({FER2013_SIZE}x{FER2013_SIZE}), got "
+            f"{pixels.size}"
         )
     if pixels.min() < 0 or pixels.max() > 255:
         raise DatasetError(f"{where}: pixel values must be within 0..255")
@@ -206,7 +222,9 @@ SPLIT_ALIASES = {
 
 
 def canonical_class(folder_name: str) -> Optional[str]:
-    """Our label for a class folder name (case and separators ignored), or None if we do not have it."""
+    """Our label for a class folder name (case and separators ignored), or None if we do not have
+    it.
+    """
     key = folder_name.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
     return CLASS_ALIASES.get(key)
 
@@ -233,7 +251,9 @@ def read_image_folder(
     """
     root = Path(root)
     found = _split_folders(root)
-    wanted = tuple(splits) if splits is not None else tuple(s for s in FER2013_SPLITS if s in found)
+    wanted = (
+        tuple(splits) if splits is not None else tuple(s for s in FER2013_SPLITS if s in found)
+    )
     missing = [s for s in wanted if s not in found]
     if missing:
         raise DatasetError(
@@ -245,10 +265,14 @@ def read_image_folder(
         by_label, skipped = _class_files(found[split])
         chosen = _interleave(by_label, limit)
         if not chosen:
-            raise DatasetError(f"{found[split]}: no images of known classes (skipped: {skipped or 'none'})")
+            raise DatasetError(
+                f"{found[split]}: no images of known classes (skipped: {skipped or 'none'})"
+            )
         result[split] = FaceDataset(
             images=np.stack([_read_grey(path, size) for path, _ in chosen]),
-            targets=np.asarray([FER2013_LABELS.index(label) for _, label in chosen], dtype=np.int64),
+            targets=np.asarray(
+                [FER2013_LABELS.index(label) for _, label in chosen], dtype=np.int64
+            ),
             labels=FER2013_LABELS,
             name=f"{root.name}/{split}",
             skipped=skipped,
@@ -269,7 +293,9 @@ def _split_folders(root: Path) -> Dict[str, Path]:
 
 
 def _class_files(split_dir: Path) -> Tuple[Dict[str, list], Dict[str, int]]:
-    """Image files per known label (sorted), and the image counts of class folders we have no label for."""
+    """Image files per known label (sorted), and the image counts of class folders we have no
+    label for.
+    """
     by_label: Dict[str, list] = {}
     skipped: Dict[str, int] = {}
     for class_dir in sorted(p for p in split_dir.iterdir() if p.is_dir()):
@@ -304,7 +330,9 @@ def _interleave(by_label: Dict[str, list], limit: Optional[int]) -> list:
 
 
 def _read_grey(path: Path, size: int) -> np.ndarray:
-    """One image as ``size`` x ``size`` grey; a ``DatasetError`` naming the file if it cannot be read."""
+    """One image as ``size`` x ``size`` grey; a ``DatasetError`` naming the file if it cannot be
+    read.
+    """
     import cv2
 
     image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
@@ -326,7 +354,9 @@ def load_dataset(
 
 
 def kfold_indices(n: int, k: int, fold: int, seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
-    """(train, validation) indices of fold ``fold`` of a shuffled ``k``-fold split of ``n`` items."""
+    """(train, validation) indices of fold ``fold`` of a shuffled ``k``-fold split of ``n``
+    items.
+    """
     if not 2 <= k <= n:
         raise ValueError(f"k must be within 2..{n}, got {k}")
     if not 0 <= fold < k:

@@ -42,7 +42,9 @@ def onnx_classifier(path: Path, threads: int = 0) -> Classifier:
 
 
 def load_predictor(path: str, threads: int = 0) -> Predictor:
-    """Load ``model.onnx`` (metadata from the file) or ``model.keras`` (metadata from its run dir)."""
+    """Load ``model.onnx`` (metadata from the file) or ``model.keras`` (metadata from its run
+    dir).
+    """
     p = Path(path)
     if p.is_dir():
         p = p / "best.keras"
@@ -57,7 +59,9 @@ def load_predictor(path: str, threads: int = 0) -> Predictor:
 
 
 def keras_run_info(checkpoint: Path) -> Tuple[ModelInfo, Dict[str, Any]]:
-    """ModelInfo and training settings of a checkpoint, from ``run.json``/``labels.json`` beside it."""
+    """ModelInfo and training settings of a checkpoint, from ``run.json``/``labels.json`` beside
+    it.
+    """
     run_dir = checkpoint.parent
     try:
         config = json.loads((run_dir / "run.json").read_text())
@@ -66,7 +70,9 @@ def keras_run_info(checkpoint: Path) -> Tuple[ModelInfo, Dict[str, Any]]:
         raise ModelError(
             f"{checkpoint}: needs run.json and labels.json of its training run beside it ({exc})"
         ) from None
-    return ModelInfo(labels=tuple(labels), preprocessing=config["preprocessing"], input_size=48), config
+    return ModelInfo(
+        labels=tuple(labels), preprocessing=config["preprocessing"], input_size=48
+    ), config
 
 
 def load_checkpoint(path: Path) -> Any:
@@ -96,7 +102,9 @@ def _keras_predictor(path: Path) -> Tuple[Callable[[np.ndarray], np.ndarray], Mo
 def predict_dataset(
     predictor: Predictor, data: FaceDataset, flip_tta: bool = False, batch: int = 256
 ) -> np.ndarray:
-    """Class probabilities (N x classes) for every face, optionally averaged with the mirrored face."""
+    """Class probabilities (N x classes) for every face, optionally averaged with the mirrored
+    face.
+    """
     if data.images.shape[1] != predictor.info.input_size:
         raise ModelError(
             f"{predictor.source} expects {predictor.info.input_size}px faces, "
@@ -108,7 +116,9 @@ def predict_dataset(
         probs = predictor.predict(faces_to_input(faces, predictor.info.preprocessing))
         if flip_tta:
             mirrored = np.ascontiguousarray(faces[:, :, ::-1])
-            probs = 0.5 * (probs + predictor.predict(faces_to_input(mirrored, predictor.info.preprocessing)))
+            probs = 0.5 * (
+                probs + predictor.predict(faces_to_input(mirrored, predictor.info.preprocessing))
+            )
         chunks.append(probs)
     return np.concatenate(chunks)
 
@@ -148,7 +158,8 @@ def evaluate(predictor: Predictor, data: FaceDataset, flip_tta: bool = False) ->
     """Classify ``data`` and build the report; the model's labels must match the dataset's."""
     if tuple(predictor.info.labels) != tuple(data.labels):
         raise ModelError(
-            f"{predictor.source}: model labels {list(predictor.info.labels)} differ from the dataset's "
+            f"{predictor.source}: model labels {list(predictor.info.labels)} differ from the "
+            f"dataset's "
             f"{list(data.labels)}"
         )
     probs = predict_dataset(predictor, data, flip_tta=flip_tta)
@@ -185,15 +196,21 @@ def save_confusion_png(report: Dict[str, Any], path: Path) -> None:
                 fontsize=7,
                 color=colour,
             )
-    ax.set_title(f"{Path(report['model']).name} on {report['dataset']}: accuracy {report['accuracy']:.4f}")
+    ax.set_title(
+        f"{Path(report['model']).name} on {report['dataset']}: accuracy {report['accuracy']:.4f}"
+    )
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def measure_latency_ms(onnx_path: Path, threads: int = 1, batch: int = 1, repeats: int = 300) -> float:
-    """Median wall time of one ONNX Runtime call on ``batch`` faces, in ms per face (``threads`` threads)."""
+def measure_latency_ms(
+    onnx_path: Path, threads: int = 1, batch: int = 1, repeats: int = 300
+) -> float:
+    """Median wall time of one ONNX Runtime call on ``batch`` faces, in ms per face (``threads``
+    threads).
+    """
     classifier = onnx_classifier(onnx_path, threads)
     x = np.random.default_rng(0).random((batch,) + classifier.input_shape, dtype=np.float32)
     for _ in range(20):
@@ -206,7 +223,9 @@ def measure_latency_ms(onnx_path: Path, threads: int = 1, batch: int = 1, repeat
     return float(np.median(times) * 1000.0 / batch)
 
 
-def write_report(report: Dict[str, Any], out_dir: Path, stem: str, png: bool = True) -> Dict[str, Path]:
+def write_report(
+    report: Dict[str, Any], out_dir: Path, stem: str, png: bool = True
+) -> Dict[str, Path]:
     """Write ``<stem>.json`` (and ``<stem>_confusion.png``) into ``out_dir``; returns the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": out_dir / f"{stem}.json"}

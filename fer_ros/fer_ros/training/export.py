@@ -53,7 +53,9 @@ def set_metadata(model_proto: Any, props: Dict[str, str]) -> None:
 
 
 def write_model(model_proto: Any, path: Path) -> None:
-    """Write an ONNX model atomically: readers see the old file or the new one, never half of it."""
+    """Write an ONNX model atomically: readers see the old file or the new one, never half of
+    it.
+    """
     atomic.write_bytes(path, model_proto.SerializeToString())
 
 
@@ -84,8 +86,14 @@ def convert_to_onnx(model: Any, info: ModelInfo) -> Any:
     import tensorflow as tf
     import tf2onnx
 
-    spec = (tf.TensorSpec((None, info.input_size, info.input_size, info.channels), tf.float32, name="input"),)
-    proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=OPSET, output_path=None)
+    spec = (
+        tf.TensorSpec(
+            (None, info.input_size, info.input_size, info.channels), tf.float32, name="input"
+        ),
+    )
+    proto, _ = tf2onnx.convert.from_keras(
+        model, input_signature=spec, opset=OPSET, output_path=None
+    )
     if len(proto.graph.output) != 1:
         raise ModelError(f"expected one model output, got {len(proto.graph.output)}")
     old = proto.graph.output[0].name
@@ -142,7 +150,8 @@ def quantize_int8(
     props: Dict[str, str],
     method: str = "minmax",
 ) -> None:
-    """Static int8 quantization (QDQ, per-channel int8 weights, uint8 activations), calibrated on faces.
+    """Static int8 quantization (QDQ, per-channel int8 weights, uint8 activations), calibrated on
+    faces.
 
     The first convolution and the softmax stay in float (see below).
     """
@@ -209,17 +218,25 @@ def export(
     proto, diff = _checked_onnx(ckpt, info, private_test, tolerance)
     props = _export_metadata(info, config, dataset_name)
     for target in (out, q_out):
-        for path in (target, target.with_suffix(".json"), target.with_suffix(".md")) if target else ():
+        for path in (
+            (target, target.with_suffix(".json"), target.with_suffix(".md")) if target else ()
+        ):
             atomic.remove_stale(path)  # temporary files of a killed export
     with _staging_dir(out) as tmp:
         staged = Path(tmp) / "model.onnx"
-        result: Dict[str, Any] = {"checkpoint": str(ckpt), "onnx": str(out), "parity_max_abs_diff": diff}
+        result: Dict[str, Any] = {
+            "checkpoint": str(ckpt),
+            "onnx": str(out),
+            "parity_max_abs_diff": diff,
+        }
         result["fp32"] = _stage_fp32(proto, props, staged, private_test)
         published = {staged: out}
         if q_out is not None:
             q_staged = Path(tmp) / "model_int8.onnx"
             calib = faces_to_input(calibration_faces(train, calibration_size), info.preprocessing)
-            result["int8"] = _stage_int8(staged, q_staged, calib, props, private_test, calibration_method)
+            result["int8"] = _stage_int8(
+                staged, q_staged, calib, props, private_test, calibration_method
+            )
             result["int8"]["onnx"] = str(q_out)
             published[q_staged] = q_out
         staged_cards = _stage_cards(result, Path(tmp)) if cards else {}
@@ -248,10 +265,13 @@ def _checked_onnx(
     proto = convert_to_onnx(model, info)
     inputs = faces_to_input(private_test.images, info.preprocessing)
     diff = parity(model, proto, inputs)
-    log.info("ONNX Runtime vs Keras on %d PrivateTest faces: max abs difference %.2e", len(inputs), diff)
+    log.info(
+        "ONNX Runtime vs Keras on %d PrivateTest faces: max abs difference %.2e", len(inputs), diff
+    )
     if not diff <= tolerance:
         raise ModelError(
-            f"{ckpt}: ONNX export differs from Keras by {diff:.2e} (> {tolerance:.0e}) on PrivateTest; "
+            f"{ckpt}: ONNX export differs from Keras by {diff:.2e} (> {tolerance:.0e}) on "
+            f"PrivateTest; "
             "not written"
         )
     return proto, diff
@@ -284,7 +304,9 @@ def _measured(path: Path, private_test: FaceDataset) -> Dict[str, Any]:
     }
 
 
-def _stage_fp32(proto: Any, props: Dict[str, str], staged: Path, private_test: FaceDataset) -> Dict[str, Any]:
+def _stage_fp32(
+    proto: Any, props: Dict[str, str], staged: Path, private_test: FaceDataset
+) -> Dict[str, Any]:
     """Write the fp32 model to ``staged`` with its measured accuracy in the metadata."""
     set_metadata(proto, props)
     write_model(proto, staged)

@@ -18,21 +18,27 @@ from ..preprocess import channels_for
 
 
 def profile(name: str, arch_args: Dict[str, Any], threads: int = 1) -> Dict[str, Any]:
-    """Parameters, MACs and ONNX Runtime ms per face of architecture ``name`` with ``arch_args``."""
+    """Parameters, MACs and ONNX Runtime ms per face of architecture ``name`` with
+    ``arch_args``.
+    """
     from .complexity import count_macs
     from .evaluate import measure_latency_ms
     from .export import convert_to_onnx, set_metadata, write_model
     from .models import build_model, get_architecture
 
     arch = get_architecture(name)
-    info = ModelInfo(labels=tuple(f"c{i}" for i in range(7)), preprocessing=arch.preprocessing, input_size=48)
+    info = ModelInfo(
+        labels=tuple(f"c{i}" for i in range(7)), preprocessing=arch.preprocessing, input_size=48
+    )
     model = build_model(name, 48, channels_for(arch.preprocessing), 7, arch_args)
     proto = convert_to_onnx(model, info)
     set_metadata(proto, info.to_metadata())
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "m.onnx"
         write_model(proto, path)
-        ms = measure_latency_ms(path, threads=threads, repeats=50 if model.count_params() > 2e6 else 300)
+        ms = measure_latency_ms(
+            path, threads=threads, repeats=50 if model.count_params() > 2e6 else 300
+        )
         size = path.stat().st_size
     return {
         "architecture": name,

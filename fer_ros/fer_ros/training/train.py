@@ -30,7 +30,13 @@ import numpy as np
 from ..errors import ModelError, SettingsError
 from ..preprocess import channels_for
 from .augment import AugmentSettings
-from .checkpoints import checkpoint_fingerprint, epoch_checkpoint, read_json, recover_checkpoints, save_json
+from .checkpoints import (
+    checkpoint_fingerprint,
+    epoch_checkpoint,
+    read_json,
+    recover_checkpoints,
+    save_json,
+)
 from .config import CLASS_WEIGHTINGS, LR_SCHEDULES, PRECISIONS, TrainConfig, training_command
 from .data import FaceDataset, kfold_indices, load_dataset
 from .evaluate import load_checkpoint
@@ -50,31 +56,39 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # CPU features that make bf16 matrix products fast; without them bf16 is emulated and much slower
-# (measured on an AVX2-only AMD EPYC: vgg_small width 1, batch 128, 75 img/s float32 vs 8 img/s bf16).
+# (measured on an AVX2-only AMD EPYC: vgg_small width 1, batch 128, 75 img/s float32 vs 8 img/s
+# bf16).
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
 def cpu_has_fast_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
-    """True when the CPU advertises AVX-512 BF16 or AMX-BF16 (Linux; False where it cannot tell)."""
+    """True when the CPU advertises AVX-512 BF16 or AMX-BF16 (Linux; False where it cannot
+    tell).
+    """
     try:
         text = Path(cpuinfo).read_text()
     except OSError:
         return False
     flags = next(
-        (line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), []
+        (line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")),
+        [],
     )
     return any(flag in flags for flag in BF16_CPU_FLAGS)
 
 
 def resolve_precision(precision: str) -> str:
-    """``auto`` -> mixed_bfloat16 on CPUs with fast bf16, float32 elsewhere; other values unchanged."""
+    """``auto`` -> mixed_bfloat16 on CPUs with fast bf16, float32 elsewhere; other values
+    unchanged.
+    """
     if precision != "auto":
         return precision
     return "mixed_bfloat16" if cpu_has_fast_bf16() else "float32"
 
 
 def class_weights(counts: np.ndarray, mode: str) -> Optional[np.ndarray]:
-    """Per-class loss weights with mean 1 over the samples: inverse frequency or its square root."""
+    """Per-class loss weights with mean 1 over the samples: inverse frequency or its square
+    root.
+    """
     if mode == "none":
         return None
     counts = np.maximum(counts.astype(np.float64), 1.0)
@@ -166,7 +180,11 @@ def train_one(
     weights = class_weights(train.class_counts(), cfg.class_weighting)
     log.info(
         "training %s %s (%s) on %d faces, validating on %d; class weights %s",
-        cfg.architecture, cfg.arch_args, cfg.preprocessing, len(train), len(val),
+        cfg.architecture,
+        cfg.arch_args,
+        cfg.preprocessing,
+        len(train),
+        len(val),
         None if weights is None else np.round(weights, 2).tolist(),
     )
     batches = _batches(train, cfg, weights)
@@ -192,15 +210,27 @@ def _new_run(run_dir: Path) -> Dict[str, Any]:
             f"{run_dir} already holds a run; use --resume to continue it or pick a new --run-dir"
         )
     run_dir.mkdir(parents=True, exist_ok=True)
-    return {"epochs_done": 0, "best_val_accuracy": -1.0, "best_epoch": 0, "history": [], "train_seconds": 0.0}
+    return {
+        "epochs_done": 0,
+        "best_val_accuracy": -1.0,
+        "best_epoch": 0,
+        "history": [],
+        "train_seconds": 0.0,
+    }
 
 
-def _resumed_run(run_dir: Path, resume_epochs: Optional[int]) -> Tuple[TrainConfig, Dict[str, Any], bool]:
+def _resumed_run(
+    run_dir: Path, resume_epochs: Optional[int]
+) -> Tuple[TrainConfig, Dict[str, Any], bool]:
     """(settings, state, whether the length changed) of the run to resume, after recovery."""
     config_path, state_path = run_dir / "run.json", run_dir / "state.json"
     if run_dir.is_dir():
         recover_checkpoints(run_dir)
-    if not config_path.is_file() or not (run_dir / "last.keras").is_file() or not state_path.is_file():
+    if (
+        not config_path.is_file()
+        or not (run_dir / "last.keras").is_file()
+        or not state_path.is_file()
+    ):
         raise SettingsError(
             f"cannot resume: {run_dir} has no finished epoch (run.json, state.json, last.keras); "
             "start it without --resume"
@@ -209,13 +239,16 @@ def _resumed_run(run_dir: Path, resume_epochs: Optional[int]) -> Tuple[TrainConf
     try:
         cfg = TrainConfig(**saved)
     except TypeError as exc:
-        raise SettingsError(f"cannot resume: {config_path} is not a run's settings ({exc})") from None
+        raise SettingsError(
+            f"cannot resume: {config_path} is not a run's settings ({exc})"
+        ) from None
     state = read_json(state_path, "epochs_done", "history")
     rescheduled = resume_epochs is not None and resume_epochs != cfg.epochs
     if rescheduled:
         if resume_epochs <= state["epochs_done"]:
             raise SettingsError(
-                f"--epochs {resume_epochs} must exceed the {state['epochs_done']} epochs already done"
+                f"--epochs {resume_epochs} must exceed the {state['epochs_done']} epochs already "
+                f"done"
             )
         log.info("changing the run's length from %d to %d epochs", cfg.epochs, resume_epochs)
         state.setdefault("epoch_changes", []).append(
@@ -228,7 +261,9 @@ def _resumed_run(run_dir: Path, resume_epochs: Optional[int]) -> Tuple[TrainConf
 def _resumed_model(
     run_dir: Path, cfg: TrainConfig, state: Dict[str, Any], rescheduled: bool, steps_per_epoch: int
 ) -> Any:
-    """``last.keras`` with its optimizer state; the cosine schedule re-laid if the length changed."""
+    """``last.keras`` with its optimizer state; the cosine schedule re-laid if the length
+    changed.
+    """
     last_path = run_dir / "last.keras"
     try:
         model = load_checkpoint(last_path)
@@ -242,7 +277,10 @@ def _resumed_model(
         model.optimizer.learning_rate = _learning_rate(cfg, steps_per_epoch)
     log.info(
         "resumed from %s after epoch %d: optimizer step %d, state %s",
-        last_path, state["epochs_done"], step, fingerprint,
+        last_path,
+        state["epochs_done"],
+        step,
+        fingerprint,
     )
     return model
 
@@ -253,11 +291,15 @@ def _callbacks(cfg: TrainConfig, run_dir: Path, state: Dict[str, Any], batches: 
 
     callbacks = [
         epoch_checkpoint(run_dir, state, batches),
-        keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False, profile_batch=0),
+        keras.callbacks.TensorBoard(
+            str(run_dir / "tensorboard"), write_graph=False, profile_batch=0
+        ),
     ]
     if cfg.lr_schedule == "plateau":
         callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", mode="max", factor=0.5, patience=3)
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_accuracy", mode="max", factor=0.5, patience=3
+            )
         )
     return callbacks
 
@@ -271,7 +313,9 @@ def _batches(
         data,
         cfg.preprocessing,
         cfg.batch_size if training else 256,
-        augment=AugmentSettings(erasing=cfg.random_erasing) if (training and cfg.augment) else None,
+        augment=AugmentSettings(erasing=cfg.random_erasing)
+        if (training and cfg.augment)
+        else None,
         shuffle=training,
         seed=cfg.seed,
         sample_weights=weights,
@@ -287,7 +331,9 @@ def train(
     root = Path(cfg.run_dir)
     results = []
     for fold in range(cfg.kfold):
-        fold_cfg = TrainConfig(**{**asdict(cfg), "run_dir": str(root / f"fold_{fold}"), "fold": fold})
+        fold_cfg = TrainConfig(
+            **{**asdict(cfg), "run_dir": str(root / f"fold_{fold}"), "fold": fold}
+        )
         fold_dir = root / f"fold_{fold}"
         fold_resume = resume and fold_dir.is_dir() and recover_checkpoints(fold_dir) is not None
         state = train_one(fold_cfg, resume=fold_resume, verbose=verbose)
@@ -300,5 +346,10 @@ def train(
     }
     root.mkdir(parents=True, exist_ok=True)
     save_json(root / "kfold.json", summary)
-    log.info("%d-fold accuracy %.4f +- %.4f", cfg.kfold, summary["mean_accuracy"], summary["std_accuracy"])
+    log.info(
+        "%d-fold accuracy %.4f +- %.4f",
+        cfg.kfold,
+        summary["mean_accuracy"],
+        summary["std_accuracy"],
+    )
     return summary

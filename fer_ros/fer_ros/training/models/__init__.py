@@ -42,7 +42,10 @@ def _registry() -> Dict[str, Architecture]:
     entries = [
         Architecture("huo2022", huo2022, CANNY_GREY_GREY, "Huo et al. 2022, Table 2 (alpha, t)"),
         Architecture(
-            "yengikand2023", yengikand2023, GREY, "Yengikand et al. 2023, conv + attention (width, mlp)"
+            "yengikand2023",
+            yengikand2023,
+            GREY,
+            "Yengikand et al. 2023, conv + attention (width, mlp)",
         ),
         Architecture("mini_xception", mini_xception, GREY, "small fast baseline (width, blocks)"),
         Architecture("vgg_small", vgg_small, GREY, "compact VGG-style CNN (width, stages)"),
@@ -56,7 +59,9 @@ ARCHITECTURE_NAMES: Sequence[str] = ("huo2022", "yengikand2023", "mini_xception"
 def get_architecture(name: str) -> Architecture:
     registry = _registry()
     if name not in registry:
-        raise SettingsError(f"unknown architecture {name!r}; allowed: {', '.join(ARCHITECTURE_NAMES)}")
+        raise SettingsError(
+            f"unknown architecture {name!r}; allowed: {', '.join(ARCHITECTURE_NAMES)}"
+        )
     return registry[name]
 
 
@@ -69,7 +74,8 @@ def parse_arch_args(arch: Architecture, pairs: Sequence[str]) -> Dict[str, Any]:
         if not sep or key not in allowed:
             raise SettingsError(
                 f"bad architecture argument {pair!r} for {arch.name}; "
-                f"use KEY=VALUE with KEY in: {', '.join(f'{k} (default {v})' for k, v in allowed.items())}"
+                "use KEY=VALUE with KEY in: "
+                + ", ".join(f"{k} (default {v})" for k, v in allowed.items())
             )
         default = allowed[key]
         try:
@@ -81,10 +87,14 @@ def parse_arch_args(arch: Architecture, pairs: Sequence[str]) -> Dict[str, Any]:
     return result
 
 
-def build_model(name: str, input_size: int, channels: int, num_classes: int, args: Mapping[str, Any]) -> Any:
+def build_model(
+    name: str, input_size: int, channels: int, num_classes: int, args: Mapping[str, Any]
+) -> Any:
     """Build the named architecture; wrong arguments raise :class:`SettingsError`."""
     arch = get_architecture(name)
     try:
-        return arch.build(input_size=input_size, channels=channels, num_classes=num_classes, **args)
+        return arch.build(
+            input_size=input_size, channels=channels, num_classes=num_classes, **args
+        )
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"cannot build {name} with {dict(args)}: {exc}") from None

@@ -46,5 +46,7 @@ def huo2022(
     if dropout > 0:
         x = layers.Dropout(dropout, name="dropout")(x)
     # The paper's "1x1 conv to 7" on the pooled 1x1 map is a dense layer.
-    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+    outputs = layers.Dense(
+        num_classes, activation="softmax", dtype="float32", name="probabilities"
+    )(x)
     return keras.Model(inputs, outputs, name="huo2022")

@@ -7,15 +7,19 @@ from keras import layers
 
 
 def scaled(channels: int, alpha: float, divisor: int = 8) -> int:
-    """Channels after a width multiplier, rounded to a multiple of ``divisor`` (at least ``divisor``)."""
+    """Channels after a width multiplier, rounded to a multiple of ``divisor`` (at least
+    ``divisor``).
+    """
     return max(divisor, int(round(channels * alpha / divisor)) * divisor)
 
 
-def conv_bn(x, filters: int, kernel: int = 3, strides: int = 1, activation: bool = True, name: str = ""):
+def conv_bn(
+    x, filters: int, kernel: int = 3, strides: int = 1, activation: bool = True, name: str = ""
+):
     """Conv2D (no bias) -> BatchNorm -> optional ReLU6."""
-    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False, name=f"{name}_conv")(
-        x
-    )
+    x = layers.Conv2D(
+        filters, kernel, strides=strides, padding="same", use_bias=False, name=f"{name}_conv"
+    )(x)
     x = layers.BatchNormalization(name=f"{name}_bn")(x)
     if activation:
         x = layers.ReLU(6.0, name=f"{name}_relu")(x)
@@ -50,7 +54,9 @@ def residual_module(x, filters: int, downsample: bool, name: str):
 
 
 def inverted_residual(x, filters: int, expansion: float, name: str):
-    """MobileNetV2 inverted residual (stride 1): 1x1 expand, 3x3 depthwise, linear 1x1 projection."""
+    """MobileNetV2 inverted residual (stride 1): 1x1 expand, 3x3 depthwise, linear 1x1
+    projection.
+    """
     in_channels = x.shape[-1]
     y = x
     hidden = int(round(in_channels * expansion))
@@ -70,7 +76,9 @@ def classifier_head(x, num_classes: int, dropout: float, name: str = "head"):
     x = layers.GlobalAveragePooling2D(name=f"{name}_gap")(x)
     if dropout > 0:
         x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
-    return layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+    return layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(
+        x
+    )
 
 
 def model_input(input_size: int, channels: int) -> keras.KerasTensor:

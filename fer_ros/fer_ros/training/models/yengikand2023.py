@@ -40,5 +40,7 @@ def yengikand2023(
     x = layers.Dropout(dropout * 0.5, name="mlp_dropout1")(x)
     x = layers.Dense(mlp, activation="relu", name="mlp")(x)
     x = layers.Dropout(dropout, name="mlp_dropout2")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+    outputs = layers.Dense(
+        num_classes, activation="softmax", dtype="float32", name="probabilities"
+    )(x)
     return keras.Model(inputs, outputs, name="yengikand2023")
