@@ -22,7 +22,6 @@ KEY_ARCHITECTURE_ARGS = "fer_ros.architecture_args"  # JSON object
 KEY_DATASET = "fer_ros.dataset"
 KEY_ACCURACY = "fer_ros.test_accuracy"  # PrivateTest accuracy in [0, 1], as text
 KEY_CREATED = "fer_ros.created"  # ISO-8601 date
-KEY_FACE_MARGIN = "fer_ros.face_margin"  # crop margin the model was framed for (optional)
 
 REQUIRED_KEYS: Tuple[str, ...] = (KEY_LABELS, KEY_PREPROCESSING, KEY_INPUT_SIZE)
 

@@ -311,29 +311,8 @@ def validate_setting(name: str, value: Any) -> Any:
     return result
 
 
-@dataclass(frozen=True)
-class PipelineSettings:
-    """One validated set of pipeline settings; see :data:`PIPELINE_SETTINGS` for their meaning."""
-
-    model: str = SPECS["model"].default
-    providers: Tuple[str, ...] = SPECS["providers"].default
-    intra_op_threads: int = SPECS["intra_op_threads"].default
-    tta: str = SPECS["tta"].default
-    detector: str = SPECS["detector"].default
-    detector_model: str = SPECS["detector_model"].default
-    detection_width: int = SPECS["detection_width"].default
-    min_face_size: int = SPECS["min_face_size"].default
-    max_faces: int = SPECS["max_faces"].default
-    face_margin: float = SPECS["face_margin"].default
-    score_threshold: float = SPECS["score_threshold"].default
-    face_alignment: bool = SPECS["face_alignment"].default
-    full_detection_interval: int = SPECS["full_detection_interval"].default
-    tracking: bool = SPECS["tracking"].default
-    iou_threshold: float = SPECS["iou_threshold"].default
-    confirm_frames: int = SPECS["confirm_frames"].default
-    max_missed_frames: int = SPECS["max_missed_frames"].default
-    smoothing: bool = SPECS["smoothing"].default
-    smoothing_alpha: float = SPECS["smoothing_alpha"].default
+class _SettingsBehaviour:
+    """What every :class:`PipelineSettings` can do; the fields come from the settings table."""
 
     def __post_init__(self) -> None:
         for spec in PIPELINE_SETTINGS:
@@ -365,3 +344,22 @@ class PipelineSettings:
             for s in PIPELINE_SETTINGS
             if s.reload and getattr(self, s.name) != getattr(other, s.name)
         )
+
+
+# One frozen dataclass field per row of the settings table, with the row's default: the table is
+# the only place a setting is declared (name, type, default, range, description).
+_FIELD_TYPES = {bool: bool, int: int, float: float, str: str, list: Tuple[str, ...]}
+PipelineSettings = dataclasses.make_dataclass(
+    "PipelineSettings",
+    [
+        (spec.name, _FIELD_TYPES[spec.type], dataclasses.field(default=spec.default))
+        for spec in PIPELINE_SETTINGS
+    ],
+    bases=(_SettingsBehaviour,),
+    frozen=True,
+    namespace={
+        "__doc__": "One validated set of pipeline settings; see :data:`PIPELINE_SETTINGS` for "
+        "their meaning. Fields: " + ", ".join(spec.name for spec in PIPELINE_SETTINGS) + ".",
+        "__module__": __name__,
+    },
+)

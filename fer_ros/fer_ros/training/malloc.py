@@ -6,7 +6,7 @@ threshold, so every buffer over 128 KiB (each batch, each activation) is mmap-ed
 again on every step, and the fresh pages fault in one by one. Measured on the 2-core training
 machine (vgg_small width 0.5, 30 batches of 128 faces through ``FaceBatches``): 6.7 million
 page faults and 28 s of kernel time beside 45 s of user time; with the thresholds below, 2,600
-faults and 1 s, and twice the images per second (``benchmarks/training_throughput.py --feeder``).
+faults and 1 s, and twice the images per second (``python benchmarks/feeder_throughput.py``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,40 @@
+"""The training feeder keeps glibc from returning step buffers to the kernel after every batch."""
+
+from __future__ import annotations
+
+import platform
+
+import numpy as np
+import pytest
+from fer_ros.training import malloc
+
+glibc = pytest.mark.skipif(
+    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's"
+)
+
+
+@glibc
+def test_thresholds_are_set_on_glibc():
+    assert malloc.keep_freed_memory() is True
+
+
+def test_without_mallopt_it_reports_false(monkeypatch):
+    monkeypatch.setattr(malloc, "_glibc", lambda: None)
+    assert malloc.keep_freed_memory() is False
+
+
+@pytest.mark.training
+def test_every_batch_restores_the_thresholds(monkeypatch):
+    """TensorFlow lowers the trim threshold when an epoch's iterator is made; each batch undoes it."""
+    pytest.importorskip("keras", reason="the feeder is in the train extra")
+    from fer_ros.model_metadata import FER2013_LABELS
+    from fer_ros.training import sequence
+    from fer_ros.training.data import FaceDataset
+
+    calls = []
+    monkeypatch.setattr(sequence, "keep_freed_memory", lambda: calls.append(1) or True)
+    data = FaceDataset(np.zeros((10, 48, 48), np.uint8), np.arange(10) % 7, FER2013_LABELS)
+    batches = sequence.FaceBatches(data, "grey", 4)
+    for i in range(len(batches)):
+        batches[i]
+    assert len(calls) == len(batches) == 3
