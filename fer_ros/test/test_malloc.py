@@ -25,7 +25,7 @@ def test_without_mallopt_it_reports_false(monkeypatch):
 
 @pytest.mark.training
 def test_every_batch_restores_the_thresholds(monkeypatch):
-    """TensorFlow lowers the trim threshold when an epoch's iterator is made; each batch undoes it."""
+    """TF lowers the trim threshold when an epoch's iterator is made; each batch undoes it."""
     pytest.importorskip("keras", reason="the feeder is in the train extra")
     from fer_ros.model_metadata import FER2013_LABELS
     from fer_ros.training import sequence
