@@ -7,18 +7,43 @@ case (see :mod:`fer_ros.numpy_check`) and exits with status 2 after one fatal li
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from typing import List, Optional
+
+from ..numpy_check import numpy_abi_hint
+
+
+def _import_cv2_quietly() -> None:
+    """``import cv2`` with its stderr held back: NumPy prints a page about the clash, then the
+    import raises; that page is dropped when the clash is recognised, and shown otherwise."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        error: Optional[ImportError] = None
+        try:
+            import cv2  # noqa: F401
+        except ImportError as exc:
+            error = exc
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+        held.seek(0)
+        text = held.read().decode(errors="replace")
+    if text and (error is None or numpy_abi_hint(error) is None):
+        sys.stderr.write(text)
+    if error is not None:
+        raise error
 
 
 def main(args: Optional[List[str]] = None) -> int:
     try:
-        import cv2  # noqa: F401  (first: the module a NumPy clash breaks, named before anything else)
-
+        _import_cv2_quietly()  # first: the module a NumPy clash breaks, named before anything else
         from .node import main as node_main
     except ImportError as exc:
-        from ..numpy_check import numpy_abi_hint
-
         hint = numpy_abi_hint(exc)
         if hint is None:
             raise
