@@ -247,6 +247,7 @@ def _in_effect(node, name: str):
         return getattr(node._pipeline.settings, name)
     return {
         "enable": lambda: node._subscription is not None,
+        "hri_output": lambda: node._hri is not None,
         "max_rate_hz": lambda: node._worker.max_rate_hz,
         "publish_annotated": lambda: node._publish_annotated,
         "use_cv_bridge": lambda: node._decoder.using_cv_bridge,
@@ -500,6 +501,82 @@ def test_library_warnings_and_image_age_reach_ros(ros_context, tmp_path, faces):
         assert warned and warned[0].name == node.get_logger().name and warned[0].level == Log.WARN
         p50, p95 = node._stats.image_age_percentiles()
         assert 0.0 < p50 <= p95 < 5000.0
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+
+
+def test_hri_output_without_hri_msgs_is_refused_naming_it(ros_context, tmp_path):
+    import importlib.util
+
+    from fer_ros.errors import SettingsError
+    from fer_ros.ros.node import FerNode
+
+    if importlib.util.find_spec("hri_msgs") is not None:
+        pytest.skip("hri_msgs is installed here")
+    model = str(tiny_model(tmp_path / "tiny.onnx"))
+    with pytest.raises(SettingsError, match="hri_output needs the ROS4HRI messages"):
+        FerNode(
+            context=ros_context,
+            parameter_overrides=[
+                Parameter("model", value=model),
+                Parameter("hri_output", value=True),
+            ],
+        )
+    node = FerNode(context=ros_context, parameter_overrides=[Parameter("model", value=model)])
+    try:
+        result = node.set_parameters([Parameter("hri_output", value=True)])[0]
+        assert not result.successful and "hri_msgs" in result.reason
+        assert node.get_parameter("hri_output").value is False
+    finally:
+        node.destroy_node()
+
+
+def test_hri_output_publishes_rep155_topics(ros_context, tmp_path, faces):
+    """With real hri_msgs (ros4hri/hri_msgs built and sourced): tracked ids, expression, roi."""
+    hri_msgs = pytest.importorskip("hri_msgs.msg", reason="hri_msgs is not built here")
+    from fer_ros.ros.node import FerNode
+
+    node = FerNode(
+        context=ros_context,
+        parameter_overrides=[
+            Parameter("model", value=str(tiny_model(tmp_path / "tiny.onnx"))),
+            Parameter("hri_output", value=True),
+        ],
+    )
+    helper, executor = _graph(ros_context, node)
+    tracked, expressions, rois = [], [], []
+    helper.create_subscription(hri_msgs.IdsList, "/humans/faces/tracked", tracked.append, 10)
+    pub = helper.create_publisher(Image, "image", qos_profile_sensor_data)
+    frame = face_frame(faces[0])
+    try:
+        _spin_until(executor, lambda: pub.get_subscription_count() > 0)
+        for _ in range(40):
+            pub.publish(_stamped(frame, node))
+            _spin_until(executor, lambda: any(t.ids for t in tracked), timeout=0.1)
+        face = next(t.ids[0] for t in tracked if t.ids)
+        helper.create_subscription(
+            hri_msgs.Expression, f"/humans/faces/{face}/expression", expressions.append, 10
+        )
+        helper.create_subscription(
+            hri_msgs.NormalizedRegionOfInterest2D, f"/humans/faces/{face}/roi", rois.append, 10
+        )
+        for _ in range(40):
+            pub.publish(_stamped(frame, node))
+            _spin_until(executor, lambda: bool(expressions and rois), timeout=0.1)
+        assert expressions and rois
+        assert expressions[-1].expression in (
+            "angry",
+            "disgusted",
+            "scared",
+            "happy",
+            "sad",
+            "surprised",
+            "neutral",
+        )
+        assert 0.0 < expressions[-1].confidence <= 1.0 and np.isnan(expressions[-1].valence)
+        roi = rois[-1]
+        assert 0.0 <= roi.xmin < roi.xmax <= 1.0 and 0.0 <= roi.ymin < roi.ymax <= 1.0
     finally:
         executor.shutdown()
         node.destroy_node()

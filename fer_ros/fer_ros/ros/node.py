@@ -62,6 +62,7 @@ from ..resources import resolve_model
 from ..settings import SPECS, PipelineSettings, SettingSpec
 from .convert import annotated_image
 from .decode import FrameDecoder
+from .hri import HriPublisher, import_hri_msgs
 from .log_bridge import forward_to
 from .messages import expressions_message, rclpy_kit
 from .parameters import ALL_SETTINGS, ALL_SPECS, READ_ONLY, check_parameter_changes
@@ -134,6 +135,10 @@ class FerNode(Node):
         self._last_failure = ""
         self._set_back_timer = None
         self._publish_annotated: bool = values["publish_annotated"]
+        self._hri_lock = threading.Lock()
+        self._hri: Optional[HriPublisher] = None
+        if values["hri_output"]:  # raises SettingsError naming hri_msgs when it is missing
+            self._hri = HriPublisher(self.create_publisher, self.destroy_publisher)
         compressed = values["input_type"] == "compressed"
         self._decoder = FrameDecoder(
             compressed, values["use_cv_bridge"], log=self.get_logger().info
@@ -217,6 +222,9 @@ class FerNode(Node):
         with self._pipeline_lock:
             result = self._pipeline.process(frame)
         self._expressions_pub.publish(expressions_message(self._kit, msg.header, result))
+        with self._hri_lock:
+            if self._hri is not None:
+                self._hri.publish(msg.header, result)
         if self._publish_annotated and self._annotated_pub.get_subscription_count() > 0:
             image, self._canvas = annotated_image(
                 self._kit, msg.header, frame, result, self._canvas
@@ -247,6 +255,8 @@ class FerNode(Node):
             changes = {p.name: p.value for p in parameters}
             running = self._switcher.loading or self._pipeline.settings
             new_settings, node_changes = check_parameter_changes(running, changes)
+            if node_changes.get("hri_output"):
+                import_hri_msgs()  # refuse the change, saying what is missing
             if new_settings != running:
                 check_files(new_settings, running)
                 if self._switcher.request(new_settings):
@@ -264,7 +274,20 @@ class FerNode(Node):
             self._decoder.set_use_cv_bridge(node_changes["use_cv_bridge"])
         if "enable" in node_changes:
             self._set_enabled(node_changes["enable"])
+        if "hri_output" in node_changes:
+            self._set_hri_output(node_changes["hri_output"])
         return SetParametersResult(successful=True)
+
+    def _set_hri_output(self, enabled: bool) -> None:
+        """Start or stop the ROS4HRI topics (checked for hri_msgs before the change is
+        accepted).
+        """
+        with self._hri_lock:
+            if enabled and self._hri is None:
+                self._hri = HriPublisher(self.create_publisher, self.destroy_publisher)
+            elif not enabled and self._hri is not None:
+                self._hri.close()
+                self._hri = None
 
     def _settings_applied(self, settings: PipelineSettings) -> None:
         self._last_failure = ""

@@ -68,6 +68,15 @@ NODE_SETTINGS: Tuple[SettingSpec, ...] = (
         "never.",
     ),
     SettingSpec(
+        "hri_output",
+        bool,
+        False,
+        "Also publish ROS4HRI (REP-155) topics: /humans/faces/tracked (hri_msgs/IdsList) and, per "
+        "face, /humans/faces/<id>/expression (hri_msgs/Expression) and /humans/faces/<id>/roi "
+        "(hri_msgs/NormalizedRegionOfInterest2D). Needs hri_msgs (ros4hri/hri_msgs); without it "
+        "true is refused, saying so.",
+    ),
+    SettingSpec(
         "use_cv_bridge",
         bool,
         True,
