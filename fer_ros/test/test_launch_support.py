@@ -46,3 +46,15 @@ def test_platform_config_then_the_users_file(tmp_path):
         parameter_files("mars")
     with pytest.raises(FileNotFoundError, match="params_file:=.*nope.yaml does not exist"):
         parameter_files("desktop", str(tmp_path / "nope.yaml"))
+
+
+def test_the_cyclone_example_sets_a_4mb_receive_buffer():
+    """docs/ros2.md's transport example is well-formed and asks for the buffer it documents."""
+    import xml.etree.ElementTree as ET
+
+    from fer_ros.resources import config_file
+
+    root = ET.parse(config_file("cyclonedds_large_images.xml")).getroot()
+    ns = {"c": "https://cdds.io/config"}
+    buffer = root.find("c:Domain/c:Internal/c:SocketReceiveBufferSize", ns)
+    assert root.tag == "{https://cdds.io/config}CycloneDDS" and buffer.get("min") == "4MB"
