@@ -24,7 +24,7 @@ import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -185,10 +185,18 @@ class FaceDetector(ABC):
             min_size = max(min_size, int(REGION_MIN_FACTOR * face_size * scale))
         if max_size and max_size <= min_size:
             return []
+        found = self._find(view, min_size, max_size, region is None)
+        detections = self._to_frame(found, scale, (x0, y0))
+        detections.sort(key=lambda d: d.score, reverse=True)
+        return detections[: self.max_faces]
+
+    def _to_frame(self, found: Any, scale: float, origin: Tuple[int, int]) -> List[Detection]:
+        """Detections in frame pixels from ``_find``'s (box, score, points) in the searched
+        view.
+        """
+        x0, y0 = origin
         detections = []
-        for (bx, by, bw, bh), score, points in self._find(
-            view, min_size, max_size, region is None
-        ):
+        for (bx, by, bw, bh), score, points in found:
             if score < self.score_threshold:
                 continue
             full = (bx / scale + x0, by / scale + y0, bw / scale, bh / scale)
@@ -199,8 +207,7 @@ class FaceDetector(ABC):
             detections.append(
                 Detection(frame_box(full, self.face_margin), float(score), full, points)
             )
-        detections.sort(key=lambda d: d.score, reverse=True)
-        return detections[: self.max_faces]
+        return detections
 
     @abstractmethod
     def _find(

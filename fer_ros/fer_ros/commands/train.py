@@ -61,8 +61,8 @@ def _add_model_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
 
 
 def _add_recipe_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
-    """How it is trained: length, batch, optimizer, schedule, loss, augmentation, arithmetic."""
-    from ..training.config import CLASS_WEIGHTINGS, LR_SCHEDULES, PRECISIONS
+    """How it is trained: length, batch, optimizer and schedule (then regularisation)."""
+    from ..training.config import LR_SCHEDULES
 
     parser.add_argument(
         "--epochs",
@@ -95,6 +95,13 @@ def _add_recipe_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
         help="AdamW decoupled decay, multiplied by the learning rate each step (default "
         "%(default)s)",
     )
+    _add_regularisation_arguments(parser, d)
+
+
+def _add_regularisation_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
+    """Loss weighting, label smoothing, augmentation and training arithmetic."""
+    from ..training.config import CLASS_WEIGHTINGS, PRECISIONS
+
     parser.add_argument(
         "--class-weighting",
         choices=CLASS_WEIGHTINGS,

@@ -121,11 +121,18 @@ class FerNode(Node):
     def __init__(self, **node_kwargs: Any) -> None:
         super().__init__(NODE_NAME, **node_kwargs)
         self._undo_log_forwarding = forward_to(self.get_logger())  # provider fallbacks -> /rosout
+        try:
+            self._start()
+        except BaseException:
+            self.stop()  # a failed start leaves no thread and no log handler behind
+            raise
+
+    def _start(self) -> None:
+        """Parameters, pipeline, publishers, subscription, worker: everything __init__ sets up."""
         for spec in ALL_SETTINGS:
             self.declare_parameter(spec.name, _default(spec), parameter_descriptor(spec))
         given = {spec.name: self.get_parameter(spec.name).value for spec in ALL_SETTINGS}
-        # Raises SettingsError (start-up fails, naming the parameter) for a bad value from a YAML
-        # file.
+        # A bad value from a YAML file raises SettingsError: start-up fails, naming the parameter.
         settings, values = check_parameter_changes(PipelineSettings(), given, startup=True)
         self._pipeline = Pipeline(settings)  # raises ModelError naming the file
         self._pipeline_lock = threading.Lock()
@@ -147,10 +154,7 @@ class FerNode(Node):
         self._stats = NodeStats()
         self._canvas = None
 
-        self._expressions_pub = self.create_publisher(FaceExpressionArray, "expressions", 10)
-        # Reliable keep-last 1: matches RViz's default (reliable) and best-effort viewers alike.
-        self._annotated_pub = self.create_publisher(Image, "image_annotated", 1)
-        self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._make_publishers()
         self._image_qos = QoSProfile(
             history=HistoryPolicy.KEEP_LAST,
             depth=1,
@@ -166,15 +170,7 @@ class FerNode(Node):
             self._subscribe()
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
-        logger = self.get_logger()
-        self._worker = FrameWorker(
-            self._process,
-            self._stats,
-            warn=lambda m: logger.warning(m, throttle_duration_sec=LOG_THROTTLE_S),
-            error=lambda m: logger.error(m, throttle_duration_sec=LOG_THROTTLE_S),
-            max_rate_hz=values["max_rate_hz"],
-            shutting_down=lambda: not self.context.ok(),
-        )
+        self._worker = self._make_worker(values["max_rate_hz"])
         self._worker.start()
         self._diagnostics_timer = self.create_timer(
             DIAGNOSTICS_PERIOD_S, self._publish_diagnostics
@@ -186,6 +182,23 @@ class FerNode(Node):
             f"model {self._pipeline.classifier.path} on {self._pipeline.provider}; "
             f"labels {', '.join(self._pipeline.labels)}; "
             f"image conversion: {self._decoder.description}"
+        )
+
+    def _make_publishers(self) -> None:
+        self._expressions_pub = self.create_publisher(FaceExpressionArray, "expressions", 10)
+        # Reliable keep-last 1: matches RViz's default (reliable) and best-effort viewers alike.
+        self._annotated_pub = self.create_publisher(Image, "image_annotated", 1)
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+
+    def _make_worker(self, max_rate_hz: float) -> FrameWorker:
+        logger = self.get_logger()
+        return FrameWorker(
+            self._process,
+            self._stats,
+            warn=lambda m: logger.warning(m, throttle_duration_sec=LOG_THROTTLE_S),
+            error=lambda m: logger.error(m, throttle_duration_sec=LOG_THROTTLE_S),
+            max_rate_hz=max_rate_hz,
+            shutting_down=lambda: not self.context.ok(),
         )
 
     def _subscribe(self) -> None:
@@ -364,10 +377,17 @@ class FerNode(Node):
     # -- shutdown ------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop the worker thread (waits for the frame in progress) and any pending load."""
-        self._switcher.stop()
-        self._worker.stop()
-        self._undo_log_forwarding()
+        """Stop the worker thread (waits for the frame in progress) and any pending load.
+
+        Safe on a node whose start-up failed part-way, and when called twice.
+        """
+        for part in ("_switcher", "_worker"):
+            running = getattr(self, part, None)
+            if running is not None:
+                running.stop()
+        undo, self._undo_log_forwarding = getattr(self, "_undo_log_forwarding", None), None
+        if undo is not None:
+            undo()
 
     def destroy_node(self) -> None:
         self.stop()
