@@ -31,3 +31,17 @@ def test_card_commands_replay_length_changes_with_the_same_paths():
         "# stopped after epoch 5, then:",
         "fer-ros train --data fer2013.csv.gz --run-dir runs/default_vgg --resume --epochs 20",
     ]
+
+
+def test_card_markdown_table_rows_are_whole_lines():
+    """Every table row of a rendered card starts and ends with a pipe (no row broken in two)."""
+    import json
+
+    from fer_ros.resources import MODELS_DIR
+    from fer_ros.training.card import card_markdown
+
+    card = json.loads((MODELS_DIR / "fer_default.json").read_text())
+    lines = card_markdown(card).splitlines()
+    rows = [line for line in lines if line.startswith("|")]
+    assert len(rows) >= 10 and all(line.endswith("|") for line in rows)
+    assert not any(line.startswith("{") or line.endswith("of") for line in lines)

@@ -130,10 +130,10 @@ Expression classifier for fer_ros ({card["variant"]}), trained on FER2013.
 | parameters | {card["parameters"]:,} |
 | MACs per face | {card["macs"] / 1e6:.1f} M |
 | file size | {card["bytes"] / 1e6:.2f} MB |
-| FER2013 PrivateTest accuracy | **{acc * 100:.2f}%** (macro F1
+| FER2013 PrivateTest accuracy | **{acc * 100:.2f}%** (macro F1 \
 {card["private_test_macro_f1"]:.3f}) |
 | with flip TTA (`tta: flip`) | {_percent(card.get("private_test_accuracy_flip_tta"))} |
-| PublicTest accuracy (epoch selection) | {public * 100:.2f}% at epoch {best} of
+| PublicTest accuracy (epoch selection) | {public * 100:.2f}% at epoch {best} of \
 {card["epochs_trained"]} |
 | ms per face (batch 1, 1 thread) | {ms:.3f} ms ({card["measured_on"]}) |
 | training time | {hours:.2f} h on 2 CPU cores ({card.get("training_precision", "float32")}, \
@@ -145,7 +145,7 @@ Per-class PrivateTest figures:
 |---|---|---|
 {recall_rows}
 
-Training command (protocol: train on Training, best epoch by PublicTest, PrivateTest reported
+Training command (protocol: train on Training, best epoch by PublicTest, PrivateTest reported \
 once):
 
 ```
