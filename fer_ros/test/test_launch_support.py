@@ -58,3 +58,13 @@ def test_the_cyclone_example_sets_a_4mb_receive_buffer():
     ns = {"c": "https://cdds.io/config"}
     buffer = root.find("c:Domain/c:Internal/c:SocketReceiveBufferSize", ns)
     assert root.tag == "{https://cdds.io/config}CycloneDDS" and buffer.get("min") == "4MB"
+
+
+def test_platform_launch_files_find_the_main_one(tmp_path):
+    """Outside a ROS install the main launch file is the one beside the shortcut."""
+    from fer_ros.ros.launch_support import main_launch_file, share_dir
+
+    if share_dir() is None:
+        assert main_launch_file(tmp_path) == str(tmp_path / "fer.launch.py")
+    else:
+        assert main_launch_file(tmp_path).endswith("share/fer_ros/launch/fer.launch.py")

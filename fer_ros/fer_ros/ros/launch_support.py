@@ -9,28 +9,39 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Optional
 
 PLATFORMS = ("desktop", "pi", "jetson")
 LOG_LEVELS = ("debug", "info", "warn", "error", "fatal")
 RVIZ_TOPIC = "/fer/image_annotated"  # as written in config/fer.rviz
 
 
-def config_dir() -> Path:
-    """The installed config folder: the ament share folder, or the Python package's copy (pip
-    install).
-    """
+def share_dir() -> Optional[Path]:
+    """fer_ros's ament share folder, or None outside a ROS install (e.g. a pip install)."""
     try:
         from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
-
-        try:
-            return Path(get_package_share_directory("fer_ros")) / "config"
-        except PackageNotFoundError:
-            pass
     except ImportError:
-        pass
+        return None
+    try:
+        return Path(get_package_share_directory("fer_ros"))
+    except PackageNotFoundError:
+        return None
+
+
+def config_dir() -> Path:
+    """The installed config folder: the share folder's, or the Python package's copy."""
+    share = share_dir()
+    if share is not None:
+        return share / "config"
     from ..resources import CONFIG_DIR
 
     return CONFIG_DIR
+
+
+def main_launch_file(beside: Path) -> str:
+    """fer.launch.py from the share folder; the one in ``beside`` outside a ROS install."""
+    share = share_dir()
+    return str((share / "launch" if share is not None else beside) / "fer.launch.py")
 
 
 def parameter_files(platform: str, params_file: str = "") -> list:
