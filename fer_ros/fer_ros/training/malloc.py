@@ -4,9 +4,10 @@ TensorFlow's ``from_generator`` dataset op (behind every ``keras.utils.PyDataset
 ``mallopt(M_TRIM_THRESHOLD, 128 KiB)``. Setting that option switches off glibc's dynamic mmap
 threshold, so every buffer over 128 KiB (each batch, each activation) is mmap-ed and munmap-ed
 again on every step, and the fresh pages fault in one by one. Measured on the 2-core training
-machine (vgg_small width 0.5, 30 batches of 128 faces through ``FaceBatches``): 6.7 million
-page faults and 28 s of kernel time beside 45 s of user time; with the thresholds below, 2,600
-faults and 1 s, and twice the images per second (``python benchmarks/feeder_throughput.py``).
+machine (vgg_small width 0.5, 30 batches of 128 faces through ``FaceBatches``): 6.69 million
+page faults and 24.5 s of kernel time beside 37.6 s of user time, 93.5 images per second; with
+the thresholds below, 4,239 faults, 0.7 s and 191.2 images per second
+(``python benchmarks/feeder_throughput.py --arch-arg width=0.5``).
 """
 
 from __future__ import annotations
