@@ -337,13 +337,15 @@ class _SettingsBehaviour:
             k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
         }
 
+    def changed_settings(self, other: PipelineSettings) -> Tuple[str, ...]:
+        """Names of the settings whose values differ from ``other``, in table order."""
+        return tuple(
+            s.name for s in PIPELINE_SETTINGS if getattr(self, s.name) != getattr(other, s.name)
+        )
+
     def changed_reload_settings(self, other: PipelineSettings) -> Tuple[str, ...]:
         """Names of settings that differ from ``other`` and need a model or detector reload."""
-        return tuple(
-            s.name
-            for s in PIPELINE_SETTINGS
-            if s.reload and getattr(self, s.name) != getattr(other, s.name)
-        )
+        return tuple(name for name in self.changed_settings(other) if SPECS[name].reload)
 
 
 # One frozen dataclass field per row of the settings table, with the row's default: the table is

@@ -60,6 +60,8 @@ class FrameOutputs:
         self.image_dir = image_dir
         self.show = show
         self.bars = bars
+        # Whether any output needs the annotated frame (drawing is skipped otherwise).
+        self.draws = bool(video_sink or image_dir or image_file or show)
         self.written: List[Path] = []
         self.reader_gone = False  # the reader of ``--jsonl -`` closed the pipe
         self.quit = False  # ``q`` pressed in the window
@@ -75,11 +77,6 @@ class FrameOutputs:
         elif self.jsonl:
             Path(self.jsonl).parent.mkdir(parents=True, exist_ok=True)
             self._json = open(self.jsonl, "w", encoding="utf-8", buffering=1)  # one write a frame
-
-    @property
-    def draws(self) -> bool:
-        """Whether any output needs the annotated frame (drawing is skipped otherwise)."""
-        return bool(self.video_sink or self.image_dir or self.image_file or self.show)
 
     def write(self, frame: Any, result: Any) -> None:
         """Send one processed frame to every output."""

@@ -59,7 +59,7 @@ from ..errors import FerRosError
 from ..onnx_session import check_model_file
 from ..pipeline import Pipeline
 from ..resources import resolve_model
-from ..settings import SPECS, PipelineSettings, SettingSpec
+from ..settings import PipelineSettings, SettingSpec
 from .convert import annotated_image
 from .decode import FrameDecoder
 from .hri import HriPublisher, import_hri_msgs
@@ -326,7 +326,7 @@ class FerNode(Node):
             running = self._pipeline.settings
             back = [
                 Parameter(name, value=_ros_value(getattr(running, name)))
-                for name in _differing(settings, running)
+                for name in settings.changed_settings(running)
                 # a value changed again since is the user's newer choice: leave it
                 if self.get_parameter(name).value == _ros_value(getattr(settings, name))
             ]
@@ -409,14 +409,10 @@ def _ros_value(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _differing(settings: PipelineSettings, running: PipelineSettings) -> List[str]:
-    """Names of the pipeline settings whose values differ."""
-    new, old = settings.to_dict(), running.to_dict()
-    return [name for name in SPECS if new.get(name) != old.get(name)]
-
-
 def _describe_load(settings: PipelineSettings, running: PipelineSettings) -> str:
-    return ", ".join(f"{name}={getattr(settings, name)}" for name in _differing(settings, running))
+    return ", ".join(
+        f"{name}={getattr(settings, name)}" for name in settings.changed_settings(running)
+    )
 
 
 def main(args: Optional[List[str]] = None) -> int:
