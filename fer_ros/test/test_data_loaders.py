@@ -13,7 +13,6 @@ from fer_ros.errors import DatasetError
 from fer_ros.training.augment import AugmentSettings, augment_faces
 from fer_ros.training.data import (
     canonical_class,
-    kfold_indices,
     load_dataset,
     read_fer2013,
     read_image_folder,
@@ -148,17 +147,6 @@ def test_image_folder_missing_split(tmp_path):
 )
 def test_canonical_class(name, label):
     assert canonical_class(name) == label
-
-
-def test_kfold_partitions_everything_once():
-    n, k = 103, 10
-    seen = []
-    for fold in range(k):
-        train, val = kfold_indices(n, k, fold, seed=3)
-        assert not set(train) & set(val)
-        assert len(train) + len(val) == n
-        seen.extend(val.tolist())
-    assert sorted(seen) == list(range(n))
 
 
 def test_augment_is_seeded_and_keeps_shape():

@@ -1,7 +1,10 @@
-"""Architectures: registry, argument parsing, and the paper's size for Huo et al. 2022."""
+"""Architectures: registry, argument parsing, the papers' layers (Huo et al. 2022, Yengikand
+et al. 2023), the learned additive attention, save/load and ONNX conversion.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 pytest.importorskip("tensorflow")
@@ -21,7 +24,7 @@ from fer_ros.training.models import (  # noqa: E402
 def test_every_architecture_builds_with_softmax_output(name):
     arch = get_architecture(name)
     channels = 3 if arch.preprocessing == "canny_grey_grey" else 1
-    args = {"alpha": 0.25, "t": 2.0} if name == "huo2022" else {}
+    args = {"alpha": 0.25, "t": 2.0} if name.startswith("huo2022") else {}
     model = build_model(name, 48, channels, 7, args)
     assert model.input_shape == (None, 48, 48, channels)
     assert model.output_shape == (None, 7)
@@ -47,3 +50,73 @@ def test_arch_args_are_typed_and_checked():
         get_architecture("resnet")
     with pytest.raises(SettingsError, match="cannot build"):
         build_model("huo2022", 48, 3, 7, {"alpha": -1.0})
+
+
+def _layer_types(model, prefix):
+    return [type(layer).__name__ for layer in model.layers if layer.name.startswith(prefix)]
+
+
+def test_huo2022_follows_the_papers_convolution_order_activations_and_widths():
+    paper = build_model("huo2022", 48, 3, 7, {"alpha": 1.0, "t": 6.0})
+    # Separable conv = pointwise 1x1 first, then the 3x3 depthwise (section 3, Fig. 6) ...
+    assert _layer_types(paper, "res1_a_")[:2] == ["Conv2D", "DepthwiseConv2D"]
+    # ... and ReLU6 after both convs of a residual module, the second included.
+    assert paper.get_layer("res1_b_relu").max_value == 6.0
+    assert paper.get_layer("res3_a_pw").filters == 364  # Table 2's width, not rounded to 368
+    xception = build_model("huo2022_xception", 48, 3, 7, {"alpha": 1.0, "t": 6.0})
+    assert "SeparableConv2D" in _layer_types(xception, "res1_a_")
+    assert "res1_b_relu" not in [layer.name for layer in xception.layers]
+    assert xception.get_layer("res3_a_sep").filters == 368
+
+
+def test_yengikand2023_has_the_papers_extractor_and_learned_additive_attention():
+    model = build_model("yengikand2023", 48, 1, 7, {})
+    assert [model.get_layer(f"pool{i}").output.shape[1] for i in (1, 2, 3)] == [24, 12, 6]
+    assert [model.get_layer(f"conv{i}_relu").max_value for i in (1, 2, 3)] == [None] * 3
+    assert _layer_types(model, "sep") == ["SeparableConv2D", "BatchNormalization", "ReLU"] * 3
+    attention = model.get_layer("additive_attention")
+    assert {w.path.rsplit("/", 1)[1] for w in attention.weights} == {
+        "w_query",
+        "w_key",
+        "bias",
+        "v",
+    }
+    assert model.get_layer("mlp_dropout2").rate == 0.2  # one of the paper's 0.1, 0.2, 0.3
+
+
+def test_additive_attention_computes_the_papers_score():
+    from fer_ros.training.models.attention import AdditiveSelfAttention
+
+    rng = np.random.default_rng(0)
+    h = rng.normal(size=(2, 5, 4)).astype(np.float32)
+    layer = AdditiveSelfAttention(3)
+    out = np.asarray(layer(h))
+    wq, wk, b, v = (np.asarray(w) for w in (layer.w_query, layer.w_key, layer.bias, layer.v))
+    w_a = np.concatenate([wq, wk])  # the paper's W_a applied to [h_i; h_j]
+    expected = np.zeros_like(h)
+    for n in range(2):
+        scores = np.array(
+            [
+                [(np.tanh(np.concatenate([h[n, i], h[n, j]]) @ w_a + b) @ v)[0] for j in range(5)]
+                for i in range(5)
+            ]
+        )
+        weights = np.exp(scores - scores.max(1, keepdims=True))
+        weights /= weights.sum(1, keepdims=True)
+        expected[n] = weights @ h[n]
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    assert layer.macs(5, 4) == 2 * 5 * 4 * 3 + 5 * 5 * 3 + 5 * 5 * 4
+
+
+def test_yengikand2023_survives_save_load_and_onnx_conversion(tmp_path):
+    from fer_ros.model_metadata import FER2013_LABELS, ModelInfo
+    from fer_ros.training.evaluate import load_checkpoint
+    from fer_ros.training.export import convert_to_onnx, parity
+
+    model = build_model("yengikand2023", 48, 1, 7, {"width": 0.5})
+    faces = np.random.default_rng(1).random((4, 48, 48, 1), dtype=np.float32)
+    model.save(tmp_path / "m.keras")
+    loaded = load_checkpoint(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.predict(faces, verbose=0), model.predict(faces, verbose=0))
+    proto = convert_to_onnx(loaded, ModelInfo(FER2013_LABELS, "grey", 48))
+    assert parity(loaded, proto, faces) < 1e-5

@@ -6,7 +6,31 @@ import argparse
 import json
 import logging
 import sys
-from typing import Any
+from typing import Any, Dict
+
+# A recipe option left off the command line is absent from the parsed arguments, so the
+# --recipe preset (or TrainConfig's default) fills it in; help texts name the default recipe's.
+FROM_RECIPE = argparse.SUPPRESS
+
+# Parsed argument -> TrainConfig field, for the options a --recipe preset can set.
+RECIPE_ARGUMENTS = {
+    "arch": "architecture",
+    "preprocessing": "preprocessing",
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+    "lr": "learning_rate",
+    "lr_schedule": "lr_schedule",
+    "warmup_epochs": "warmup_epochs",
+    "weight_decay": "weight_decay",
+    "class_weighting": "class_weighting",
+    "label_smoothing": "label_smoothing",
+    "augment": "augment",
+    "random_erasing": "random_erasing",
+    "precision": "precision",
+    "seed": "seed",
+    "kfold": "kfold",
+    "kfold_scope": "kfold_scope",
+}
 
 HELP = "train an expression network on FER2013 or an image-folder dataset (needs fer_ros[train])"
 
@@ -23,8 +47,18 @@ class _EpochsAction(argparse.Action):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..training.config import TrainConfig
+    from ..training.recipes import RECIPES
 
     defaults = TrainConfig(data="", run_dir="")
+    parser.add_argument(
+        "--recipe",
+        choices=tuple(RECIPES),
+        default="default",
+        help="preset of the architecture and every recipe option; options given here override "
+        "it. "
+        + "; ".join(f"{r.name}: {r.summary}" for r in RECIPES.values())
+        + " (docs/models.md)",
+    )
     parser.add_argument(
         "--data",
         required=True,
@@ -40,22 +74,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _add_model_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
     """What is trained: architecture, its arguments, its input."""
+    from ..training.models import ARCHITECTURE_NAMES
+
     parser.add_argument(
         "--arch",
-        default=d.architecture,
-        help="huo2022 | yengikand2023 | mini_xception | vgg_small (default %(default)s)",
+        default=FROM_RECIPE,
+        help=f"{' | '.join(ARCHITECTURE_NAMES)} (default: the recipe's; {d.architecture})",
     )
     parser.add_argument(
         "--arch-arg",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="architecture argument, repeatable: e.g. alpha=0.5 t=2 (huo2022), width=0.5",
+        help="architecture argument, repeatable: e.g. alpha=0.5 t=2 (huo2022), width=0.5; "
+        "merged over the recipe's when --arch is the recipe's",
     )
     parser.add_argument(
         "--preprocessing",
         choices=("grey", "canny_grey_grey"),
-        default=None,
+        default=FROM_RECIPE,
         help="input mode (default: the architecture's own; huo2022 uses canny_grey_grey)",
     )
 
@@ -68,32 +105,41 @@ def _add_recipe_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
         "--epochs",
         type=_EpochsAction.type,
         action=_EpochsAction,
-        default=d.epochs,
-        help="default %(default)s; with --resume: the run's new total length (cosine schedule "
-        "re-laid)",
+        default=FROM_RECIPE,
+        help=f"default: the recipe's ({d.epochs}); with --resume: the run's new total length "
+        "(cosine schedule re-laid)",
     )
-    parser.add_argument("--batch-size", type=int, default=d.batch_size, help="default %(default)s")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=FROM_RECIPE,
+        help=f"default: the recipe's ({d.batch_size})",
+    )
     parser.add_argument(
         "--lr",
         type=float,
-        default=d.learning_rate,
-        help="peak learning rate (default %(default)s)",
+        default=FROM_RECIPE,
+        help=f"peak learning rate (default: the recipe's, {d.learning_rate})",
     )
     parser.add_argument(
         "--lr-schedule",
         choices=LR_SCHEDULES,
-        default=d.lr_schedule,
-        help="cosine (with warm-up), constant, or plateau (halve after 3 flat epochs)",
+        default=FROM_RECIPE,
+        help="cosine (with warm-up), constant, or plateau (halve after 3 flat epochs); "
+        f"default: the recipe's ({d.lr_schedule})",
     )
     parser.add_argument(
-        "--warmup-epochs", type=float, default=d.warmup_epochs, help="default %(default)s"
+        "--warmup-epochs",
+        type=float,
+        default=FROM_RECIPE,
+        help=f"default: the recipe's ({d.warmup_epochs})",
     )
     parser.add_argument(
         "--weight-decay",
         type=float,
-        default=d.weight_decay,
-        help="AdamW decoupled decay, multiplied by the learning rate each step (default "
-        "%(default)s)",
+        default=FROM_RECIPE,
+        help="AdamW decoupled decay, multiplied by the learning rate each step; 0 is Adam "
+        f"(default: the recipe's, {d.weight_decay})",
     )
     _add_regularisation_arguments(parser, d)
 
@@ -105,43 +151,61 @@ def _add_regularisation_arguments(parser: argparse.ArgumentParser, d: Any) -> No
     parser.add_argument(
         "--class-weighting",
         choices=CLASS_WEIGHTINGS,
-        default=d.class_weighting,
+        default=FROM_RECIPE,
         help="loss weight per class: none, balanced (1/n) or sqrt (1/sqrt(n)); "
-        "default %(default)s",
+        f"default: the recipe's ({d.class_weighting})",
     )
     parser.add_argument(
-        "--label-smoothing", type=float, default=d.label_smoothing, help="default %(default)s"
+        "--label-smoothing",
+        type=float,
+        default=FROM_RECIPE,
+        help=f"default: the recipe's ({d.label_smoothing})",
     )
     parser.add_argument(
-        "--no-augment", action="store_true", help="turn off flip/rotate/shift/zoom/brightness"
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=FROM_RECIPE,
+        help="flip/rotate/shift/zoom/brightness/contrast on training faces (default: on)",
     )
     parser.add_argument(
         "--random-erasing",
         type=float,
-        default=d.random_erasing,
+        default=FROM_RECIPE,
         metavar="P",
         help="erase a random rectangle of a training face with probability P "
-        "(default %(default)s)",
+        f"(default: the recipe's, {d.random_erasing})",
     )
     parser.add_argument(
         "--precision",
         choices=PRECISIONS,
-        default=d.precision,
+        default=FROM_RECIPE,
         help="training arithmetic: mixed_bfloat16 is faster on CPUs with AVX-512 BF16 or AMX and "
-        "far "
-        "slower without; auto picks by the CPU; exported models are float32 either way (default "
-        "%(default)s)",
+        "far slower without; auto picks by the CPU; exported models are float32 either way "
+        f"(default {d.precision})",
     )
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
     """Which data and how the run is driven: seed, quick limits, k-fold, resume."""
-    parser.add_argument("--seed", type=int, default=d.seed, help="default %(default)s")
+    from ..training.config import KFOLD_SCOPES
+
+    parser.add_argument("--seed", type=int, default=FROM_RECIPE, help=f"default {d.seed}")
     parser.add_argument(
         "--limit", type=int, default=None, help="use at most N rows per split (quick runs)"
     )
     parser.add_argument(
-        "--kfold", type=int, default=0, help="k-fold cross-validation on Training (Huo: 10)"
+        "--kfold",
+        type=int,
+        default=FROM_RECIPE,
+        help="K >= 3: stratified K-fold cross-validation, one run per fold; each fold's epoch is "
+        "chosen on the next fold, never on its own test fold (default: off; huo2022 recipe: 10)",
+    )
+    parser.add_argument(
+        "--kfold-scope",
+        choices=KFOLD_SCOPES,
+        default=FROM_RECIPE,
+        help="fold the Training split only, or all faces of every split (Huo's protocol) "
+        f"(default: the recipe's, {d.kfold_scope})",
     )
     parser.set_defaults(epochs_given=False)
     parser.add_argument(
@@ -151,33 +215,31 @@ def _add_run_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
     )
 
 
-def main(args: argparse.Namespace) -> int:
+def run_settings(args: argparse.Namespace) -> Any:
+    """The run's TrainConfig: the recipe, overridden by the options given on the command line."""
+    from ..training.config import TrainConfig
     from ..training.models import get_architecture, parse_arch_args
-    from ..training.train import TrainConfig, train
+    from ..training.recipes import RECIPES, recipe_config
+
+    given: Dict[str, Any] = {
+        field: getattr(args, name)
+        for name, field in RECIPE_ARGUMENTS.items()
+        if hasattr(args, name)
+    }
+    recipe = RECIPES[args.recipe].settings
+    architecture = given.get("architecture", recipe.get("architecture", TrainConfig.architecture))
+    given["arch_args"] = parse_arch_args(get_architecture(architecture), args.arch_arg)
+    given["limit"] = args.limit
+    cfg = recipe_config(args.recipe, args.data, args.run_dir, given)
+    cfg.validate()
+    return cfg
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..training.train import train
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    arch = get_architecture(args.arch)
-    cfg = TrainConfig(
-        data=args.data,
-        run_dir=args.run_dir,
-        architecture=args.arch,
-        arch_args=parse_arch_args(arch, args.arch_arg),
-        preprocessing=args.preprocessing,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.lr,
-        lr_schedule=args.lr_schedule,
-        warmup_epochs=args.warmup_epochs,
-        weight_decay=args.weight_decay,
-        class_weighting=args.class_weighting,
-        label_smoothing=args.label_smoothing,
-        augment=not args.no_augment,
-        random_erasing=args.random_erasing,
-        precision=args.precision,
-        seed=args.seed,
-        limit=args.limit,
-        kfold=args.kfold,
-    )
+    cfg = run_settings(args)
     resume_epochs = args.epochs if args.resume and args.epochs_given else None
     result = train(
         cfg,

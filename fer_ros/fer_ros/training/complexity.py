@@ -20,7 +20,10 @@ def count_macs(model: Any) -> int:
 
     total = 0
     for layer in model.layers:
-        if isinstance(layer, layers.SeparableConv2D):
+        if hasattr(layer, "macs"):  # layers of ours that count themselves
+            steps, dim = int(layer.input.shape[1]), int(layer.input.shape[2])
+            total += layer.macs(steps, dim)
+        elif isinstance(layer, layers.SeparableConv2D):
             k = layer.kernel_size[0] * layer.kernel_size[1]
             cin = layer.input.shape[-1]
             out = _spatial(layer.output.shape)
@@ -42,7 +45,10 @@ def count_macs(model: Any) -> int:
                 // layer.groups
             )
         elif isinstance(layer, layers.Dense):
-            total += int(layer.input.shape[-1]) * layer.units
+            positions = 1
+            for size in layer.input.shape[1:-1]:  # a Dense on a sequence runs once per step
+                positions *= int(size)
+            total += positions * int(layer.input.shape[-1]) * layer.units
         elif isinstance(layer, (layers.Attention, layers.AdditiveAttention)):
             q = layer.input[0].shape  # (batch, steps, dim)
             steps, dim = int(q[1]), int(q[2])

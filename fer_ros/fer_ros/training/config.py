@@ -14,6 +14,9 @@ from ..errors import SettingsError
 LR_SCHEDULES = ("cosine", "constant", "plateau")
 CLASS_WEIGHTINGS = ("none", "balanced", "sqrt")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+# k-fold cross-validation over the Training split, or over all of the dataset's faces (Huo's
+# protocol: 35,887 FER2013 faces in 10 stratified folds).
+KFOLD_SCOPES = ("training", "all")
 
 
 @dataclass
@@ -42,8 +45,10 @@ class TrainConfig:
     )
     seed: int = 0
     limit: Optional[int] = None  # rows per split, for quick runs
-    kfold: int = 0  # >1: k-fold cross-validation on the training split
+    kfold: int = 0  # >1: stratified k-fold cross-validation (see training/folds.py)
+    kfold_scope: str = "training"  # which faces are folded: KFOLD_SCOPES
     fold: Optional[int] = None  # which fold this run is (set internally)
+    recipe: str = "default"  # the --recipe preset the settings started from (recipes.py)
 
     def validate(self) -> None:
         if self.epochs < 1:
@@ -68,8 +73,15 @@ class TrainConfig:
             raise SettingsError(
                 f"random erasing probability must be in [0, 1], got {self.random_erasing}"
             )
-        if self.kfold == 1 or self.kfold < 0:
-            raise SettingsError(f"kfold must be 0 (off) or >= 2, got {self.kfold}")
+        if self.kfold == 1 or self.kfold < 0 or self.kfold == 2:
+            raise SettingsError(
+                f"kfold must be 0 (off) or >= 3 (one fold tests, the next selects the epoch), "
+                f"got {self.kfold}"
+            )
+        if self.kfold_scope not in KFOLD_SCOPES:
+            raise SettingsError(
+                f"kfold scope {self.kfold_scope!r}; allowed: {', '.join(KFOLD_SCOPES)}"
+            )
 
 
 # Recipe options a reproducing command always names, so it keeps its meaning when defaults change.
@@ -95,12 +107,10 @@ def training_command(cfg: Dict[str, Any]) -> str:
     Every recipe option is named, defaults included: the command must mean the same run after
     a later release changes a default.
     """
-    parts = [
-        "fer-ros train",
-        f"--data {cfg['data']}",
-        f"--run-dir {cfg['run_dir']}",
-        f"--arch {cfg['architecture']}",
-    ]
+    parts = ["fer-ros train", f"--data {cfg['data']}", f"--run-dir {cfg['run_dir']}"]
+    if cfg.get("recipe", "default") != "default":
+        parts.append(f"--recipe {cfg['recipe']}")  # every option below overrides it anyway
+    parts.append(f"--arch {cfg['architecture']}")
     parts += [f"--arch-arg {k}={v}" for k, v in sorted(cfg.get("arch_args", {}).items())]
     preprocessing = cfg.get("preprocessing")
     if preprocessing is not None:
@@ -117,5 +127,5 @@ def training_command(cfg: Dict[str, Any]) -> str:
     if cfg.get("limit") is not None:
         parts.append(f"--limit {cfg['limit']}")
     if cfg.get("kfold"):
-        parts.append(f"--kfold {cfg['kfold']}")
+        parts.append(f"--kfold {cfg['kfold']} --kfold-scope {cfg.get('kfold_scope', 'training')}")
     return " ".join(parts)

@@ -353,16 +353,18 @@ def load_dataset(
     return read_fer2013(source, splits, limit=limit)
 
 
-def kfold_indices(n: int, k: int, fold: int, seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
-    """(train, validation) indices of fold ``fold`` of a shuffled ``k``-fold split of ``n``
-    items.
-    """
-    if not 2 <= k <= n:
-        raise ValueError(f"k must be within 2..{n}, got {k}")
-    if not 0 <= fold < k:
-        raise ValueError(f"fold must be within 0..{k - 1}, got {fold}")
-    order = np.random.default_rng(seed).permutation(n)
-    parts = np.array_split(order, k)
-    val = np.sort(parts[fold])
-    train = np.sort(np.concatenate([p for i, p in enumerate(parts) if i != fold]))
-    return train, val
+def concatenate(datasets: Sequence[FaceDataset], name: str) -> FaceDataset:
+    """One dataset holding every face of ``datasets`` in order; their labels must agree."""
+    labels = datasets[0].labels
+    for data in datasets[1:]:
+        if data.labels != labels:
+            raise DatasetError(
+                f"cannot join {data.name} (labels {list(data.labels)}) to {datasets[0].name} "
+                f"(labels {list(labels)})"
+            )
+    return FaceDataset(
+        np.concatenate([d.images for d in datasets]),
+        np.concatenate([d.targets for d in datasets]),
+        labels,
+        name,
+    )

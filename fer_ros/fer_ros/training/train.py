@@ -38,8 +38,9 @@ from .checkpoints import (
     save_json,
 )
 from .config import CLASS_WEIGHTINGS, LR_SCHEDULES, PRECISIONS, TrainConfig, training_command
-from .data import FaceDataset, kfold_indices, load_dataset
+from .data import FaceDataset, concatenate, load_dataset
 from .evaluate import load_checkpoint
+from .folds import fold_indices
 
 # Re-exported: callers and tests reach a run's settings and recovery through this module too.
 __all__ = [
@@ -135,13 +136,26 @@ def _build_and_compile(cfg: TrainConfig, labels: Tuple[str, ...], steps_per_epoc
 
 
 def split_for_run(cfg: TrainConfig) -> Tuple[FaceDataset, FaceDataset]:
-    """(train, validation) for this run: Training/PublicTest, or a k-fold split of Training."""
-    splits = load_dataset(cfg.data, ["Training", "PublicTest"], limit=cfg.limit)
-    train = splits["Training"]
+    """(train, validation) for this run: Training/PublicTest, or a fold's parts (see folds.py)."""
     if cfg.fold is None:
-        return train, splits["PublicTest"]
-    train_idx, val_idx = kfold_indices(len(train), cfg.kfold, cfg.fold, seed=cfg.seed)
-    return train.subset(train_idx), train.subset(val_idx)
+        splits = load_dataset(cfg.data, ["Training", "PublicTest"], limit=cfg.limit)
+        return splits["Training"], splits["PublicTest"]
+    train, val, _ = fold_parts(cfg)
+    return train, val
+
+
+def fold_parts(cfg: TrainConfig) -> Tuple[FaceDataset, FaceDataset, FaceDataset]:
+    """(train, validation, test) of fold ``cfg.fold``, over Training or over every split."""
+    if cfg.kfold_scope == "all":
+        splits = load_dataset(cfg.data, None, limit=cfg.limit)
+        faces = concatenate([splits[name] for name in sorted(splits)], "all splits")
+    else:
+        faces = load_dataset(cfg.data, ["Training"], limit=cfg.limit)["Training"]
+    parts = fold_indices(faces.targets, cfg.kfold, cfg.fold, seed=cfg.seed)
+    train, val, test = (faces.subset(index) for index in parts)
+    for data, role in zip((train, val, test), ("train", "validation", "test")):
+        data.name = f"fold {cfg.fold} {role}"
+    return train, val, test
 
 
 def train_one(
@@ -325,31 +339,75 @@ def _batches(
 def train(
     cfg: TrainConfig, resume: bool = False, verbose: int = 1, resume_epochs: Optional[int] = None
 ) -> Dict[str, Any]:
-    """Train one run, or ``cfg.kfold`` runs (one per fold, under ``fold_<i>/``) with a summary."""
+    """Train one run, or ``cfg.kfold`` runs (one per fold, under ``fold_<i>/``) with a summary.
+
+    Each fold trains on ``k - 2`` parts, keeps the epoch that is best on the next part, and is
+    then tested once on its own part (``fold_<i>/test.json``); ``kfold.json`` has the test
+    accuracies, their mean and spread. ``kfold_run.json`` holds the k-fold settings, so
+    ``--resume`` on the run directory alone continues with the next unfinished fold.
+    """
+    root = Path(cfg.run_dir)
+    if resume and (root / "kfold_run.json").is_file():  # the settings of a k-fold run rule
+        cfg = TrainConfig(**read_json(root / "kfold_run.json", "kfold", "run_dir"))
     if cfg.kfold < 2:
         return train_one(cfg, resume=resume, verbose=verbose, resume_epochs=resume_epochs)
-    root = Path(cfg.run_dir)
-    results = []
+    cfg.validate()
+    if not resume:
+        if (root / "kfold_run.json").exists():
+            raise SettingsError(
+                f"{root} already holds a k-fold run; use --resume to continue it or pick a new "
+                "--run-dir"
+            )
+        root.mkdir(parents=True, exist_ok=True)
+        save_json(root / "kfold_run.json", asdict(cfg))
+    folds = []
     for fold in range(cfg.kfold):
-        fold_cfg = TrainConfig(
-            **{**asdict(cfg), "run_dir": str(root / f"fold_{fold}"), "fold": fold}
-        )
         fold_dir = root / f"fold_{fold}"
+        fold_cfg = TrainConfig(**{**asdict(cfg), "run_dir": str(fold_dir), "fold": fold})
         fold_resume = resume and fold_dir.is_dir() and recover_checkpoints(fold_dir) is not None
         state = train_one(fold_cfg, resume=fold_resume, verbose=verbose)
-        results.append(state["best_val_accuracy"])
-    summary = {
-        "kfold": cfg.kfold,
-        "fold_accuracies": results,
-        "mean_accuracy": float(np.mean(results)),
-        "std_accuracy": float(np.std(results)),
-    }
-    root.mkdir(parents=True, exist_ok=True)
+        folds.append(_tested_fold(fold_cfg, state))
+    summary = _kfold_summary(cfg, folds)
     save_json(root / "kfold.json", summary)
     log.info(
-        "%d-fold accuracy %.4f +- %.4f",
+        "%d-fold (%s) test accuracy %.4f +- %.4f",
         cfg.kfold,
-        summary["mean_accuracy"],
-        summary["std_accuracy"],
+        cfg.kfold_scope,
+        summary["mean_test_accuracy"],
+        summary["std_test_accuracy"],
     )
     return summary
+
+
+def _tested_fold(cfg: TrainConfig, state: Dict[str, Any]) -> Dict[str, Any]:
+    """The fold's figures: its best epoch on validation, and that epoch's test accuracy."""
+    from .evaluate import evaluate, load_predictor
+
+    run_dir = Path(cfg.run_dir)
+    test_path = run_dir / "test.json"
+    if test_path.is_file():  # tested before an interruption
+        return read_json(test_path, "test_accuracy")
+    _, _, test = fold_parts(cfg)
+    report = evaluate(load_predictor(str(run_dir / "best.keras")), test)
+    result = {
+        "fold": cfg.fold,
+        "best_epoch": state["best_epoch"],
+        "validation_accuracy": state["best_val_accuracy"],
+        "test_accuracy": report["accuracy"],
+        "test_faces": report["n"],
+    }
+    save_json(test_path, result)
+    return result
+
+
+def _kfold_summary(cfg: TrainConfig, folds: list) -> Dict[str, Any]:
+    tests = [f["test_accuracy"] for f in folds]
+    return {
+        "kfold": cfg.kfold,
+        "kfold_scope": cfg.kfold_scope,
+        "protocol": "stratified; per fold: k-2 parts trained, the next part picks the epoch, "
+        "the fold's own part tested once",
+        "folds": folds,
+        "mean_test_accuracy": float(np.mean(tests)),
+        "std_test_accuracy": float(np.std(tests)),
+    }

@@ -35,9 +35,9 @@ class Architecture:
 
 def _registry() -> Dict[str, Architecture]:
     from .baseline import mini_xception
-    from .huo2022 import huo2022
+    from .huo2022 import huo2022, huo2022_xception
     from .vgg import vgg_small
-    from .yengikand2023 import yengikand2023
+    from .yengikand2023 import yengikand2023, yengikand2023_xception
 
     entries = [
         Architecture("huo2022", huo2022, CANNY_GREY_GREY, "Huo et al. 2022, Table 2 (alpha, t)"),
@@ -45,7 +45,19 @@ def _registry() -> Dict[str, Architecture]:
             "yengikand2023",
             yengikand2023,
             GREY,
-            "Yengikand et al. 2023, conv + attention (width, mlp)",
+            "Yengikand et al. 2023, conv + attention (width, mlp, attention_units)",
+        ),
+        Architecture(
+            "huo2022_xception",
+            huo2022_xception,
+            CANNY_GREY_GREY,
+            "Huo et al.'s layers with Xception's separable convs (alternative)",
+        ),
+        Architecture(
+            "yengikand2023_xception",
+            yengikand2023_xception,
+            GREY,
+            "Yengikand et al.'s attention on Xception modules (alternative)",
         ),
         Architecture("mini_xception", mini_xception, GREY, "small fast baseline (width, blocks)"),
         Architecture("vgg_small", vgg_small, GREY, "compact VGG-style CNN (width, stages)"),
@@ -53,7 +65,14 @@ def _registry() -> Dict[str, Architecture]:
     return {a.name: a for a in entries}
 
 
-ARCHITECTURE_NAMES: Sequence[str] = ("huo2022", "yengikand2023", "mini_xception", "vgg_small")
+ARCHITECTURE_NAMES: Sequence[str] = (
+    "huo2022",
+    "yengikand2023",
+    "huo2022_xception",
+    "yengikand2023_xception",
+    "mini_xception",
+    "vgg_small",
+)
 
 
 def get_architecture(name: str) -> Architecture:

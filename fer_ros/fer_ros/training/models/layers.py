@@ -1,9 +1,15 @@
-"""Building blocks shared by the architectures: conv + BN + ReLU6 and channel rounding."""
+"""Building blocks shared by the architectures: conv + BN + ReLU(6), the two orders of a
+separable convolution, residual modules, inverted residuals and channel rounding.
+"""
 
 from __future__ import annotations
 
+from typing import Callable, Optional
+
 import keras
 from keras import layers
+
+RELU6 = 6.0  # the clipped ReLU of Huo et al. and MobileNetV2; None: plain ReLU
 
 
 def scaled(channels: int, alpha: float, divisor: int = 8) -> int:
@@ -13,41 +19,75 @@ def scaled(channels: int, alpha: float, divisor: int = 8) -> int:
     return max(divisor, int(round(channels * alpha / divisor)) * divisor)
 
 
+def _bn_relu(x, activation: bool, relu_max: Optional[float], name: str):
+    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    if activation:
+        x = layers.ReLU(relu_max, name=f"{name}_relu")(x)
+    return x
+
+
 def conv_bn(
-    x, filters: int, kernel: int = 3, strides: int = 1, activation: bool = True, name: str = ""
+    x,
+    filters: int,
+    kernel: int = 3,
+    strides: int = 1,
+    activation: bool = True,
+    name: str = "",
+    relu_max: Optional[float] = RELU6,
 ):
-    """Conv2D (no bias) -> BatchNorm -> optional ReLU6."""
+    """Conv2D (no bias) -> BatchNorm -> optional ReLU6 (plain ReLU with ``relu_max=None``)."""
     x = layers.Conv2D(
         filters, kernel, strides=strides, padding="same", use_bias=False, name=f"{name}_conv"
     )(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
-    if activation:
-        x = layers.ReLU(6.0, name=f"{name}_relu")(x)
-    return x
+    return _bn_relu(x, activation, relu_max, name)
 
 
-def sepconv_bn(x, filters: int, activation: bool = True, name: str = ""):
-    """SeparableConv2D 3x3 (no bias) -> BatchNorm -> optional ReLU6."""
+def sepconv_bn(
+    x, filters: int, activation: bool = True, name: str = "", relu_max: Optional[float] = RELU6
+):
+    """Keras/Xception separable conv: 3x3 depthwise, then 1x1 pointwise; BN; optional ReLU6."""
     x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_sep")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
-    if activation:
-        x = layers.ReLU(6.0, name=f"{name}_relu")(x)
-    return x
+    return _bn_relu(x, activation, relu_max, name)
 
 
-def residual_module(x, filters: int, downsample: bool, name: str):
+def pointwise_depthwise_bn(x, filters: int, activation: bool = True, name: str = ""):
+    """Huo et al.'s separable conv (their section 3, Fig. 6): 1x1 pointwise to ``filters``
+    first, then the 3x3 depthwise conv; BN; optional ReLU6.
+
+    The reverse of Keras' ``SeparableConv2D``: the depthwise filters run on the widened map,
+    which costs more and lets each spatial filter see one output channel.
+    """
+    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_pw")(x)
+    x = layers.DepthwiseConv2D(3, padding="same", use_bias=False, name=f"{name}_dw")(x)
+    return _bn_relu(x, activation, RELU6, name)
+
+
+SeparableBlock = Callable[..., keras.KerasTensor]
+
+
+def residual_module(
+    x,
+    filters: int,
+    downsample: bool,
+    name: str,
+    separable: SeparableBlock = sepconv_bn,
+    second_activation: bool = False,
+):
     """Xception-style residual module (Huo et al.'s "residual module 1/2").
 
     Two separable 3x3 convs; with ``downsample`` a 3x3 max-pool of stride 2 and a
     1x1 stride-2 conv shortcut (module 1), otherwise stride 1 and no pooling (module 2).
+    ``separable`` picks the conv order (Keras' depthwise-first, or Huo's pointwise-first);
+    ``second_activation`` puts ReLU6 after the second conv too (Huo: every conv is followed by
+    BN + ReLU6), where Xception leaves it linear before the addition.
     """
     strides = 2 if downsample else 1
     shortcut = layers.Conv2D(
         filters, 1, strides=strides, padding="same", use_bias=False, name=f"{name}_short"
     )(x)
     shortcut = layers.BatchNormalization(name=f"{name}_short_bn")(shortcut)
-    y = sepconv_bn(x, filters, name=f"{name}_a")
-    y = sepconv_bn(y, filters, activation=False, name=f"{name}_b")
+    y = separable(x, filters, name=f"{name}_a")
+    y = separable(y, filters, activation=second_activation, name=f"{name}_b")
     if downsample:
         y = layers.MaxPooling2D(3, strides=2, padding="same", name=f"{name}_pool")(y)
     return layers.Add(name=f"{name}_add")([y, shortcut])

@@ -1,0 +1,48 @@
+"""Stratified k-fold splits in which the test fold never chooses the epoch.
+
+Fold ``f`` of ``k``: part ``f`` is the test part, part ``f + 1`` (mod ``k``) is the validation
+part on which the best epoch is chosen, the other ``k - 2`` parts are trained on. Every face is
+tested exactly once over the ``k`` runs, and no run looks at its test part before its one final
+evaluation, so the mean test accuracy is an honest estimate (choosing the epoch on the test part
+itself, as a plain k-fold loop does, flatters it).
+
+Each class is dealt round the parts separately, so every part has the dataset's class mix
+(within one face per class).
+"""
+
+from __future__ import annotations
+
+from typing import List, Tuple
+
+import numpy as np
+
+
+def stratified_parts(targets: np.ndarray, k: int, seed: int = 0) -> List[np.ndarray]:
+    """``k`` disjoint, sorted index arrays covering ``range(len(targets))``, class mix kept."""
+    if not 2 <= k <= len(targets):
+        raise ValueError(f"k must be within 2..{len(targets)}, got {k}")
+    rng = np.random.default_rng(seed)
+    parts: List[List[np.ndarray]] = [[] for _ in range(k)]
+    dealt = 0  # where the next class starts, so the remainders spread over all parts
+    for label in np.unique(targets):
+        members = rng.permutation(np.flatnonzero(targets == label))
+        for i, chunk in enumerate(np.array_split(members, k)):
+            parts[(dealt + i) % k].append(chunk)
+        dealt += len(members) % k
+    return [np.sort(np.concatenate(chunks)).astype(np.int64) for chunks in parts]
+
+
+def fold_indices(
+    targets: np.ndarray, k: int, fold: int, seed: int = 0
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(train, validation, test) indices of fold ``fold`` (see the module docstring)."""
+    if k < 3:
+        raise ValueError(f"k must be >= 3 (a test part, a validation part, training), got {k}")
+    if not 0 <= fold < k:
+        raise ValueError(f"fold must be within 0..{k - 1}, got {fold}")
+    parts = stratified_parts(targets, k, seed)
+    validation = (fold + 1) % k
+    train = np.sort(
+        np.concatenate([p for i, p in enumerate(parts) if i not in (fold, validation)])
+    )
+    return train, parts[validation], parts[fold]

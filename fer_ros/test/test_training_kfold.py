@@ -1,0 +1,34 @@
+"""``fer-ros train --kfold``: Huo's protocol end to end on a few FER2013 rows of every split."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("tensorflow")
+pytestmark = [pytest.mark.training, pytest.mark.slow]
+
+from fer_ros import cli  # noqa: E402
+
+ROWS = 40  # per split: 120 faces in 3 folds
+
+
+def test_kfold_over_all_splits_tests_every_face_once_and_resumes(fer2013_csv, tmp_path, capsys):
+    run = tmp_path / "kfold"
+    words = ["train", "--data", str(fer2013_csv), "--run-dir", str(run)]
+    recipe = ["--arch", "mini_xception", "--arch-arg", "width=0.25", "--epochs", "1"]
+    recipe += ["--batch-size", "16", "--kfold", "3", "--kfold-scope", "all", "--limit", str(ROWS)]
+    assert cli.main([*words, *recipe]) == 0
+    summary = json.loads((run / "kfold.json").read_text())
+    assert summary["kfold"] == 3 and summary["kfold_scope"] == "all"
+    assert sum(fold["test_faces"] for fold in summary["folds"]) == 3 * ROWS
+    assert [fold["fold"] for fold in summary["folds"]] == [0, 1, 2]
+    for fold in summary["folds"]:
+        assert 0 <= fold["test_accuracy"] <= 1 and fold["best_epoch"] == 1
+        assert json.loads((run / f"fold_{fold['fold']}" / "test.json").read_text()) == fold
+        settings = json.loads((run / f"fold_{fold['fold']}" / "run.json").read_text())
+        assert settings["kfold_scope"] == "all" and settings["fold"] == fold["fold"]
+    capsys.readouterr()
+    assert cli.main([*words, "--resume"]) == 0  # every fold done: nothing retrained or retested
+    assert json.loads(capsys.readouterr().out)["folds"] == summary["folds"]
