@@ -25,7 +25,7 @@ def evaluate_classifier(
     """
     missing = [name for name in subject.labels if name not in labels]
     if missing:
-        raise ValueError(f"{subject.name} predicts classes the dataset does not have: {missing}")
+        raise ValueError(f'{subject.name} predicts classes the dataset does not have: {missing}')
     to_dataset = np.array([list(labels).index(name) for name in subject.labels])
     predicted = np.empty(len(targets), dtype=np.int64)
     start = time.perf_counter()
@@ -42,13 +42,13 @@ def evaluate_classifier(
         for i, name in enumerate(labels)
     }
     return {
-        "model": subject.name,
-        "faces": int(len(targets)),
-        "accuracy": round(float(np.trace(confusion) / len(targets)), 4),
-        "balanced_accuracy": round(
+        'model': subject.name,
+        'faces': int(len(targets)),
+        'accuracy': round(float(np.trace(confusion) / len(targets)), 4),
+        'balanced_accuracy': round(
             float(np.mean([r for r in recall.values() if r is not None])), 4
         ),
-        "recall": recall,
-        "confusion": confusion.tolist(),
-        "seconds": round(elapsed, 2),
+        'recall': recall,
+        'confusion': confusion.tolist(),
+        'seconds': round(elapsed, 2),
     }

@@ -61,10 +61,10 @@ def measure_classifier_speed(
             for b in batch_sizes:
                 rows.append(
                     {
-                        "model": name,
-                        "threads": threads,
-                        "batch": b,
-                        "ms_per_face": summarize(runs[(name, b)], 4),
+                        'model': name,
+                        'threads': threads,
+                        'batch': b,
+                        'ms_per_face': summarize(runs[(name, b)], 4),
                     }
                 )
         del subjects

@@ -23,24 +23,23 @@ from __future__ import annotations
 import time
 from typing import Callable, Dict, List, Sequence, Tuple
 
-import cv2
-import numpy as np
-
 from benchmarks.frames import (
-    HardFace,
     fer_sources,
     hard_scenes,
+    HardFace,
     match_centres,
     photo_sources,
     place_faces,
 )
+import cv2
+import numpy as np
 
 FaceBoxes = Callable[[np.ndarray], List[Tuple[float, float, float, float]]]
-SCENE_SETS = ("photo heads", "FER2013 crops")
+SCENE_SETS = ('photo heads', 'FER2013 crops')
 STRONG_TURN = 20.0  # degrees
 SMALL_FACE = 100  # px
 # Each detector at its documented threshold (settings.py: YuNet's default; Haar's n >= 4 windows).
-DETECTOR_THRESHOLDS = {"yunet": 0.6, "haar": 0.55}
+DETECTOR_THRESHOLDS = {'yunet': 0.6, 'haar': 0.55}
 
 
 def fer_ros_detector(**settings) -> FaceBoxes:
@@ -62,14 +61,14 @@ def fer_ros_detector(**settings) -> FaceBoxes:
 def scene_sets(faces: np.ndarray, count: int, seed: int) -> Dict[str, list]:
     """The two sets of hard scenes, ``count`` frames each, the same for every detector."""
     return {
-        "photo heads": hard_scenes(photo_sources(), count, seed),
-        "FER2013 crops": hard_scenes(fer_sources(faces), count, seed + 1),
+        'photo heads': hard_scenes(photo_sources(), count, seed),
+        'FER2013 crops': hard_scenes(fer_sources(faces), count, seed + 1),
     }
 
 
 def _recall(faces: List[HardFace], hits: List[bool], keep: Callable[[HardFace], bool]) -> Dict:
     chosen = [hit for face, hit in zip(faces, hits) if keep(face)]
-    return {"found": int(sum(chosen)), "placed": len(chosen)}
+    return {'found': int(sum(chosen)), 'placed': len(chosen)}
 
 
 def measure_detection(detectors: Dict[str, FaceBoxes], scenes: Dict[str, list]) -> List[Dict]:
@@ -93,19 +92,19 @@ def measure_detection(detectors: Dict[str, FaceBoxes], scenes: Dict[str, list]) 
                 false_positives += len(boxes) - len(matched)
             rows.append(
                 {
-                    "scenes": scene_name,
-                    "detector": name,
-                    "frames": len(frames),
-                    "found": int(sum(hits)),
-                    "placed": len(hits),
-                    "recall": sum(hits) / max(1, len(hits)),
-                    "false_positives_per_frame": false_positives / len(frames),
-                    "ms_per_frame": float(np.median(times)),
-                    "covered": _recall(all_faces, hits, lambda f: f.occluded),
-                    "turned_over_20_degrees": _recall(
+                    'scenes': scene_name,
+                    'detector': name,
+                    'frames': len(frames),
+                    'found': int(sum(hits)),
+                    'placed': len(hits),
+                    'recall': sum(hits) / max(1, len(hits)),
+                    'false_positives_per_frame': false_positives / len(frames),
+                    'ms_per_frame': float(np.median(times)),
+                    'covered': _recall(all_faces, hits, lambda f: f.occluded),
+                    'turned_over_20_degrees': _recall(
                         all_faces, hits, lambda f: abs(f.angle) > STRONG_TURN
                     ),
-                    "under_100_px": _recall(all_faces, hits, lambda f: f.side < SMALL_FACE),
+                    'under_100_px': _recall(all_faces, hits, lambda f: f.side < SMALL_FACE),
                 }
             )
     return rows
@@ -122,9 +121,9 @@ def measure_framing(
     """End-to-end expression accuracy per detector, alignment and margin (see the module
     docstring).
     """
-    variants = [("yunet", True, m) for m in margins] + [("yunet", False, m) for m in margins]
+    variants = [('yunet', True, m) for m in margins] + [('yunet', False, m) for m in margins]
     variants.append(
-        ("haar", False, 0.0)
+        ('haar', False, 0.0)
     )  # Haar's margin was chosen in 2026-11 (docs/detection.md)
     rows = []
     for max_rotation in max_rotations:
@@ -138,7 +137,7 @@ def measure_framing(
         ]
         for detector, align, margin in variants:
             row = _framing_row(data, model, frames, detector, align, margin)
-            rows.append({"faces_turned_up_to": max_rotation, "placed": n_faces, **row})
+            rows.append({'faces_turned_up_to': max_rotation, 'placed': n_faces, **row})
     return rows
 
 
@@ -172,12 +171,12 @@ def _framing_row(
     inputs = faces_to_input(list(data.images[found]), pipeline.model_info.preprocessing)
     crops = pipeline.classifier.predict(inputs)
     return {
-        "detector": detector,
-        "alignment": align,
-        "face_margin": margin,
-        "found": len(found),
-        "accuracy_end_to_end": correct / max(1, len(found)),
-        "accuracy_on_exact_crops": float(np.mean(crops.argmax(1) == data.targets[found])),
+        'detector': detector,
+        'alignment': align,
+        'face_margin': margin,
+        'found': len(found),
+        'accuracy_end_to_end': correct / max(1, len(found)),
+        'accuracy_on_exact_crops': float(np.mean(crops.argmax(1) == data.targets[found])),
     }
 
 

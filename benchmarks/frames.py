@@ -29,13 +29,13 @@ pytest runs) and needs only numpy, OpenCV and ``fer_ros.tracking.iou``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+import math
 from typing import List, Sequence, Tuple
 
 import cv2
-import numpy as np
 from fer_ros.tracking import iou
+import numpy as np
 
 Box = Tuple[int, int, int, int]  # x, y, width, height
 
@@ -237,11 +237,11 @@ def paste_faces(
 def _check_request(faces: np.ndarray, width: int, height: int, n_faces: int, count: int) -> None:
     if n_faces < 0 or count < 1 or width < 32 or height < 32:
         raise ValueError(
-            f"need n_faces >= 0, count >= 1 and a frame of at least 32x32, got "
-            f"n_faces={n_faces}, count={count}, size={width}x{height}"
+            f'need n_faces >= 0, count >= 1 and a frame of at least 32x32, got '
+            f'n_faces={n_faces}, count={count}, size={width}x{height}'
         )
     if n_faces and len(faces) < n_faces:
-        raise ValueError(f"need at least {n_faces} faces to place, got {len(faces)}")
+        raise ValueError(f'need at least {n_faces} faces to place, got {len(faces)}')
 
 
 def synthesize_frames(
@@ -356,11 +356,11 @@ class MovingFaces:
         self.crowds = 0  # crowd phases so far
         self.present: List[_Person] = []
         self.background = room_background(width, height, self.rng)
-        self.phase = "people"
-        self.phase_end = self._duration("people")
+        self.phase = 'people'
+        self.phase_end = self._duration('people')
 
     def _duration(self, phase: str) -> int:
-        low, high = {"people": (100, 400), "empty": (20, 120), "crowd": (30, 90)}[phase]
+        low, high = {'people': (100, 400), 'empty': (20, 120), 'crowd': (30, 90)}[phase]
         return self.frame_index + int(self.rng.integers(low, high + 1))
 
     def _enter(
@@ -394,16 +394,16 @@ class MovingFaces:
 
     def _next_phase(self) -> None:
         rng = self.rng
-        if self.phase == "people":
-            self.phase = "empty" if rng.random() < 0.5 else "crowd"
+        if self.phase == 'people':
+            self.phase = 'empty' if rng.random() < 0.5 else 'crowd'
         else:
-            self.phase = "people"
+            self.phase = 'people'
         for person in self.present:  # everybody leaves when a phase ends
             person.leave_at = min(person.leave_at, self.frame_index)
         self.phase_end = self._duration(self.phase)
-        if self.phase == "empty" and rng.random() < 0.5:
+        if self.phase == 'empty' and rng.random() < 0.5:
             self.background = room_background(self.width, self.height, rng)
-        if self.phase == "crowd":
+        if self.phase == 'crowd':
             self.crowds += 1
             stay = self.phase_end - self.frame_index
             for cx, cy, cw, ch in grid_cells(self.width, self.height, self.crowd):
@@ -461,10 +461,10 @@ class MovingFaces:
 
     def next_frame(self) -> SyntheticFrame:
         """The next frame of the stream."""
-        if self.frame_index >= self.phase_end and (self.phase != "empty" or not self.present):
+        if self.frame_index >= self.phase_end and (self.phase != 'empty' or not self.present):
             self._next_phase()
         if (
-            self.phase == "people"
+            self.phase == 'people'
             and len(self.present) < self.max_present
             and self.rng.random() < 1 / 40
         ):
@@ -528,8 +528,8 @@ class FaceSource:
 # Heads in photographs that ship inside dependencies (public domain): the photo, the face's
 # centre and side in it (where YuNet and the Haar cascade both put it on the untouched photo).
 PHOTO_HEADS = (
-    ("skimage", "astronaut", (223, 118), 100),
-    ("matplotlib", "grace_hopper.jpg", (268, 225), 210),
+    ('skimage', 'astronaut', (223, 118), 100),
+    ('matplotlib', 'grace_hopper.jpg', (268, 225), 210),
 )
 
 HARD_SIDE_RANGE = (56, 220)
@@ -543,7 +543,7 @@ def fer_sources(faces: np.ndarray) -> List[FaceSource]:
 
 
 def _photo(package: str, name: str) -> np.ndarray:
-    if package == "skimage":
+    if package == 'skimage':
         from skimage import data
 
         return cv2.cvtColor(getattr(data, name)(), cv2.COLOR_RGB2BGR)

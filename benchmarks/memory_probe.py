@@ -18,7 +18,7 @@ import json
 import resource
 import sys
 
-LIBRARIES = ("baseline", "fer_ros", "fer")
+LIBRARIES = ('baseline', 'fer_ros', 'fer')
 
 
 def status_mb(field: str) -> float:
@@ -26,9 +26,9 @@ def status_mb(field: str) -> float:
     absent.
     """
     try:
-        with open("/proc/self/status", encoding="ascii") as handle:
+        with open('/proc/self/status', encoding='ascii') as handle:
             for line in handle:
-                if line.startswith(field + ":"):
+                if line.startswith(field + ':'):
                     return int(line.split()[1]) / 1024.0
     except OSError:
         pass
@@ -36,26 +36,26 @@ def status_mb(field: str) -> float:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--library", choices=LIBRARIES, required=True)
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--library', choices=LIBRARIES, required=True)
     parser.add_argument(
-        "--frames", required=True, help=".npz file with a uint8 array 'frames' (N x H x W x 3)"
+        '--frames', required=True, help=".npz file with a uint8 array 'frames' (N x H x W x 3)"
     )
-    parser.add_argument("--settings", default="{}", help="fer_ros PipelineSettings as JSON")
-    parser.add_argument("--passes", type=int, default=3, help="times to process every frame")
+    parser.add_argument('--settings', default='{}', help='fer_ros PipelineSettings as JSON')
+    parser.add_argument('--passes', type=int, default=3, help='times to process every frame')
     args = parser.parse_args(argv)
 
     import numpy as np
 
-    frames = np.load(args.frames)["frames"]
-    start_mb = status_mb("VmRSS")
-    if args.library == "fer_ros":
+    frames = np.load(args.frames)['frames']
+    start_mb = status_mb('VmRSS')
+    if args.library == 'fer_ros':
         from fer_ros.settings import PipelineSettings
 
         from .ours import FerRosPipeline
 
         subject = FerRosPipeline(PipelineSettings.from_mapping(json.loads(args.settings)))
-    elif args.library == "fer":
+    elif args.library == 'fer':
         from .peer_fer import FerPipeline
 
         subject = FerPipeline()
@@ -63,7 +63,7 @@ def main(argv=None) -> int:
         import cv2  # noqa: F401  (both libraries load it)
 
         subject = None
-    init_mb = status_mb("VmRSS")
+    init_mb = status_mb('VmRSS')
     faces = 0
     for _ in range(args.passes):
         for frame in frames:
@@ -72,17 +72,17 @@ def main(argv=None) -> int:
     print(
         json.dumps(
             {
-                "library": args.library,
-                "frames_processed": int(len(frames) * args.passes),
-                "faces_reported": faces,
-                "rss_after_loading_frames_mb": round(start_mb, 1),
-                "rss_after_init_mb": round(init_mb, 1),
-                "peak_rss_mb": round(status_mb("VmHWM"), 1),
+                'library': args.library,
+                'frames_processed': int(len(frames) * args.passes),
+                'faces_reported': faces,
+                'rss_after_loading_frames_mb': round(start_mb, 1),
+                'rss_after_init_mb': round(init_mb, 1),
+                'peak_rss_mb': round(status_mb('VmHWM'), 1),
             }
         )
     )
     return 0
 
 
-if __name__ == "__main__":
+if __name__ == '__main__':
     sys.exit(main())

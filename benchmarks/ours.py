@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import List, Tuple
 
-import numpy as np
 from fer_ros.classifier import Classifier
 from fer_ros.pipeline import Pipeline
 from fer_ros.preprocess import crop_face, faces_to_input
 from fer_ros.resources import resolve_model
 from fer_ros.settings import PipelineSettings
+import numpy as np
 
 Box = Tuple[int, int, int, int]
-CPU = ("CPUExecutionProvider",)
+CPU = ('CPUExecutionProvider',)
 
 
 class FerRosClassifier:
@@ -28,7 +28,7 @@ class FerRosClassifier:
         self.classifier = Classifier(self.path, CPU, threads)
         self.info = self.classifier.info
         self.labels = self.classifier.labels
-        self.name = f"fer_ros {self.path.name}"
+        self.name = f'fer_ros {self.path.name}'
 
     def preprocess(self, grey_faces: np.ndarray) -> np.ndarray:
         """Whole-face grey crops (N x S x S uint8) -> model input, as the pipeline prepares
@@ -49,7 +49,7 @@ class FerRosClassifier:
 class FerRosPipeline:
     """``fer_ros.pipeline.Pipeline(settings).process(frame)`` with the given settings."""
 
-    name = "fer_ros"
+    name = 'fer_ros'
 
     def __init__(self, settings: PipelineSettings) -> None:
         self.pipeline = Pipeline(settings)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from typing import List, Optional, Sequence, Tuple
+import warnings
 
 import cv2
 import numpy as np
@@ -24,14 +24,14 @@ import numpy as np
 Box = Tuple[int, int, int, int]
 
 FER_INPUT_SIZE = 64  # fer resizes every face to 64x64 grey
-TFLITE_FILE = "data/emotion_model_quantized.tflite"
-KERAS_FILE = "data/emotion_model.hdf5"
+TFLITE_FILE = 'data/emotion_model_quantized.tflite'
+KERAS_FILE = 'data/emotion_model.hdf5'
 
 
 def quiet_tensorflow() -> None:
     """Keep TensorFlow's start-up chatter out of benchmark output (set before importing it)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    warnings.filterwarnings("ignore", message=r".*tf\.lite\.Interpreter is deprecated.*")
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+    warnings.filterwarnings('ignore', message=r'.*tf\.lite\.Interpreter is deprecated.*')
 
 
 def fer_unavailable_reason() -> Optional[str]:
@@ -41,8 +41,8 @@ def fer_unavailable_reason() -> Optional[str]:
         _import_fer_class()
     except Exception as exc:  # ImportError, or TensorFlow failing to load
         return (
-            f"the `fer` package cannot be imported ({type(exc).__name__}: {exc}); install it with "
-            "`pip install --no-deps -r benchmarks/requirements.txt` "
+            f'the `fer` package cannot be imported ({type(exc).__name__}: {exc}); install it with '
+            '`pip install --no-deps -r benchmarks/requirements.txt` '
             "(it needs the TensorFlow of fer_ros's `train` extra)"
         )
     return None
@@ -59,7 +59,7 @@ def _import_fer_class():
 def fer_version() -> str:
     import fer
 
-    return getattr(fer, "__version__", "unknown")
+    return getattr(fer, '__version__', 'unknown')
 
 
 def _fer_data_file(relative: str) -> str:
@@ -95,7 +95,7 @@ class FerTfliteClassifier:
     explicitly so 1- and 2-thread figures can be compared with fer_ros.
     """
 
-    name = "fer (TFLite, default)"
+    name = 'fer (TFLite, default)'
 
     def __init__(self, threads: int = 1) -> None:
         quiet_tensorflow()
@@ -105,8 +105,8 @@ class FerTfliteClassifier:
             model_path=_fer_data_file(TFLITE_FILE), num_threads=threads
         )
         self.interpreter.allocate_tensors()
-        self._input = self.interpreter.get_input_details()[0]["index"]
-        self._output = self.interpreter.get_output_details()[0]["index"]
+        self._input = self.interpreter.get_input_details()[0]['index']
+        self._output = self.interpreter.get_output_details()[0]['index']
         self.labels = fer_labels()
 
     preprocess = staticmethod(fer_preprocess)
@@ -124,7 +124,7 @@ class FerTfliteClassifier:
 class FerKerasClassifier:
     """fer's float Keras model (``FER(use_tflite=False)``), run batched as fer does."""
 
-    name = "fer (Keras fp32)"
+    name = 'fer (Keras fp32)'
 
     def __init__(self) -> None:
         quiet_tensorflow()
@@ -142,14 +142,14 @@ class FerKerasClassifier:
 class FerPipeline:
     """``FER(mtcnn=False).detect_emotions(frame)``: fer's whole per-frame path, unchanged."""
 
-    name = "fer"
+    name = 'fer'
 
     def __init__(self) -> None:
         quiet_tensorflow()
         fer_class = _import_fer_class()
         self.detector = fer_class(mtcnn=False)
         self.last_timings: dict = {}
-        logging.getLogger("fer").setLevel(logging.WARNING)
+        logging.getLogger('fer').setLevel(logging.WARNING)
 
     def begin_run(self) -> None:
         """fer keeps no state between frames."""
@@ -157,7 +157,7 @@ class FerPipeline:
     def process(self, bgr: np.ndarray) -> List[Tuple[Box, str]]:
         """Run fer on one BGR frame; returns (box, most likely expression) per face it reports."""
         return [
-            (tuple(int(v) for v in r["box"]), max(r["emotions"], key=r["emotions"].get))
+            (tuple(int(v) for v in r['box']), max(r['emotions'], key=r['emotions'].get))
             for r in self.detector.detect_emotions(bgr)
         ]
 

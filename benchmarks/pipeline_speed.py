@@ -18,12 +18,12 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from .frames import SyntheticFrame, match_boxes, synthesize_clip, synthesize_frames
+from .frames import match_boxes, synthesize_clip, synthesize_frames, SyntheticFrame
 from .timing import median, pairwise_ratios, summarize
 
 FRAME_SIZES: Tuple[Tuple[int, int], ...] = ((640, 480), (1280, 720))
 FACE_COUNTS: Tuple[int, ...] = (0, 1, 4)
-SCENES = ("photos", "video")  # unrelated frames, or a clip of a static camera (see frames.py)
+SCENES = ('photos', 'video')  # unrelated frames, or a clip of a static camera (see frames.py)
 WARMUP_FRAMES = 2
 
 
@@ -55,10 +55,10 @@ def _quality(
         matched += len(pairs)
         correct += sum(faces[j][1] == labels[targets[frame.face_indices[i]]] for i, j in pairs)
     return {
-        "faces_placed": placed,
-        "faces_found": found,
-        "faces_matched": matched,
-        "expressions_correct": int(correct),
+        'faces_placed': placed,
+        'faces_found': found,
+        'faces_matched': matched,
+        'expressions_correct': int(correct),
     }
 
 
@@ -75,7 +75,7 @@ def _fer_stages(fer_subject, frames: Sequence[SyntheticFrame]) -> Dict[str, floa
         t2 = time.perf_counter()
         detect.append((t1 - t0) * 1e3)
         classify.append((t2 - t1) * 1e3)
-    return {"detect": round(median(detect), 3), "preprocess+classify": round(median(classify), 3)}
+    return {'detect': round(median(detect), 3), 'preprocess+classify': round(median(classify), 3)}
 
 
 def measure_pipelines(
@@ -88,7 +88,7 @@ def measure_pipelines(
     frame_sizes: Sequence[Tuple[int, int]] = FRAME_SIZES,
     face_counts: Sequence[int] = FACE_COUNTS,
     seed: int = 0,
-    scene: str = "photos",
+    scene: str = 'photos',
 ) -> List[Dict]:
     """One row per (frame size, face count) with fps, stage ms and quality of each subject.
 
@@ -99,11 +99,11 @@ def measure_pipelines(
     each) or ``video`` (one clip, state kept from frame to frame within a run).
     """
     if scene not in SCENES:
-        raise ValueError(f"unknown scene {scene!r}; allowed: {', '.join(SCENES)}")
-    synthesize = synthesize_frames if scene == "photos" else synthesize_clip
+        raise ValueError(f'unknown scene {scene!r}; allowed: {", ".join(SCENES)}')
+    synthesize = synthesize_frames if scene == 'photos' else synthesize_clip
     for subject in subjects.values():
-        if hasattr(subject, "independent_frames"):
-            subject.independent_frames = scene == "photos"
+        if hasattr(subject, 'independent_frames'):
+            subject.independent_frames = scene == 'photos'
     names = list(subjects)
     rows = []
     for width, height in frame_sizes:
@@ -124,26 +124,26 @@ def measure_pipelines(
                     if name not in quality:
                         quality[name] = _quality(frames, outputs, targets, labels)
             row: Dict = {
-                "scene": scene,
-                "frame": f"{width}x{height}",
-                "faces": n_faces,
-                "frames_per_run": len(frames),
+                'scene': scene,
+                'frame': f'{width}x{height}',
+                'faces': n_faces,
+                'frames_per_run': len(frames),
             }
             for name in names:
                 stage_ms = {}
                 keys = stage_runs[name][0].keys() if stage_runs[name] else ()
                 for key in keys:
                     stage_ms[key] = round(median(s[key] for s in stage_runs[name]), 3)
-                if name == "fer" and hasattr(subjects[name], "find_faces"):
+                if name == 'fer' and hasattr(subjects[name], 'find_faces'):
                     stage_ms = _fer_stages(subjects[name], frames)
                 row[name] = {
-                    "fps": summarize(fps[name], 2),
-                    "ms_per_frame": round(1e3 / median(fps[name]), 2),
-                    "stages_ms": stage_ms,
+                    'fps': summarize(fps[name], 2),
+                    'ms_per_frame': round(1e3 / median(fps[name]), 2),
+                    'stages_ms': stage_ms,
                     **quality[name],
                 }
-            if "fer_ros" in fps and "fer" in fps:
-                ratios = pairwise_ratios(fps["fer_ros"], fps["fer"])
-                row["fps_ratio_fer_ros_over_fer"] = summarize(ratios, 2)
+            if 'fer_ros' in fps and 'fer' in fps:
+                ratios = pairwise_ratios(fps['fer_ros'], fps['fer'])
+                row['fps_ratio_fer_ros_over_fer'] = summarize(ratios, 2)
             rows.append(row)
     return rows

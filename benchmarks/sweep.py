@@ -19,16 +19,16 @@ from .pipeline_speed import measure_pipelines
 # need a full detection on every frame; in a video clip, tracking lets
 # full_detection_interval > 1 search only around the faces between full passes.
 VARIANTS: Sequence[Tuple[str, Dict]] = (
-    ("photos", {}),
-    ("photos", {"detection_width": 240}),
-    ("photos", {"detection_width": 160}),
-    ("photos", {"min_face_size": 60}),
-    ("photos", {"min_face_size": 80}),
-    ("photos", {"detection_width": 240, "min_face_size": 60}),
-    ("video", {}),
-    ("video", {"full_detection_interval": 5}),
-    ("video", {"full_detection_interval": 10}),
-    ("video", {"full_detection_interval": 5, "detection_width": 240}),
+    ('photos', {}),
+    ('photos', {'detection_width': 240}),
+    ('photos', {'detection_width': 160}),
+    ('photos', {'min_face_size': 60}),
+    ('photos', {'min_face_size': 80}),
+    ('photos', {'detection_width': 240, 'min_face_size': 60}),
+    ('video', {}),
+    ('video', {'full_detection_interval': 5}),
+    ('video', {'full_detection_interval': 10}),
+    ('video', {'full_detection_interval': 5, 'detection_width': 240}),
 )
 
 
@@ -48,9 +48,9 @@ def measure_sweep(
     """
     rows = []
     for scene, overrides in variants:
-        subjects = {"fer_ros": make_ours(overrides)}
+        subjects = {'fer_ros': make_ours(overrides)}
         if fer_subject is not None:
-            subjects["fer"] = fer_subject
+            subjects['fer'] = fer_subject
         for row in measure_pipelines(
             subjects,
             faces,
@@ -63,6 +63,6 @@ def measure_sweep(
             seed=seed,
             scene=scene,
         ):
-            row["settings"] = dict(overrides)
+            row['settings'] = dict(overrides)
             rows.append(row)
     return rows

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +33,7 @@ def measure(arch: str, arch_args: dict, precision: str, batch: int, batches: int
     model = build_model(arch, 48, 1, 7, arch_args)
     model.compile(
         optimizer=DecoupledAdamW(learning_rate=1e-3, weight_decay=0.05),
-        loss="categorical_crossentropy",
+        loss='categorical_crossentropy',
     )
     rng = np.random.default_rng(0)
     x = rng.random((batch * batches, 48, 48, 1), dtype=np.float32)
@@ -46,15 +46,15 @@ def measure(arch: str, arch_args: dict, precision: str, batch: int, batches: int
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--arch", default="vgg_small")
-    parser.add_argument("--arch-arg", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--batches", type=int, default=12)
+    parser.add_argument('--arch', default='vgg_small')
+    parser.add_argument('--arch-arg', action='append', default=[], metavar='KEY=VALUE')
+    parser.add_argument('--batch', type=int, default=128)
+    parser.add_argument('--batches', type=int, default=12)
     parser.add_argument(
-        "--precision",
-        choices=("float32", "mixed_bfloat16"),
+        '--precision',
+        choices=('float32', 'mixed_bfloat16'),
         default=None,
-        help="measure one precision in this process (default: both, each in a subprocess)",
+        help='measure one precision in this process (default: both, each in a subprocess)',
     )
     args = parser.parse_args(argv)
     if args.precision:
@@ -65,36 +65,36 @@ def main(argv=None) -> int:
         print(
             json.dumps(
                 {
-                    "arch": args.arch,
-                    "arch_args": arch_args,
-                    "precision": args.precision,
-                    "batch": args.batch,
-                    "images_per_second": round(rate, 1),
+                    'arch': args.arch,
+                    'arch_args': arch_args,
+                    'precision': args.precision,
+                    'batch': args.batch,
+                    'images_per_second': round(rate, 1),
                 }
             )
         )
         return 0
-    for precision in ("float32", "mixed_bfloat16"):
+    for precision in ('float32', 'mixed_bfloat16'):
         command = [
             sys.executable,
             __file__,
-            "--precision",
+            '--precision',
             precision,
-            "--arch",
+            '--arch',
             args.arch,
-            "--batch",
+            '--batch',
             str(args.batch),
-            "--batches",
+            '--batches',
             str(args.batches),
         ]
-        command += [f"--arch-arg={a}" for a in args.arch_arg]
+        command += [f'--arch-arg={a}' for a in args.arch_arg]
         done = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
-        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        lines = [line for line in done.stdout.splitlines() if line.startswith('{')]
         print(
-            lines[-1] if lines else f"{precision} failed: {done.stderr.strip().splitlines()[-1:]}"
+            lines[-1] if lines else f'{precision} failed: {done.stderr.strip().splitlines()[-1:]}'
         )
     return 0
 
 
-if __name__ == "__main__":
+if __name__ == '__main__':
     raise SystemExit(main())

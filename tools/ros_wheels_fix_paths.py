@@ -18,32 +18,32 @@ found in a venv that has the exports, a header folder missing, or a foreign path
 
 from __future__ import annotations
 
+from pathlib import Path
 import re
 import sys
 import sysconfig
-from pathlib import Path
 
 BAKED = re.compile(
-    r"/opt/python/cp3\d+-cp3\d+"
-    r"(/include/python3\.\d+|/lib/python3\.\d+/site-packages/numpy/_core/include)"
+    r'/opt/python/cp3\d+-cp3\d+'
+    r'(/include/python3\.\d+|/lib/python3\.\d+/site-packages/numpy/_core/include)'
 )
-EXPORTS = "share/*/cmake/*rosidl_generator_pyExport.cmake"
+EXPORTS = 'share/*/cmake/*rosidl_generator_pyExport.cmake'
 
 
 def header_folders() -> dict:
     """Where this interpreter's Python.h and NumPy's headers are (checked to exist)."""
     import numpy
 
-    python_include = Path(sysconfig.get_paths()["include"])
+    python_include = Path(sysconfig.get_paths()['include'])
     numpy_include = Path(numpy.get_include())
-    if not (python_include / "Python.h").is_file():
+    if not (python_include / 'Python.h').is_file():
         raise SystemExit(
-            f"error: {python_include}/Python.h is missing: install the Python headers "
-            "(python3-dev, or a Python built with them)"
+            f'error: {python_include}/Python.h is missing: install the Python headers '
+            '(python3-dev, or a Python built with them)'
         )
-    if not (numpy_include / "numpy" / "arrayobject.h").is_file():
-        raise SystemExit(f"error: NumPy headers not found under {numpy_include}")
-    return {"include": str(python_include), "numpy": str(numpy_include)}
+    if not (numpy_include / 'numpy' / 'arrayobject.h').is_file():
+        raise SystemExit(f'error: NumPy headers not found under {numpy_include}')
+    return {'include': str(python_include), 'numpy': str(numpy_include)}
 
 
 def fix(venv: Path) -> int:
@@ -52,17 +52,17 @@ def fix(venv: Path) -> int:
     files = sorted(venv.glob(EXPORTS))
     if not files:
         raise SystemExit(
-            f"error: no {EXPORTS} under {venv}: are the ros-* wheels installed there?"
+            f'error: no {EXPORTS} under {venv}: are the ros-* wheels installed there?'
         )
     changed = 0
     for path in files:
         text = path.read_text()
         new = BAKED.sub(
-            lambda m: folders["numpy"] if "numpy" in m.group(1) else folders["include"], text
+            lambda m: folders['numpy'] if 'numpy' in m.group(1) else folders['include'], text
         )
-        if "/opt/python/" in new:
+        if '/opt/python/' in new:
             raise SystemExit(
-                f"error: {path} names another /opt/python/ path than the two this script "
+                f'error: {path} names another /opt/python/ path than the two this script '
                 "knows; the wheels' layout changed"
             )
         if new != text:
@@ -71,7 +71,7 @@ def fix(venv: Path) -> int:
     return changed
 
 
-if __name__ == "__main__":
+if __name__ == '__main__':
     venv = Path(sys.argv[1] if len(sys.argv) > 1 else sys.prefix)
     print(
         f"{venv}: pointed {fix(venv)} CMake export file(s) at this venv's Python and NumPy headers"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+import sys
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-for path in (REPO_ROOT, REPO_ROOT / "fer_ros"):
+for path in (REPO_ROOT, REPO_ROOT / 'fer_ros'):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))

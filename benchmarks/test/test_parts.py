@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-from fer_ros.tracking import iou
-
 from benchmarks.accuracy import evaluate_classifier
 from benchmarks.frames import match_boxes, synthesize_frames
 from benchmarks.report import evaluate_targets
 from benchmarks.timing import pairwise_ratios, summarize
+from fer_ros.tracking import iou
+import numpy as np
+import pytest
 
 
 def _faces(n=10, seed=0):
     return np.random.default_rng(seed).integers(0, 256, size=(n, 48, 48), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("size,n_faces", [((640, 480), 0), ((640, 480), 1), ((1280, 720), 4)])
+@pytest.mark.parametrize('size,n_faces', [((640, 480), 0), ((640, 480), 1), ((1280, 720), 4)])
 def test_frames_have_the_requested_faces_inside_the_frame(size, n_faces):
     width, height = size
     frames = synthesize_frames(_faces(), width, height, n_faces, count=3, seed=1)
@@ -52,9 +51,9 @@ def test_placed_face_keeps_its_pixels():
 
 
 def test_bad_frame_requests_are_rejected():
-    with pytest.raises(ValueError, match="at least 5 faces"):
+    with pytest.raises(ValueError, match='at least 5 faces'):
         synthesize_frames(_faces(3), 640, 480, 5, 1)
-    with pytest.raises(ValueError, match="count"):
+    with pytest.raises(ValueError, match='count'):
         synthesize_frames(_faces(3), 640, 480, 1, 0)
 
 
@@ -70,7 +69,7 @@ class _Oracle:
     """Predicts the true class, in its own label order (reversed), to check matching by name."""
 
     def __init__(self, targets, labels, wrong_every=0):
-        self.name, self.labels = "oracle", tuple(reversed(labels))
+        self.name, self.labels = 'oracle', tuple(reversed(labels))
         self._targets, self._labels, self._wrong_every, self._seen = (
             targets,
             labels,
@@ -94,51 +93,51 @@ class _Oracle:
 
 
 def test_accuracy_matches_labels_by_name_and_counts_recall():
-    labels = ("angry", "happy", "sad")
+    labels = ('angry', 'happy', 'sad')
     targets = np.array([0, 1, 2, 1, 1, 0] * 100)
     images = np.zeros((len(targets), 48, 48), np.uint8)
     perfect = evaluate_classifier(_Oracle(targets, labels), images, targets, labels)
-    assert perfect["accuracy"] == 1.0 and set(perfect["recall"].values()) == {1.0}
+    assert perfect['accuracy'] == 1.0 and set(perfect['recall'].values()) == {1.0}
     flawed = evaluate_classifier(_Oracle(targets, labels, wrong_every=2), images, targets, labels)
-    assert flawed["accuracy"] == 0.5
-    assert np.sum(flawed["confusion"]) == len(targets)
+    assert flawed['accuracy'] == 0.5
+    assert np.sum(flawed['confusion']) == len(targets)
 
 
 def test_pairwise_ratios_and_summary():
     assert pairwise_ratios([10.0, 20.0], [2.0, 5.0]) == [5.0, 4.0]
     with pytest.raises(ValueError):
         pairwise_ratios([1.0], [1.0, 2.0])
-    assert summarize([3.0, 1.0, 2.0]) == {"median": 2.0, "min": 1.0, "max": 3.0, "runs": 3}
+    assert summarize([3.0, 1.0, 2.0]) == {'median': 2.0, 'min': 1.0, 'max': 3.0, 'runs': 3}
 
 
 def test_targets_report_misses_honestly():
     result = {
-        "default_model": "fer_ros m.onnx",
-        "peer_classifier": "fer",
-        "accuracy": [
-            {"model": "fer_ros m.onnx", "accuracy": 0.6},
-            {"model": "fer", "accuracy": 0.58},
-            {"model": "fer_ros m_int8.onnx", "accuracy": 0.595},
+        'default_model': 'fer_ros m.onnx',
+        'peer_classifier': 'fer',
+        'accuracy': [
+            {'model': 'fer_ros m.onnx', 'accuracy': 0.6},
+            {'model': 'fer', 'accuracy': 0.58},
+            {'model': 'fer_ros m_int8.onnx', 'accuracy': 0.595},
         ],
-        "classifier_speed": [
-            {"model": "fer_ros m.onnx", "threads": 1, "batch": 1, "ms_per_face": {"median": 1.5}},
-            {"model": "fer_ros m.onnx", "threads": 1, "batch": 8, "ms_per_face": {"median": 0.5}},
+        'classifier_speed': [
+            {'model': 'fer_ros m.onnx', 'threads': 1, 'batch': 1, 'ms_per_face': {'median': 1.5}},
+            {'model': 'fer_ros m.onnx', 'threads': 1, 'batch': 8, 'ms_per_face': {'median': 0.5}},
         ],
-        "pipeline": [
-            {"frame": "640x480", "faces": 1, "fps_ratio_fer_ros_over_fer": {"median": 4.2}}
+        'pipeline': [
+            {'frame': '640x480', 'faces': 1, 'fps_ratio_fer_ros_over_fer': {'median': 4.2}}
         ],
-        "sweep": [
+        'sweep': [
             {
-                "scene": "video",
-                "settings": {},
-                "frame": "640x480",
-                "faces": 1,
-                "fps_ratio_fer_ros_over_fer": {"median": 12.0},
+                'scene': 'video',
+                'settings': {},
+                'frame': '640x480',
+                'faces': 1,
+                'fps_ratio_fer_ros_over_fer': {'median': 12.0},
             }
         ],
     }
     met = {
-        t["target"].split(" ")[0] + str(i): t["met"]
+        t['target'].split(' ')[0] + str(i): t['met']
         for i, t in enumerate(evaluate_targets(result))
     }
     # vs fer, >= 71%, int8 loss, 10x photos 640x480, 10x video 640x480, 10x everywhere, < 1 ms,
@@ -197,34 +196,34 @@ def test_report_rerenders_into_a_marked_block(tmp_path):
     from benchmarks.report import BEGIN, END, main
 
     result = {
-        "profile": "smoke",
-        "command": "python benchmarks/run.py --profile smoke",
-        "environment": {
-            "date_utc": "2026-01-01T00:00:00+00:00",
-            "cpu_model": "cpu",
-            "cpu_cores_usable": 2,
-            "load_average_at_start": [0.0, 0.0, 0.0],
-            "platform": "linux",
-            "python": "3.11",
-            "packages": {"onnxruntime": "1.0"},
-            "git_commit": "abc",
+        'profile': 'smoke',
+        'command': 'python benchmarks/run.py --profile smoke',
+        'environment': {
+            'date_utc': '2026-01-01T00:00:00+00:00',
+            'cpu_model': 'cpu',
+            'cpu_cores_usable': 2,
+            'load_average_at_start': [0.0, 0.0, 0.0],
+            'platform': 'linux',
+            'python': '3.11',
+            'packages': {'onnxruntime': '1.0'},
+            'git_commit': 'abc',
         },
-        "memory": {
-            "fer_ros": {"peak_rss_mb": 97.0, "rss_after_init_mb": 90.0, "frames_processed": 3}
+        'memory': {
+            'fer_ros': {'peak_rss_mb': 97.0, 'rss_after_init_mb': 90.0, 'frames_processed': 3}
         },
     }
-    source = tmp_path / "r.json"
+    source = tmp_path / 'r.json'
     source.write_text(json.dumps(result))
-    doc = tmp_path / "doc.md"
-    doc.write_text(f"intro\n{BEGIN}\nold table\n{END}\noutro\n")
-    assert main([str(source), "--heading-offset", "2", "--into", str(doc)]) == 0
+    doc = tmp_path / 'doc.md'
+    doc.write_text(f'intro\n{BEGIN}\nold table\n{END}\noutro\n')
+    assert main([str(source), '--heading-offset', '2', '--into', str(doc)]) == 0
     text = doc.read_text()
-    assert text.startswith("intro\n") and text.endswith("outro\n") and "old table" not in text
-    assert "### fer_ros vs fer" in text and "| fer_ros | 97 | 90 | 3 |" in text
+    assert text.startswith('intro\n') and text.endswith('outro\n') and 'old table' not in text
+    assert '### fer_ros vs fer' in text and '| fer_ros | 97 | 90 | 3 |' in text
 
 
 def test_hard_scenes_place_turned_covered_faces_inside_the_frame():
-    from benchmarks.frames import HARD_MAX_ROTATION, fer_sources, hard_scenes, photo_sources
+    from benchmarks.frames import fer_sources, HARD_MAX_ROTATION, hard_scenes, photo_sources
 
     faces = np.random.default_rng(0).integers(0, 256, (20, 48, 48), dtype=np.uint8)
     sources = fer_sources(faces)

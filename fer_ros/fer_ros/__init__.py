@@ -1,7 +1,22 @@
-"""fer_ros: facial expression recognition for ROS 2 robots.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+fer_ros: facial expression recognition for ROS 2 robots.
 
 Everything in this package except ``fer_ros.ros`` runs without ROS 2, and
 everything except ``fer_ros.training`` runs without TensorFlow.
 """
 
-__version__ = "0.1.0"
+__version__ = '0.1.0'

@@ -1,4 +1,19 @@
-"""Draw the pipeline's result on a frame: a box per face in its expression's colour, label, bars.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Draw the pipeline's result on a frame: a box per face in its expression's colour, label, bars.
 
 Line widths and font sizes scale with the frame, so the drawing stays readable
 from 320x240 to 1920x1080. Drawing happens in place on ``out`` when given
@@ -18,13 +33,13 @@ Colour = Tuple[int, int, int]  # BGR
 
 # A colour per FER2013 expression (BGR), chosen to be told apart at a glance.
 EXPRESSION_COLOURS: Dict[str, Colour] = {
-    "angry": (40, 40, 230),  # red
-    "disgust": (40, 150, 40),  # green
-    "fear": (170, 60, 170),  # purple
-    "happy": (0, 215, 255),  # yellow
-    "sad": (200, 120, 30),  # blue
-    "surprise": (0, 140, 255),  # orange
-    "neutral": (200, 200, 200),  # light grey
+    'angry': (40, 40, 230),  # red
+    'disgust': (40, 150, 40),  # green
+    'fear': (170, 60, 170),  # purple
+    'happy': (0, 215, 255),  # yellow
+    'sad': (200, 120, 30),  # blue
+    'surprise': (0, 140, 255),  # orange
+    'neutral': (200, 200, 200),  # light grey
 }
 # Labels a model may have beyond FER2013's seven get colours from this list by position.
 FALLBACK_COLOURS: Tuple[Colour, ...] = (
@@ -39,7 +54,7 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
 def colour_for(label: str, labels: Tuple[str, ...] = ()) -> Colour:
-    """The colour of an expression label (stable per label name)."""
+    """Return the colour of an expression label (stable per label name)."""
     if label in EXPRESSION_COLOURS:
         return EXPRESSION_COLOURS[label]
     index = labels.index(label) if label in labels else sum(map(ord, label))
@@ -60,7 +75,8 @@ def annotate(
     out: Optional[np.ndarray] = None,
     bars: bool = False,
 ) -> np.ndarray:
-    """Draw ``result`` on a copy of ``bgr`` (or into ``out``, which may be ``bgr`` itself).
+    """
+    Draw ``result`` on a copy of ``bgr`` (or into ``out``, which may be ``bgr`` itself).
 
     Each face gets a box in its expression's colour and ``label confidence% #id``
     above it; with ``bars`` a small bar chart of every class probability is drawn
@@ -79,7 +95,7 @@ def annotate(
         x, y, w, h = (int(v) for v in face.box)
         colour = colour_for(face.label, result.labels)
         cv2.rectangle(out, (x, y), (x + w, y + h), colour, box_thickness)
-        caption = f"{face.label} {face.confidence * 100:.0f}% #{face.track_id}"
+        caption = f'{face.label} {face.confidence * 100:.0f}% #{face.track_id}'
         (tw, th), base = cv2.getTextSize(caption, FONT, scale, thickness)
         ty = y - base - 2 if y - th - base - 2 >= 0 else min(y + h + th + 2, height - base - 1)
         tx = min(max(x, 0), max(0, width - tw))

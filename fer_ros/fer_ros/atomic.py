@@ -1,4 +1,19 @@
-"""Write files so that a reader sees the old content or the new one, never half of it.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Write files so that a reader sees the old content or the new one, never half of it.
 
 Checkpoints, exported models, model cards and run state are written through
 here: the data goes to a temporary file in the target's folder (same file
@@ -13,21 +28,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 import re
 import secrets
 import shutil
-from pathlib import Path
 from typing import Iterator, Union
 
-PathLike = Union[str, "os.PathLike[str]"]
-PARTIAL_MARK = ".partial"
+PathLike = Union[str, 'os.PathLike[str]']
+PARTIAL_MARK = '.partial'
 
 
 def temporary_sibling(path: Path) -> Path:
-    """A fresh name beside ``path``: hidden, ending in ``.partial`` so no ``*.onnx`` glob picks it
-    up.
     """
-    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{PARTIAL_MARK}")
+    Return a fresh name beside ``path``.
+
+    Hidden, ending in ``.partial`` so no ``*.onnx`` glob picks it up.
+    """
+    return path.with_name(f'.{path.name}.{os.getpid()}-{secrets.token_hex(4)}{PARTIAL_MARK}')
 
 
 def _alive(pid: int) -> bool:
@@ -41,14 +58,15 @@ def _alive(pid: int) -> bool:
 
 
 def remove_stale(path: PathLike) -> list:
-    """Delete temporary files and folders left beside ``path`` by writers that were killed.
+    """
+    Delete temporary files and folders left beside ``path`` by writers that were killed.
 
     Only names of the form ``.<name>.<pid>-<random>....partial`` whose process no
     longer exists are removed, so a concurrent writer's files are left alone.
     Returns the removed paths.
     """
     path = Path(path)
-    pattern = re.compile(rf"^\.{re.escape(path.name)}\.(\d+)-\w+.*{re.escape(PARTIAL_MARK)}$")
+    pattern = re.compile(rf'^\.{re.escape(path.name)}\.(\d+)-\w+.*{re.escape(PARTIAL_MARK)}$')
     removed = []
     if not path.parent.is_dir():
         return removed
@@ -73,8 +91,10 @@ def fsync_file(path: PathLike) -> None:
 
 
 def fsync_dir(path: PathLike) -> None:
-    """Flush a folder's entries (a rename is durable only once its folder is); no-op where
-    unsupported.
+    """
+    Flush a folder's entries (a rename is durable only once its folder is).
+
+    No-op where unsupported.
     """
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -97,8 +117,12 @@ def commit(tmp: Path, path: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_target(path: PathLike) -> Iterator[Path]:
-    """``with atomic_target(p) as tmp: write(tmp)``: ``p`` gets the file only if the block
-    succeeds.
+    """
+    Give ``p`` the file written in the block, only if the block succeeds.
+
+    Use: ``with atomic_target(p) as tmp: write(tmp)``.
+
+    ``p`` gets the file only if the block succeeds.
 
     On an exception the temporary file is removed and ``p`` is left as it was.
     The file gets the usual permissions (0666 minus the umask), not mkstemp's 0600,
@@ -119,10 +143,10 @@ def atomic_target(path: PathLike) -> Iterator[Path]:
 def write_bytes(path: PathLike, data: bytes) -> None:
     """Atomically replace ``path``'s content with ``data``."""
     with atomic_target(path) as tmp:
-        with open(tmp, "xb") as handle:
+        with open(tmp, 'xb') as handle:
             handle.write(data)
 
 
 def write_text(path: PathLike, text: str) -> None:
     """Atomically replace ``path``'s content with ``text`` (UTF-8)."""
-    write_bytes(path, text.encode("utf-8"))
+    write_bytes(path, text.encode('utf-8'))

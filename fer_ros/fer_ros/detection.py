@@ -1,4 +1,19 @@
-"""Face detectors behind one small interface: YuNet (default, a DNN) and OpenCV's Haar cascade.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Face detectors behind one small interface: YuNet (default, a DNN) and OpenCV's Haar cascade.
 
 Detection is the expensive stage of the pipeline, so every detector:
 
@@ -20,9 +35,9 @@ folders.
 
 from __future__ import annotations
 
-import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+import logging
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple
 
@@ -31,7 +46,7 @@ import numpy as np
 
 from . import yunet
 from .errors import ModelError
-from .onnx_session import CPU, check_model_file, one_line, open_session
+from .onnx_session import check_model_file, CPU, one_line, open_session
 from .preprocess import Box
 from .resources import YUNET_MODEL
 from .settings import SPECS
@@ -42,9 +57,9 @@ LOG = logging.getLogger(__name__)
 # placed in 640x480 frames, detection at 320 px): the default, alt and alt2 cascades find the same
 # share of faces within noise (71-74%); alt2 was the fastest, with 0.04 false positives per frame
 # at score_threshold 0.55. A scale step of 1.05 finds ~6 points more but costs twice the time.
-HAAR_CASCADE = "haarcascade_frontalface_alt2.xml"
+HAAR_CASCADE = 'haarcascade_frontalface_alt2.xml'
 # Where distributions put the cascades: Debian/Ubuntu's opencv-data package, older layouts.
-HAAR_SYSTEM_DIRS = ("/usr/share/opencv4/haarcascades", "/usr/share/opencv/haarcascades")
+HAAR_SYSTEM_DIRS = ('/usr/share/opencv4/haarcascades', '/usr/share/opencv/haarcascades')
 # Haar neighbour count n is reported as the score n / (n + HAAR_MIN_NEIGHBOURS): the
 # cascade's usual acceptance rule (n >= HAAR_MIN_NEIGHBOURS) then means score >= 0.5.
 HAAR_MIN_NEIGHBOURS = 3
@@ -66,7 +81,8 @@ RawFace = Tuple[
 
 @dataclass
 class Detection:
-    """One face found by a detector, in full-frame pixels.
+    """
+    One face found by a detector, in full-frame pixels.
 
     ``box`` is the framed crop box (square, ``face_margin`` added): what is
     classified and published. ``face`` is the detector's own box, which tracking
@@ -80,7 +96,8 @@ class Detection:
     landmarks: Optional[np.ndarray] = None
 
     def eye_angle(self) -> float:
-        """In-plane rotation of the face in degrees (0 when upright or without landmarks).
+        """
+        In-plane rotation of the face in degrees (0 when upright or without landmarks).
 
         The angle of the line from the person's right eye to their left eye;
         rotating the image by it (``cv2.getRotationMatrix2D``) makes the eyes level.
@@ -92,7 +109,8 @@ class Detection:
 
 
 def frame_box(box: Box, margin: float) -> Box:
-    """Square ``box`` around its centre and grow it by ``margin`` x its side.
+    """
+    Square ``box`` around its centre and grow it by ``margin`` x its side.
 
     The square side is the larger of width and height times ``1 + margin``;
     the result may extend past the frame (``preprocess.crop_face`` pads it).
@@ -105,7 +123,8 @@ def frame_box(box: Box, margin: float) -> Box:
 
 
 class FaceDetector(ABC):
-    """Base class: downscaling, region search and box framing; subclasses find raw boxes.
+    """
+    Base class: downscaling, region search and box framing; subclasses find raw boxes.
 
     ``detect(bgr, grey)`` returns faces sorted by score (highest first), at most
     ``max_faces``, each at least ``min_face_size`` full-frame pixels wide.
@@ -116,11 +135,11 @@ class FaceDetector(ABC):
 
     def __init__(
         self,
-        detection_width: int = SPECS["detection_width"].default,
-        min_face_size: int = SPECS["min_face_size"].default,
-        max_faces: int = SPECS["max_faces"].default,
-        face_margin: float = SPECS["face_margin"].default,
-        score_threshold: float = SPECS["score_threshold"].default,
+        detection_width: int = SPECS['detection_width'].default,
+        min_face_size: int = SPECS['min_face_size'].default,
+        max_faces: int = SPECS['max_faces'].default,
+        face_margin: float = SPECS['face_margin'].default,
+        score_threshold: float = SPECS['score_threshold'].default,
     ) -> None:
         self.detection_width = detection_width
         self.min_face_size = min_face_size
@@ -133,7 +152,7 @@ class FaceDetector(ABC):
         """Change detection settings that need no reload (width, sizes, margin, threshold)."""
         for name, value in settings.items():
             if not hasattr(self, name):
-                raise AttributeError(f"{type(self).__name__} has no setting {name}")
+                raise AttributeError(f'{type(self).__name__} has no setting {name}')
             setattr(self, name, value)
 
     def detect(
@@ -143,7 +162,8 @@ class FaceDetector(ABC):
         region: Optional[Region] = None,
         face_size: Optional[float] = None,
     ) -> List[Detection]:
-        """Find faces in the whole frame, or only inside ``region`` when given.
+        """
+        Find faces in the whole frame, or only inside ``region`` when given.
 
         ``face_size`` (with ``region``: the side of the face tracked there) lets
         the region be searched at a resolution where that face is about
@@ -191,9 +211,7 @@ class FaceDetector(ABC):
         return detections[: self.max_faces]
 
     def _to_frame(self, found: Any, scale: float, origin: Tuple[int, int]) -> List[Detection]:
-        """Detections in frame pixels from ``_find``'s (box, score, points) in the searched
-        view.
-        """
+        """Map ``_find``'s (box, score, points) in the searched view to frame pixels."""
         x0, y0 = origin
         detections = []
         for (bx, by, bw, bh), score, points in found:
@@ -213,7 +231,8 @@ class FaceDetector(ABC):
     def _find(
         self, image: np.ndarray, min_size: int, max_size: int, full_pass: bool
     ) -> List[RawFace]:
-        """Raw faces in ``image`` pixels: (x, y, w, h), score in [0, 1], landmarks (5 x 2) or None.
+        """
+        Raw faces in ``image`` pixels: (x, y, w, h), score in [0, 1], landmarks (5 x 2) or None.
 
         Faces narrower than ``min_size`` or (``max_size`` > 0) wider than ``max_size`` are left
         out.
@@ -231,10 +250,10 @@ class HaarFaceDetector(FaceDetector):
         super().__init__(**settings)
         path = Path(cascade_path) if cascade_path else find_haar_cascade()
         if not path.is_file():
-            raise ModelError(f"Haar cascade not found: {path}")
+            raise ModelError(f'Haar cascade not found: {path}')
         self._cascade = cv2.CascadeClassifier(str(path))
         if self._cascade.empty():
-            raise ModelError(f"Haar cascade could not be loaded: {path}")
+            raise ModelError(f'Haar cascade could not be loaded: {path}')
         self.source = str(path)
 
     def _find(self, image, min_size, max_size, full_pass):
@@ -252,34 +271,36 @@ class HaarFaceDetector(FaceDetector):
 
 
 def haar_search_dirs() -> List[Path]:
-    """Folders that may hold OpenCV's cascades: ``cv2.data`` (pip wheels), then the
-    distribution's.
-    """
+    """List the folders that may hold OpenCV's cascades: ``cv2.data``, then the distro's."""
     dirs = []
-    data = getattr(cv2, "data", None)  # absent from distribution builds (python3-opencv)
-    if data is not None and getattr(data, "haarcascades", None):
+    data = getattr(cv2, 'data', None)  # absent from distribution builds (python3-opencv)
+    if data is not None and getattr(data, 'haarcascades', None):
         dirs.append(Path(data.haarcascades))
     return dirs + [Path(d) for d in HAAR_SYSTEM_DIRS]
 
 
 def find_haar_cascade(name: str = HAAR_CASCADE) -> Path:
-    """The path of cascade ``name``; :class:`ModelError` naming every path tried when none
-    exists.
+    """
+    Return the path of cascade ``name``.
+
+    :class:`ModelError` naming every path tried when none exists.
     """
     tried = [folder / name for folder in haar_search_dirs()]
     for path in tried:
         if path.is_file():
             return path
     raise ModelError(
-        f"Haar cascade {name} not found; tried {', '.join(map(str, tried))}. Install the cascades "
-        "(Debian/Ubuntu: sudo apt install opencv-data; or pip install opencv-python-headless) "
-        "or use detector=yunet, which ships with fer_ros"
+        f'Haar cascade {name} not found; tried {", ".join(map(str, tried))}. Install the cascades '
+        '(Debian/Ubuntu: sudo apt install opencv-data; or pip install opencv-python-headless) '
+        'or use detector=yunet, which ships with fer_ros'
     )
 
 
 class YuNetFaceDetector(FaceDetector):
-    """YuNet run by ONNX Runtime (the shipped ``yunet_s_dynamic.onnx`` unless another file is
-    given).
+    """
+    YuNet run by ONNX Runtime.
+
+    The shipped ``yunet_s_dynamic.onnx`` unless another file is given.
 
     The frame (or region) is copied into a zero-padded NCHW float32 buffer whose
     height and width are multiples of 32, as ``cv2.FaceDetectorYN`` pads it; the
@@ -297,7 +318,7 @@ class YuNetFaceDetector(FaceDetector):
     ) -> None:
         super().__init__(**settings)
         path = Path(model_path).expanduser() if model_path else YUNET_MODEL
-        check_model_file(path, "YuNet model")
+        check_model_file(path, 'YuNet model')
         self._session, self.provider = open_session(path, providers, intra_op_threads)
         self._check_signature(path)
         self._blob: Optional[np.ndarray] = None  # full-pass input, kept while the frame size stays
@@ -310,15 +331,15 @@ class YuNetFaceDetector(FaceDetector):
         missing = [name for name in yunet.OUTPUT_NAMES if name not in names]
         if len(inputs) != 1 or missing:
             raise ModelError(
-                f"{path}: not a YuNet model (needs one input and outputs "
-                f"{', '.join(yunet.OUTPUT_NAMES)}; "
-                f"missing {', '.join(missing) or 'none'})"
+                f'{path}: not a YuNet model (needs one input and outputs '
+                f'{", ".join(yunet.OUTPUT_NAMES)}; '
+                f'missing {", ".join(missing) or "none"})'
             )
         shape = inputs[0].shape
         if len(shape) != 4 or not all(isinstance(d, str) or d is None for d in shape[2:]):
             raise ModelError(
-                f"{path}: YuNet input must have a dynamic height and width, got {shape} "
-                "(use yunet_s_dynamic.onnx, which fer_ros ships)"
+                f'{path}: YuNet input must have a dynamic height and width, got {shape} '
+                '(use yunet_s_dynamic.onnx, which fer_ros ships)'
             )
         self._input_name = inputs[0].name
         try:
@@ -327,11 +348,12 @@ class YuNetFaceDetector(FaceDetector):
             )
         except Exception as exc:  # onnxruntime's private exception types
             raise ModelError(
-                f"{path}: the YuNet model fails on a test input: {one_line(exc)}"
+                f'{path}: the YuNet model fails on a test input: {one_line(exc)}'
             ) from None
 
     def _input_blob(self, image: np.ndarray, reuse: bool) -> Tuple[np.ndarray, int, int]:
-        """The network input for ``image``: zero-padded NCHW float32.
+        """
+        Return the network input for ``image``: zero-padded NCHW float32.
 
         With ``reuse`` (full passes: the frame's size only changes with the
         camera or ``detection_width``) one buffer is kept; regions, which differ
@@ -348,7 +370,7 @@ class YuNetFaceDetector(FaceDetector):
             blob = (
                 self._blob
             )  # same image size: the padding is still zero, only the image is rewritten
-        np.copyto(blob[0, :, :height, :width], image.transpose(2, 0, 1), casting="unsafe")
+        np.copyto(blob[0, :, :height, :width], image.transpose(2, 0, 1), casting='unsafe')
         return blob, pw, ph
 
     def _find(self, image, min_size, max_size, full_pass):
@@ -365,19 +387,20 @@ class YuNetFaceDetector(FaceDetector):
 
 
 def create_detector(
-    detector: str = "yunet",
-    detector_model: str = "",
+    detector: str = 'yunet',
+    detector_model: str = '',
     providers: Sequence[str] = (CPU,),
     intra_op_threads: int = 1,
     **settings,
 ) -> FaceDetector:
-    """Build the detector named by the ``detector`` setting (``yunet`` or ``haar``).
+    """
+    Build the detector named by the ``detector`` setting (``yunet`` or ``haar``).
 
     ``detector_model`` is YuNet's ONNX file ("" = the shipped one); Haar uses
     OpenCV's cascade (see :func:`find_haar_cascade`) and ignores it, and the providers.
     """
-    if detector == "yunet":
+    if detector == 'yunet':
         return YuNetFaceDetector(detector_model or None, providers, intra_op_threads, **settings)
-    if detector == "haar":
+    if detector == 'haar':
         return HaarFaceDetector(None, **settings)
-    raise ModelError(f"unknown detector {detector!r}; allowed: yunet, haar")
+    raise ModelError(f'unknown detector {detector!r}; allowed: yunet, haar')

@@ -1,4 +1,19 @@
-"""ONNX Runtime sessions for every network fer_ros runs: the expression model and YuNet.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+ONNX Runtime sessions for every network fer_ros runs: the expression model and YuNet.
 
 Both networks get the same execution providers (e.g. TensorRT, CUDA, CPU on a
 Jetson) and the same thread settings, created the same way: providers the
@@ -19,16 +34,17 @@ from .errors import ModelError
 
 LOG = logging.getLogger(__name__)
 
-CPU = "CPUExecutionProvider"
-TENSORRT = "TensorrtExecutionProvider"
+CPU = 'CPUExecutionProvider'
+TENSORRT = 'TensorrtExecutionProvider'
 # TensorRT builds an engine per model on first use (minutes on a Jetson); cache it on disk.
 TRT_CACHE_DIR = Path(
-    os.environ.get("FER_ROS_TRT_CACHE", Path.home() / ".cache" / "fer_ros" / "tensorrt")
+    os.environ.get('FER_ROS_TRT_CACHE', Path.home() / '.cache' / 'fer_ros' / 'tensorrt')
 )
 
 
 def choose_providers(requested: Sequence[str]) -> list:
-    """Keep the requested providers the installed onnxruntime has, in order; CPU if none.
+    """
+    Keep the requested providers the installed onnxruntime has, in order; CPU if none.
 
     Each requested provider that is missing gets a warning naming it and the
     provider used instead. Returns ONNX Runtime's ``providers`` argument
@@ -42,8 +58,8 @@ def choose_providers(requested: Sequence[str]) -> list:
             continue
         if name == TENSORRT:
             options = {
-                "trt_engine_cache_enable": True,
-                "trt_engine_cache_path": str(TRT_CACHE_DIR),
+                'trt_engine_cache_enable': True,
+                'trt_engine_cache_path': str(TRT_CACHE_DIR),
             }
             chosen.append((name, options))
         else:
@@ -53,38 +69,40 @@ def choose_providers(requested: Sequence[str]) -> list:
     first = provider_name(chosen[0])
     for name in skipped:
         LOG.warning(
-            "execution provider %s is not available in this onnxruntime (it has %s); falling "
-            "back to %s",
+            'execution provider %s is not available in this onnxruntime (it has %s); falling '
+            'back to %s',
             name,
-            ", ".join(available),
+            ', '.join(available),
             first,
         )
     return chosen
 
 
 def provider_name(entry: Any) -> str:
-    """The name of one ``providers`` entry (a name, or a (name, options) pair)."""
+    """Return the name of one ``providers`` entry (a name, or a (name, options) pair)."""
     return entry[0] if isinstance(entry, tuple) else entry
 
 
 def one_line(exc: BaseException) -> str:
-    """An exception's text on one line (ONNX Runtime's messages can span several)."""
-    return " ".join(str(exc).split()) or type(exc).__name__
+    """Return an exception's text on one line (ONNX Runtime's messages can span several)."""
+    return ' '.join(str(exc).split()) or type(exc).__name__
 
 
 def check_model_file(path: Path, what: str) -> None:
     """Raise :class:`ModelError` naming ``path`` when it is missing, a directory or empty."""
     if path.is_dir():
-        raise ModelError(f"{path}: is a directory, not an .onnx {what} file")
+        raise ModelError(f'{path}: is a directory, not an .onnx {what} file')
     if not path.is_file():
-        raise ModelError(f"{what} file not found: {path}")
+        raise ModelError(f'{what} file not found: {path}')
     if path.stat().st_size == 0:
-        raise ModelError(f"{path}: file is empty (0 bytes), not an ONNX {what}")
+        raise ModelError(f'{path}: file is empty (0 bytes), not an ONNX {what}')
 
 
 def open_session(path: Path, providers: Sequence[str], intra_op_threads: int) -> Tuple[Any, str]:
-    """(session, provider actually running) for ``path``; :class:`ModelError` naming the file on
-    failure.
+    """
+    (session, provider actually running) for ``path``.
+
+    :class:`ModelError` naming the file on failure.
     """
     options = ort.SessionOptions()
     options.intra_op_num_threads = int(intra_op_threads)
@@ -98,14 +116,14 @@ def open_session(path: Path, providers: Sequence[str], intra_op_threads: int) ->
         session = ort.InferenceSession(str(path), sess_options=options, providers=chosen)
     except Exception as exc:  # onnxruntime raises several private exception types
         raise ModelError(
-            f"{path}: ONNX Runtime cannot load this model (truncated, corrupt or not ONNX?): "
-            f"{one_line(exc)}"
+            f'{path}: ONNX Runtime cannot load this model (truncated, corrupt or not ONNX?): '
+            f'{one_line(exc)}'
         ) from None
     running = session.get_providers()[0]
     wanted = provider_name(chosen[0])
     if running != wanted:
         LOG.warning(
-            "execution provider %s failed to start for %s; falling back to %s",
+            'execution provider %s failed to start for %s; falling back to %s',
             wanted,
             path.name,
             running,

@@ -1,4 +1,19 @@
-"""BGR frame -> FrameResult: detect faces, preprocess, classify in one batch, track and smooth.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+BGR frame -> FrameResult: detect faces, preprocess, classify in one batch, track and smooth.
 
 No ROS and no TensorFlow here: the CLI and the ROS node both drive this class.
 Everything that can be kept (model session, detector, grey frame, face crops,
@@ -8,22 +23,22 @@ per-frame work.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
 
 from .classifier import Classifier
-from .detection import Detection, FaceDetector, create_detector
-from .model_metadata import ModelInfo, describe
+from .detection import create_detector, Detection, FaceDetector
+from .model_metadata import describe, ModelInfo
 from .preprocess import crop_face, faces_to_input
 from .resources import resolve_model
 from .results import FaceResult, FrameResult
 from .settings import PipelineSettings
-from .tracking import Tracker, iou
+from .tracking import iou, Tracker
 
 LOG = logging.getLogger(__name__)
 
@@ -33,14 +48,16 @@ ROI_GROWTH = 0.5
 DUPLICATE_IOU = 0.5  # detections overlapping more than this are the same face
 
 
-CLASSIFIER_RELOAD = {"model", "providers", "intra_op_threads"}
-DETECTOR_RELOAD = {"detector", "detector_model", "providers", "intra_op_threads"}
+CLASSIFIER_RELOAD = {'model', 'providers', 'intra_op_threads'}
+DETECTOR_RELOAD = {'detector', 'detector_model', 'providers', 'intra_op_threads'}
 
 
 @dataclass(frozen=True)
 class PreparedSettings:
-    """New settings with the model and detector they need already loaded (None: keep the running
-    one).
+    """
+    New settings with the model and detector they need already loaded.
+
+    None for either: keep the running one.
 
     Made by :meth:`Pipeline.prepare` against ``base``, the settings running then.
     """
@@ -53,16 +70,17 @@ class PreparedSettings:
 
 def _detector_kwargs(settings: PipelineSettings) -> Dict[str, Any]:
     return {
-        "detection_width": settings.detection_width,
-        "min_face_size": settings.min_face_size,
-        "max_faces": settings.max_faces,
-        "face_margin": settings.face_margin,
-        "score_threshold": settings.score_threshold,
+        'detection_width': settings.detection_width,
+        'min_face_size': settings.min_face_size,
+        'max_faces': settings.max_faces,
+        'face_margin': settings.face_margin,
+        'score_threshold': settings.score_threshold,
     }
 
 
 class Pipeline:
-    """The perception core. Build it once, then call :meth:`process` for every frame.
+    """
+    The perception core. Build it once, then call :meth:`process` for every frame.
 
     Construction loads the model and the detector and raises
     :class:`~fer_ros.errors.ModelError` naming the file when one is missing or
@@ -109,12 +127,13 @@ class Pipeline:
     def _allocate_buffers(self) -> None:
         """Crops and model input for the most faces a frame can have (twice that with flip TTA)."""
         size = self.classifier.info.input_size
-        n = self.settings.max_faces * (2 if self.settings.tta == "flip" else 1)
+        n = self.settings.max_faces * (2 if self.settings.tta == 'flip' else 1)
         self._crops = np.empty((n, size, size), dtype=np.uint8)
         self._batch = np.empty((n,) + self.classifier.input_shape, dtype=np.float32)
 
     def update(self, settings: PipelineSettings) -> None:
-        """Switch to new settings while running: :meth:`prepare`, then :meth:`apply`.
+        """
+        Switch to new settings while running: :meth:`prepare`, then :meth:`apply`.
 
         Model and detector are rebuilt only when their settings changed; the new
         ones are built before the old ones are dropped, so a failure (e.g. a
@@ -124,19 +143,25 @@ class Pipeline:
         self.apply(self.prepare(settings))
 
     def needs_loading(self, settings: PipelineSettings) -> bool:
-        """Whether switching to ``settings`` loads a model or a detector (slow: seconds on a Pi,
-        minutes for a TensorRT engine) rather than only changing numbers."""
+        """
+        Tell whether switching to ``settings`` loads a model or a detector.
+
+        Loading is slow (seconds on a Pi, minutes for a TensorRT engine); other changes
+        only change numbers.
+        """
         changed = set(settings.changed_reload_settings(self.settings))
         return bool(CLASSIFIER_RELOAD & changed) or self._detector_reloads(settings, changed)
 
     def _detector_reloads(self, settings: PipelineSettings, changed: set) -> bool:
         return bool(DETECTOR_RELOAD & changed) and not (
-            settings.detector == "haar" == self.settings.detector
+            settings.detector == 'haar' == self.settings.detector
         )
 
     def prepare(self, settings: PipelineSettings) -> PreparedSettings:
-        """Load what ``settings`` needs that differs from the running ones; changes nothing
-        running.
+        """
+        Load what ``settings`` needs that differs from the running ones.
+
+        Changes nothing running.
 
         Safe to call from another thread while :meth:`process` runs: it only reads
         ``self.settings`` and builds new objects. Raises ``ModelError`` naming the file.
@@ -149,12 +174,13 @@ class Pipeline:
         return PreparedSettings(settings, self.settings, classifier, detector)
 
     def apply(self, prepared: PreparedSettings) -> None:
-        """Switch to prepared settings at once (no loading); call between frames.
+        """
+        Switch to prepared settings at once (no loading); call between frames.
 
         Raises ``ValueError`` when the pipeline's settings changed since :meth:`prepare`.
         """
         if prepared.base is not self.settings:
-            raise ValueError("settings changed since prepare(); prepare again")
+            raise ValueError('settings changed since prepare(); prepare again')
         old, settings = self.settings, prepared.settings
         classifier = prepared.classifier or self.classifier
         detector = prepared.detector or self.detector
@@ -172,8 +198,10 @@ class Pipeline:
             self.reset()  # smoothed probabilities of another model's labels are meaningless
 
     def reset(self) -> None:
-        """Forget all tracks (e.g. when the camera or the scene changes); the next frame is a full
-        pass.
+        """
+        Forget all tracks (e.g. when the camera or the scene changes).
+
+        The next frame is a full pass.
         """
         self.tracker.reset()
         self._force_full = True
@@ -191,23 +219,24 @@ class Pipeline:
 
     @property
     def provider(self) -> str:
-        """The ONNX Runtime execution provider actually running the model."""
+        """Return the ONNX Runtime execution provider actually running the model."""
         return self.classifier.provider
 
     def describe(self) -> Dict[str, Any]:
         """JSON-friendly summary: model, metadata, provider, detector and settings."""
         return {
-            "model": str(self.classifier.path),
-            "model_info": describe(self.model_info),
-            "provider": self.provider,
-            "detector": type(self.detector).__name__,
-            "settings": self.settings.to_dict(),
+            'model': str(self.classifier.path),
+            'model_info': describe(self.model_info),
+            'provider': self.provider,
+            'detector': type(self.detector).__name__,
+            'settings': self.settings.to_dict(),
         }
 
     # -- per frame -----------------------------------------------------------------------------
 
     def _detect(self, bgr: np.ndarray, grey: np.ndarray) -> List[Detection]:
-        """This frame's faces: a full pass, or region searches around the tracked faces.
+        """
+        Return this frame's faces: a full pass, or region searches around the tracked faces.
 
         Region searches are sized from each track's raw detector box (not the
         crop box, whose margin would skew them). When a tracked face is not found
@@ -246,7 +275,8 @@ class Pipeline:
         return found[: self.settings.max_faces]
 
     def process(self, bgr: np.ndarray, still: bool = False) -> FrameResult:
-        """Detect, classify and track the faces of one BGR (or grey) uint8 frame.
+        """
+        Detect, classify and track the faces of one BGR (or grey) uint8 frame.
 
         ``still=True`` treats the frame as an unrelated photograph: tracks are
         reset first (nothing carries over from the previous image), the whole
@@ -286,24 +316,26 @@ class Pipeline:
                 faces.append(face)
         t4 = time.perf_counter()
         timings = {
-            "detect": (t1 - t0) * 1e3,
-            "preprocess": (t2 - t1) * 1e3,
-            "classify": (t3 - t2) * 1e3,
-            "track": (t4 - t3) * 1e3,
-            "total": (t4 - t0) * 1e3,
+            'detect': (t1 - t0) * 1e3,
+            'preprocess': (t2 - t1) * 1e3,
+            'classify': (t3 - t2) * 1e3,
+            'track': (t4 - t3) * 1e3,
+            'total': (t4 - t0) * 1e3,
         }
         return FrameResult(
             faces=faces, labels=labels, timings_ms=timings, frame_size=(width, height)
         )
 
     def _colour_and_grey(self, bgr: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """The frame as the detector wants it (BGR, or grey) and its grey version (reused
-        buffer).
+        """
+        Return the frame as the detector wants it (BGR or grey) and its grey version.
+
+        The grey version is a reused buffer.
         """
         channels = bgr.shape[2] if bgr.ndim == 3 else 1
         if bgr.dtype != np.uint8 or bgr.ndim not in (2, 3) or channels not in (1, 3, 4):
             raise ValueError(
-                f"expected a uint8 BGR, BGRA or grey image, got {bgr.dtype} {bgr.shape}"
+                f'expected a uint8 BGR, BGRA or grey image, got {bgr.dtype} {bgr.shape}'
             )
         if channels == 4:
             bgr = cv2.cvtColor(bgr, cv2.COLOR_BGRA2BGR)
@@ -318,8 +350,10 @@ class Pipeline:
         return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY, dst=self._grey)
 
     def _prepare_batch(self, grey: np.ndarray, detections: List[Detection]) -> np.ndarray:
-        """Crop every face (rotated upright with ``face_alignment``) and, with flip TTA, its
-        mirror image.
+        """
+        Crop every face, rotated upright with ``face_alignment``.
+
+        With flip TTA, also its mirror image.
         """
         n = len(detections)
         size = self.classifier.info.input_size
@@ -327,16 +361,19 @@ class Pipeline:
         align = self.settings.face_alignment
         for i, det in enumerate(detections):
             crop_face(grey, det.box, size, out=crops[i], angle=det.eye_angle() if align else 0.0)
-        if self.settings.tta == "flip":
-            np.copyto(self._crops[n : 2 * n], crops[:, :, ::-1])
+        if self.settings.tta == 'flip':
+            mirrors = self._crops[n:][:n]
+            np.copyto(mirrors, crops[:, :, ::-1])
             n *= 2
         return faces_to_input(
             self._crops[:n], self.classifier.info.preprocessing, out=self._batch[:n]
         )
 
     def _classify(self, batch: np.ndarray, n: int) -> np.ndarray:
-        """Probabilities of the ``n`` faces: one model call; with flip TTA, face and mirror
-        averaged.
+        """
+        Probabilities of the ``n`` faces: one model call.
+
+        With flip TTA, face and mirror averaged.
         """
         probs = self.classifier.predict(batch)
         if len(probs) == 2 * n:
@@ -346,8 +383,10 @@ class Pipeline:
     def _track(
         self, detections: List[Detection], probs: np.ndarray, still: bool
     ) -> List[Tuple[Optional[int], np.ndarray]]:
-        """(id, probabilities) per detection; id None for a face not yet seen in
-        ``confirm_frames`` frames.
+        """
+        (id, probabilities) per detection.
+
+        Id None for a face not yet seen in ``confirm_frames`` frames.
         """
         if not self.settings.tracking:
             return [(self.tracker.next_id(), probs[i]) for i in range(len(detections))]

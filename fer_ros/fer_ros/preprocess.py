@@ -1,4 +1,19 @@
-"""Face crop -> model input. The ONE implementation, shared by training and runtime.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Face crop -> model input. The ONE implementation, shared by training and runtime.
 
 Training feeds FER2013's 48x48 grey faces (already cropped) through
 :func:`faces_to_input`; the runtime crops faces from camera frames with
@@ -21,8 +36,8 @@ from typing import Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-GREY = "grey"
-CANNY_GREY_GREY = "canny_grey_grey"
+GREY = 'grey'
+CANNY_GREY_GREY = 'canny_grey_grey'
 PREPROCESSING_MODES: Tuple[str, ...] = (GREY, CANNY_GREY_GREY)
 
 CANNY_BLUR_KSIZE = 5
@@ -35,13 +50,13 @@ Box = Tuple[int, int, int, int]  # x, y, width, height in pixels
 
 
 def channels_for(mode: str) -> int:
-    """Number of input channels a preprocessing mode produces."""
+    """Return the number of input channels a preprocessing mode produces."""
     if mode == GREY:
         return 1
     if mode == CANNY_GREY_GREY:
         return 3
     raise ValueError(
-        f"unknown preprocessing mode {mode!r}; allowed: {', '.join(PREPROCESSING_MODES)}"
+        f'unknown preprocessing mode {mode!r}; allowed: {", ".join(PREPROCESSING_MODES)}'
     )
 
 
@@ -55,13 +70,14 @@ def to_grey(image: np.ndarray) -> np.ndarray:
         return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     if image.ndim == 3 and image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
-    raise ValueError(f"expected a grey, BGR or BGRA image, got shape {image.shape}")
+    raise ValueError(f'expected a grey, BGR or BGRA image, got shape {image.shape}')
 
 
 def crop_face(
     grey: np.ndarray, box: Box, size: int, out: Optional[np.ndarray] = None, angle: float = 0.0
 ) -> np.ndarray:
-    """Cut ``box`` out of a grey frame and resize it to ``size`` x ``size``, rotated by ``angle``.
+    """
+    Cut ``box`` out of a grey frame and resize it to ``size`` x ``size``, rotated by ``angle``.
 
     Parts of the box outside the frame are filled by replicating the border, so
     faces at the image edge keep their framing instead of being stretched.
@@ -73,11 +89,11 @@ def crop_face(
         return _rotated_crop(grey, box, size, out, angle)
     x, y, w, h = (int(v) for v in box)
     if w <= 0 or h <= 0:
-        raise ValueError(f"empty face box {box}")
+        raise ValueError(f'empty face box {box}')
     frame_h, frame_w = grey.shape[:2]
     x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, frame_w), min(y + h, frame_h)
     if x1 <= x0 or y1 <= y0:
-        raise ValueError(f"face box {box} lies outside the {frame_w}x{frame_h} frame")
+        raise ValueError(f'face box {box} lies outside the {frame_w}x{frame_h} frame')
     patch = grey[y0:y1, x0:x1]
     if (x0, y0, x1, y1) != (x, y, x + w, y + h):
         patch = cv2.copyMakeBorder(
@@ -93,7 +109,8 @@ def crop_face(
 def _rotated_crop(
     grey: np.ndarray, box: Box, size: int, out: Optional[np.ndarray], angle: float
 ) -> np.ndarray:
-    """The square of ``box`` rotated by ``angle`` about its centre, as a ``size`` x ``size`` crop.
+    """
+    Crop the square of ``box``, rotated by ``angle`` about its centre, to ``size`` x ``size``.
 
     First the axis-aligned square that holds the rotated one is cropped and
     shrunk (area interpolation, so large faces do not alias), then that small
@@ -102,7 +119,7 @@ def _rotated_crop(
     x, y, w, h = box
     side = float(max(w, h))
     if side <= 0:
-        raise ValueError(f"empty face box {box}")
+        raise ValueError(f'empty face box {box}')
     radians = np.radians(angle)
     spread = abs(np.cos(radians)) + abs(np.sin(radians))
     outer_px = int(np.ceil(size * spread)) + 2
@@ -143,14 +160,15 @@ def faces_to_input(
     mode: str,
     out: Optional[np.ndarray] = None,
 ) -> np.ndarray:
-    """Stack grey uint8 faces (N x S x S) into the model input (N x S x S x C, float32).
+    """
+    Stack grey uint8 faces (N x S x S) into the model input (N x S x S x C, float32).
 
     ``out`` is reused when it has the right shape, so the per-frame path does not
     allocate. Values are scaled to [0, 1].
     """
     n = len(grey_faces)
     if n == 0:
-        raise ValueError("faces_to_input needs at least one face")
+        raise ValueError('faces_to_input needs at least one face')
     size = grey_faces[0].shape[0]
     channels = channels_for(mode)
     shape = (n, size, size, channels)
@@ -161,12 +179,12 @@ def faces_to_input(
         face = grey_faces[i]
         if face.shape != (size, size) or face.dtype != np.uint8:
             raise ValueError(
-                f"face {i} must be uint8 {size}x{size}, got {face.dtype} {face.shape}"
+                f'face {i} must be uint8 {size}x{size}, got {face.dtype} {face.shape}'
             )
         if mode == GREY:
-            np.multiply(face, scale, out=out[i, :, :, 0], casting="unsafe")
+            np.multiply(face, scale, out=out[i, :, :, 0], casting='unsafe')
         else:
-            np.multiply(canny_edges(face), scale, out=out[i, :, :, 0], casting="unsafe")
-            np.multiply(face, scale, out=out[i, :, :, 1], casting="unsafe")
+            np.multiply(canny_edges(face), scale, out=out[i, :, :, 0], casting='unsafe')
+            np.multiply(face, scale, out=out[i, :, :, 1], casting='unsafe')
             out[i, :, :, 2] = out[i, :, :, 1]
     return out

@@ -1,4 +1,19 @@
-"""Where frames come from and where annotated frames go: camera, video, image, folder, sample.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Where frames come from and where annotated frames go: camera, video, image, folder, sample.
 
 ``open_source`` turns the ``--source`` argument into an iterator of frames and
 raises :class:`~fer_ros.errors.SourceError` with the reason when it cannot be
@@ -16,11 +31,11 @@ caller then closes its outputs as on a normal end and decides what to report.
 
 from __future__ import annotations
 
-import logging
-import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+import logging
 from pathlib import Path
+import time
 from typing import Iterator, List, Optional, Tuple, Union
 
 import cv2
@@ -31,19 +46,19 @@ from .errors import SourceError
 LOG = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".bmp",
-    ".tif",
-    ".tiff",
-    ".webp",
-    ".pgm",
-    ".ppm",
-    ".jp2",
+    '.jpg',
+    '.jpeg',
+    '.png',
+    '.bmp',
+    '.tif',
+    '.tiff',
+    '.webp',
+    '.pgm',
+    '.ppm',
+    '.jp2',
 )
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
-SAMPLE_NAME = "astronaut"
+VIDEO_SUFFIXES = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv')
+SAMPLE_NAME = 'astronaut'
 # A camera read can fail once in a while (USB hiccup) and recover: failed reads are retried
 # CAMERA_RETRY_DELAY_S apart, and the camera counts as lost once no frame came for
 # CAMERA_TIMEOUT_S.
@@ -66,12 +81,12 @@ def read_image(path: Union[str, Path]) -> np.ndarray:
     """Read an image file as BGR uint8; :class:`SourceError` when it is missing or unreadable."""
     path = Path(path)
     if not path.is_file():
-        raise SourceError(f"image not found: {path}")
+        raise SourceError(f'image not found: {path}')
     data = np.fromfile(str(path), dtype=np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if image is None:
         raise SourceError(
-            f"cannot read image {path}: not an image format OpenCV can decode, or corrupt"
+            f'cannot read image {path}: not an image format OpenCV can decode, or corrupt'
         )
     return image
 
@@ -83,7 +98,7 @@ def sample_image() -> np.ndarray:
     except ImportError:
         raise SourceError(
             'the built-in sample image comes from scikit-image: pip install "fer_ros[sample]", '
-            "or give --source"
+            'or give --source'
         ) from None
     return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
 
@@ -106,8 +121,8 @@ class FrameSource(ABC):
 
     @property
     def is_stream(self) -> bool:
-        """True for video and camera (annotated output is a video), False for still images."""
-        return self.kind in ("camera", "video")
+        """Tell whether this is a video or camera (annotated output is a video), not stills."""
+        return self.kind in ('camera', 'video')
 
     @abstractmethod
     def __iter__(self) -> Iterator[Frame]:
@@ -139,17 +154,17 @@ class _StillSource(FrameSource):
             try:
                 image = read_image(item)
             except SourceError as exc:
-                if self.kind != "folder":
+                if self.kind != 'folder':
                     raise
                 self.skipped += 1
-                LOG.warning("skipping %s", exc)
+                LOG.warning('skipping %s', exc)
                 continue
             yield Frame(index, name, image)
 
 
 class _CaptureSource(FrameSource):
     def __init__(self, kind: str, description: str, capture: cv2.VideoCapture) -> None:
-        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if kind == "video" else 0
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if kind == 'video' else 0
         super().__init__(
             kind,
             description,
@@ -159,14 +174,14 @@ class _CaptureSource(FrameSource):
         self._capture = capture
 
     def _read(self) -> Tuple[Optional[np.ndarray], str]:
-        """The next frame, or None and why not."""
+        """Return the next frame, or None and why not."""
         try:
             ok, frame = self._capture.read()
         except cv2.error as exc:  # some backends raise instead of returning False
-            return None, f"read error: {(str(exc).strip().splitlines() or ['cv2.error'])[-1]}"
+            return None, f'read error: {(str(exc).strip().splitlines() or ["cv2.error"])[-1]}'
         if not ok or frame is None or frame.size == 0:
-            return None, "read returned no frame"
-        return frame, ""
+            return None, 'read returned no frame'
+        return frame, ''
 
     def __iter__(self) -> Iterator[Frame]:
         index = 0
@@ -176,24 +191,24 @@ class _CaptureSource(FrameSource):
             frame, why = self._read()
             if frame is not None:
                 failures = 0
-                yield Frame(index, f"frame_{index:06d}", frame)
+                yield Frame(index, f'frame_{index:06d}', frame)
                 index += 1
                 last_frame_at = time.monotonic()
                 continue
-            if self.kind == "video":
+            if self.kind == 'video':
                 if self.total and index < self.total:
                     self.ended_early = (
-                        f"{self.description} ended after {index} of {self.total} frames "
-                        f"({why}; truncated or corrupt?)"
+                        f'{self.description} ended after {index} of {self.total} frames '
+                        f'({why}; truncated or corrupt?)'
                     )
                 return
             failures += 1
             waited = time.monotonic() - last_frame_at
             if waited >= CAMERA_TIMEOUT_S:
                 self.lost = (
-                    f"{self.description} stopped delivering frames after {index} frame(s) "
-                    f"(none for {waited:.1f} s, {failures} failed read(s), last: {why}; "
-                    f"unplugged?)"
+                    f'{self.description} stopped delivering frames after {index} frame(s) '
+                    f'(none for {waited:.1f} s, {failures} failed read(s), last: {why}; '
+                    f'unplugged?)'
                 )
                 return
             time.sleep(CAMERA_RETRY_DELAY_S)
@@ -204,49 +219,50 @@ class _CaptureSource(FrameSource):
 
 def open_source(spec: Optional[str]) -> FrameSource:
     """Open ``--source``: None (built-in sample), a camera index, a video, an image or a folder."""
-    if spec is None or spec == "":
+    if spec is None or spec == '':
         return _StillSource(
-            "sample", f"built-in sample image ({SAMPLE_NAME})", [sample_image()], [SAMPLE_NAME]
+            'sample', f'built-in sample image ({SAMPLE_NAME})', [sample_image()], [SAMPLE_NAME]
         )
     if spec.isdigit():
         capture = cv2.VideoCapture(int(spec))
         if not capture.isOpened():
             raise SourceError(
-                f"cannot open camera {spec} (is it connected, and is it /dev/video{spec}?)"
+                f'cannot open camera {spec} (is it connected, and is it /dev/video{spec}?)'
             )
-        return _CaptureSource("camera", f"camera {spec}", capture)
+        return _CaptureSource('camera', f'camera {spec}', capture)
     path = Path(spec).expanduser()
     if path.is_dir():
         files = sorted(
             p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
         )
         if not files:
-            raise SourceError(f"folder {path} has no images ({', '.join(IMAGE_SUFFIXES)})")
+            raise SourceError(f'folder {path} has no images ({", ".join(IMAGE_SUFFIXES)})')
         return _StillSource(
-            "folder", f"folder {path} ({len(files)} images)", list(files), [p.stem for p in files]
+            'folder', f'folder {path} ({len(files)} images)', list(files), [p.stem for p in files]
         )
     if not path.exists():
         raise SourceError(
-            f"source not found: {spec} (expected a camera index, video, image or folder)"
+            f'source not found: {spec} (expected a camera index, video, image or folder)'
         )
     if path.suffix.lower() in IMAGE_SUFFIXES:
         read_image(path)  # fail now, with the reason, rather than mid-run
-        return _StillSource("image", f"image {path}", [path], [path.stem])
+        return _StillSource('image', f'image {path}', [path], [path.stem])
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         raise SourceError(
-            f"cannot open video {path}: not a video format OpenCV can decode, or corrupt"
+            f'cannot open video {path}: not a video format OpenCV can decode, or corrupt'
         )
     ok, _ = capture.read()
     if not ok:
         capture.release()
-        raise SourceError(f"cannot read any frame from video {path}")
+        raise SourceError(f'cannot read any frame from video {path}')
     capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-    return _CaptureSource("video", f"video {path}", capture)
+    return _CaptureSource('video', f'video {path}', capture)
 
 
 class VideoSink:
-    """Writes annotated frames to a video file; opened lazily on the first frame (size known then).
+    """
+    Writes annotated frames to a video file; opened lazily on the first frame (size known then).
 
     Every frame is written at the first frame's size. The file is complete
     only after :meth:`close`, which Ctrl-C and SIGTERM still reach (see
@@ -255,13 +271,13 @@ class VideoSink:
     written, then SIGKILL, left an empty ``.avi`` and an unplayable ``.mp4``).
     """
 
-    FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+    FOURCC = {'.mp4': 'mp4v', '.m4v': 'mp4v', '.mov': 'mp4v', '.avi': 'MJPG', '.mkv': 'MJPG'}
 
     def __init__(self, path: Union[str, Path], fps: float) -> None:
         self.path = Path(path)
         if self.path.suffix.lower() not in self.FOURCC:
             raise SourceError(
-                f"cannot write video {self.path}: use one of {', '.join(self.FOURCC)}"
+                f'cannot write video {self.path}: use one of {", ".join(self.FOURCC)}'
             )
         self.fps = fps if fps and fps > 0 else 30.0
         self._writer: Optional[cv2.VideoWriter] = None
@@ -275,7 +291,7 @@ class VideoSink:
             self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, self._size)
             if not self._writer.isOpened():
                 raise SourceError(
-                    f"cannot write video {self.path} (no encoder for {self.path.suffix})"
+                    f'cannot write video {self.path} (no encoder for {self.path.suffix})'
                 )
         if (bgr.shape[1], bgr.shape[0]) != self._size:
             # OpenCV silently drops frames of another size (a camera that changed resolution)

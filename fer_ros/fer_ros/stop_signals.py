@@ -1,4 +1,19 @@
-"""Ctrl-C and ``kill`` end a run at a frame boundary, so every output is complete and playable.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Ctrl-C and ``kill`` end a run at a frame boundary, so every output is complete and playable.
 
 Python's default Ctrl-C raises :class:`KeyboardInterrupt` wherever the program
 happens to be, e.g. between writing a frame's JSON line and its video frame,
@@ -21,7 +36,8 @@ STOP_SIGNALS: Tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
 
 
 class StopSignals:
-    """Context manager turning SIGINT/SIGTERM into a stop request for a frame loop.
+    """
+    Context manager turning SIGINT/SIGTERM into a stop request for a frame loop.
 
     Signal handlers can only be installed from the main thread; elsewhere this
     does nothing and the signals keep their current behaviour.
@@ -33,18 +49,20 @@ class StopSignals:
 
     @property
     def requested(self) -> bool:
-        """True once a stop signal has arrived."""
+        """Tell whether a stop signal has arrived."""
         return self.received is not None
 
     @property
     def name(self) -> str:
         """Name of the signal received (``SIGINT``), or an empty string."""
-        return signal.Signals(self.received).name if self.received is not None else ""
+        return signal.Signals(self.received).name if self.received is not None else ''
 
     @property
     def exit_code(self) -> int:
-        """The shell's convention for a process ended by the signal: 128 + its number (130 for
-        Ctrl-C).
+        """
+        Return the shell's convention for a process ended by the signal.
+
+        128 + its number (130 for Ctrl-C).
         """
         return 128 + self.received if self.received is not None else 0
 

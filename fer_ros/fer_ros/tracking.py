@@ -1,4 +1,19 @@
-"""Stable face ids across frames and temporal smoothing of class probabilities.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Stable face ids across frames and temporal smoothing of class probabilities.
 
 Each detection is matched to an existing track by box overlap (IoU) with the
 track's predicted box (last box moved by its recent velocity, which keeps two
@@ -18,8 +33,8 @@ never reused.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
+import itertools
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -59,7 +74,8 @@ class Track:
 
 
 class Tracker:
-    """IoU tracker with optional probability smoothing.
+    """
+    IoU tracker with optional probability smoothing.
 
     ``update(boxes, probabilities)`` returns, for each detection in order, its
     track id and its (smoothed) probabilities. With ``smoothing_alpha=None`` the
@@ -87,20 +103,24 @@ class Tracker:
         self.tracks = []
 
     def next_id(self) -> int:
-        """A fresh id (also used by the pipeline when tracking is off)."""
+        """Return a fresh id (also used by the pipeline when tracking is off)."""
         return next(self._ids)
 
     def update(
         self, boxes: Sequence[Box], probabilities: np.ndarray
     ) -> List[Tuple[int, np.ndarray]]:
-        """Associate this frame's detections with tracks; returns (id, probabilities) per
-        detection.
+        """
+        Associate this frame's detections with tracks.
+
+        Returns (id, probabilities) per detection.
         """
         return [(t.track_id, t.probabilities) for t in self.update_tracks(boxes, probabilities)]
 
     def update_tracks(self, boxes: Sequence[Box], probabilities: np.ndarray) -> List[Track]:
-        """Associate this frame's detections with tracks; returns the track of each detection, in
-        order.
+        """
+        Associate this frame's detections with tracks.
+
+        Returns the track of each detection, in order.
 
         A returned track's ``hits`` says in how many frames its face has been
         seen, so callers can hold back faces not yet confirmed.
@@ -122,8 +142,10 @@ class Tracker:
         return results
 
     def _match(self, boxes: Sequence[Box]) -> Dict[int, int]:
-        """``{detection index: track index}``: greedy by overlap with each track's predicted
-        box.
+        """
+        Return ``{detection index: track index}``.
+
+        Greedy by overlap with each track's predicted box.
         """
         pairs = []
         for ti, pbox in enumerate(t.predicted_box() for t in self.tracks):
@@ -141,9 +163,7 @@ class Tracker:
         return track_for
 
     def _follow(self, track: Track, box: Tuple[float, ...], probs: np.ndarray) -> None:
-        """Move a matched track to its new box (velocity per frame) and smooth its
-        probabilities.
-        """
+        """Move a matched track to its new box (velocity per frame); smooth its probabilities."""
         steps = track.missed + 1
         dx = ((box[0] + box[2] / 2) - (track.box[0] + track.box[2] / 2)) / steps
         dy = ((box[1] + box[3] / 2) - (track.box[1] + track.box[3] / 2)) / steps

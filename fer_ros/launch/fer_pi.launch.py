@@ -1,4 +1,19 @@
-"""fer.launch.py with platform:=pi (shortcut); every other fer.launch.py argument still applies.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+fer.launch.py with platform:=pi (shortcut); every other fer.launch.py argument still applies.
 
 ros2 launch fer_ros fer_pi.launch.py image_topic:=/camera/image_raw
 """
@@ -18,7 +33,7 @@ def generate_launch_description() -> LaunchDescription:
     return LaunchDescription(
         [
             IncludeLaunchDescription(
-                PythonLaunchDescriptionSource(main), launch_arguments={"platform": "pi"}.items()
+                PythonLaunchDescriptionSource(main), launch_arguments={'platform': 'pi'}.items()
             )
         ]
     )

@@ -1,35 +1,49 @@
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Model cards record commands another machine can run, not this machine's paths."""
 
 from fer_ros.training.card import _commands
 
 CONFIG = {
-    "data": "/home/someone/datasets/fer2013/fer2013.csv.gz",
-    "run_dir": "/scratch/someone/runs/default_vgg",
-    "architecture": "vgg_small",
-    "arch_args": {"width": 0.5},
-    "preprocessing": "grey",
-    "epochs": 20,
+    'data': '/home/someone/datasets/fer2013/fer2013.csv.gz',
+    'run_dir': '/scratch/someone/runs/default_vgg',
+    'architecture': 'vgg_small',
+    'arch_args': {'width': 0.5},
+    'preprocessing': 'grey',
+    'epochs': 20,
 }
 
 
 def test_card_commands_use_relative_paths():
-    text = _commands(CONFIG, {"epoch_changes": []})
-    assert "/home/someone" not in text and "/scratch" not in text
-    assert "--data fer2013.csv.gz" in text
-    assert "--run-dir runs/default_vgg" in text
+    text = _commands(CONFIG, {'epoch_changes': []})
+    assert '/home/someone' not in text and '/scratch' not in text
+    assert '--data fer2013.csv.gz' in text
+    assert '--run-dir runs/default_vgg' in text
 
 
 def test_card_commands_replay_length_changes_with_the_same_paths():
-    changes = [{"after_epoch": 3, "from": 10, "to": 5}, {"after_epoch": 5, "from": 5, "to": 20}]
-    state = {"epoch_changes": changes}
+    changes = [{'after_epoch': 3, 'from': 10, 'to': 5}, {'after_epoch': 5, 'from': 5, 'to': 20}]
+    state = {'epoch_changes': changes}
     lines = _commands(CONFIG, state).splitlines()
-    assert lines[0].startswith("fer-ros train --data fer2013.csv.gz --run-dir runs/default_vgg")
-    assert "--epochs 10" in lines[0]
+    assert lines[0].startswith('fer-ros train --data fer2013.csv.gz --run-dir runs/default_vgg')
+    assert '--epochs 10' in lines[0]
     assert lines[1:] == [
-        "# stopped after epoch 3, then:",
-        "fer-ros train --data fer2013.csv.gz --run-dir runs/default_vgg --resume --epochs 5",
-        "# stopped after epoch 5, then:",
-        "fer-ros train --data fer2013.csv.gz --run-dir runs/default_vgg --resume --epochs 20",
+        '# stopped after epoch 3, then:',
+        'fer-ros train --data fer2013.csv.gz --run-dir runs/default_vgg --resume --epochs 5',
+        '# stopped after epoch 5, then:',
+        'fer-ros train --data fer2013.csv.gz --run-dir runs/default_vgg --resume --epochs 20',
     ]
 
 
@@ -40,8 +54,8 @@ def test_card_markdown_table_rows_are_whole_lines():
     from fer_ros.resources import MODELS_DIR
     from fer_ros.training.card import card_markdown
 
-    card = json.loads((MODELS_DIR / "fer_default.json").read_text())
+    card = json.loads((MODELS_DIR / 'fer_default.json').read_text())
     lines = card_markdown(card).splitlines()
-    rows = [line for line in lines if line.startswith("|")]
-    assert len(rows) >= 10 and all(line.endswith("|") for line in rows)
-    assert not any(line.startswith("{") or line.endswith("of") for line in lines)
+    rows = [line for line in lines if line.startswith('|')]
+    assert len(rows) >= 10 and all(line.endswith('|') for line in rows)
+    assert not any(line.startswith('{') or line.endswith('of') for line in lines)

@@ -1,4 +1,19 @@
-"""Pipeline: real FER2013 faces through the real pipeline, plus its per-frame contract.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Pipeline: real FER2013 faces through the real pipeline, plus its per-frame contract.
 
 The accuracy test uses the shipped default model (skipped until one is shipped);
 the contract tests use a tiny stand-in model with real metadata.
@@ -6,9 +21,8 @@ the contract tests use a tiny stand-in model with real metadata.
 
 from __future__ import annotations
 
+from benchmarks.frames import place_faces
 import cv2
-import numpy as np
-import pytest
 from fer_ros.errors import ModelError
 from fer_ros.model_metadata import FER2013_LABELS, ModelInfo
 from fer_ros.pipeline import Pipeline
@@ -16,24 +30,28 @@ from fer_ros.preprocess import faces_to_input
 from fer_ros.resources import DEFAULT_MODEL, MODELS_DIR
 from fer_ros.settings import PipelineSettings
 from fer_ros.tracking import iou
+import numpy as np
+import pytest
 
-from benchmarks.frames import place_faces
 
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope='module')
 def tiny_model(tmp_path_factory):
     from tiny_models import linear_softmax_model
 
-    path = tmp_path_factory.mktemp("model") / "tiny.onnx"
+    path = tmp_path_factory.mktemp('model') / 'tiny.onnx'
     return str(
-        linear_softmax_model(path, metadata=ModelInfo(FER2013_LABELS, "grey", 48).to_metadata())
+        linear_softmax_model(path, metadata=ModelInfo(FER2013_LABELS, 'grey', 48).to_metadata())
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope='module')
 def scene(fer2013_private_test):
-    """A 640x480 frame with two FER2013 faces the default detector finds (these tests are about the
-    pipeline's contract; detector recall is measured by test_detection.py and the benchmarks)."""
+    """
+    Return a 640x480 frame with two FER2013 faces the default detector finds.
+
+    These tests are about the pipeline's contract; detector recall is measured by
+    test_detection.py and the benchmarks.
+    """
     rng = np.random.default_rng(5)
     from fer_ros.detection import create_detector
 
@@ -50,18 +68,18 @@ def scene(fer2013_private_test):
         found = detector.detect(frame, cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
         if len(found) == 2 and all(max(iou(d.box, p.box) for d in found) > 0.6 for p in placed):
             return frame, placed
-    pytest.fail("no scene with two detectable faces")
+    pytest.fail('no scene with two detectable faces')
 
 
 def test_frame_result_contract(tiny_model, scene):
     frame, placed = scene
     pipeline = Pipeline(PipelineSettings(model=tiny_model, confirm_frames=1))
     assert pipeline.labels == FER2013_LABELS
-    assert pipeline.provider == "CPUExecutionProvider"
+    assert pipeline.provider == 'CPUExecutionProvider'
     result = pipeline.process(frame)
     assert result.frame_size == (640, 480)
     assert len(result.faces) == 2
-    assert set(result.timings_ms) == {"detect", "preprocess", "classify", "track", "total"}
+    assert set(result.timings_ms) == {'detect', 'preprocess', 'classify', 'track', 'total'}
     for face in result.faces:
         assert max(iou(face.box, p.box) for p in placed) > 0.6
         assert face.probabilities.shape == (7,) and abs(float(face.probabilities.sum()) - 1) < 1e-4
@@ -74,7 +92,7 @@ def test_frame_result_contract(tiny_model, scene):
     ):
         pipeline.reset()
         assert [f.box for f in pipeline.process(variant).faces] == [f.box for f in result.faces]
-    with pytest.raises(ValueError, match="uint8"):
+    with pytest.raises(ValueError, match='uint8'):
         pipeline.process(frame.astype(np.float32))
 
 
@@ -90,7 +108,7 @@ def test_batched_pipeline_matches_the_classifier_one_face_at_a_time(tiny_model, 
     from fer_ros.preprocess import crop_face
 
     for face in result.faces:
-        one = faces_to_input([crop_face(grey, face.box, 48)], "grey")
+        one = faces_to_input([crop_face(grey, face.box, 48)], 'grey')
         np.testing.assert_allclose(
             pipeline.classifier.predict(one)[0], face.probabilities, rtol=1e-5, atol=1e-6
         )
@@ -176,8 +194,8 @@ def test_update_reloads_only_what_changed_and_survives_a_bad_model(tiny_model, s
     assert pipeline.classifier is classifier and pipeline.detector is detector
     assert detector.detection_width == 240
     assert len(pipeline.process(frame).faces) == 1
-    with pytest.raises(ModelError, match="missing.onnx"):
-        pipeline.update(pipeline.settings.replace(model=str(tmp_path / "missing.onnx")))
+    with pytest.raises(ModelError, match='missing.onnx'):
+        pipeline.update(pipeline.settings.replace(model=str(tmp_path / 'missing.onnx')))
     assert pipeline.classifier is classifier and pipeline.settings.model == tiny_model
     assert len(pipeline.process(frame).faces) == 1  # still running on the old model
     pipeline.update(pipeline.settings.replace(intra_op_threads=2))
@@ -185,8 +203,8 @@ def test_update_reloads_only_what_changed_and_survives_a_bad_model(tiny_model, s
 
 
 def test_missing_model_fails_at_start_naming_the_file(tmp_path):
-    with pytest.raises(ModelError, match="absent.onnx"):
-        Pipeline(PipelineSettings(model=str(tmp_path / "absent.onnx")))
+    with pytest.raises(ModelError, match='absent.onnx'):
+        Pipeline(PipelineSettings(model=str(tmp_path / 'absent.onnx')))
 
 
 # Each contract test above states confirm_frames=1: a face is published on the first frame it is
@@ -206,14 +224,14 @@ MAX_ACCURACY_DROP = 0.04  # end-to-end vs crop-level accuracy of the same faces
 @pytest.mark.slow
 def test_end_to_end_accuracy_on_placed_fer2013_faces(fer2013_private_test):
     if not (MODELS_DIR / DEFAULT_MODEL).is_file():
-        pytest.skip(f"no shipped model at {MODELS_DIR / DEFAULT_MODEL} yet")
+        pytest.skip(f'no shipped model at {MODELS_DIR / DEFAULT_MODEL} yet')
     data = fer2013_private_test
     pipeline = Pipeline(PipelineSettings(tracking=False))  # every frame judged on its own
     rng = np.random.default_rng(3)
     indices = rng.choice(len(data), N_FACES, replace=False)
     hits, ious, correct_e2e = [], [], 0
     for start in range(0, N_FACES, 3):
-        frame, placed = place_faces(data.images, data.targets, indices[start : start + 3], rng)
+        frame, placed = place_faces(data.images, data.targets, indices[start:][:3], rng)
         result = pipeline.process(frame)
         for face in placed:
             best = max(result.faces, key=lambda f: iou(f.box, face.box), default=None)
@@ -227,7 +245,7 @@ def test_end_to_end_accuracy_on_placed_fer2013_faces(fer2013_private_test):
         if info.input_size == 48
         else None
     )
-    assert crops is not None, "accuracy test assumes a 48x48 model, as FER2013 is"
+    assert crops is not None, 'accuracy test assumes a 48x48 model, as FER2013 is'
     crop_accuracy = float(
         np.mean(pipeline.classifier.predict(crops).argmax(axis=1) == data.targets[hits])
     )
@@ -235,9 +253,9 @@ def test_end_to_end_accuracy_on_placed_fer2013_faces(fer2013_private_test):
     e2e_accuracy = correct_e2e / len(hits)
     median_iou = float(np.median(ious))
     print(
-        f"recall {recall:.3f}, median box IoU {median_iou:.3f}; accuracy end-to-end "
-        f"{e2e_accuracy:.3f}, "
-        f"on the crops {crop_accuracy:.3f}"
+        f'recall {recall:.3f}, median box IoU {median_iou:.3f}; accuracy end-to-end '
+        f'{e2e_accuracy:.3f}, '
+        f'on the crops {crop_accuracy:.3f}'
     )
     assert recall >= MIN_RECALL
     assert median_iou >= MIN_MEDIAN_IOU

@@ -1,4 +1,19 @@
-"""Boxes and ids on real faces: the five defects found on real scenes, each pinned by a test.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Boxes and ids on real faces: the five defects found on real scenes, each pinned by a test.
 
 The face is scikit-image's public-domain astronaut (it ships in the wheel), pasted
 into generated frames, so where the face is, and when it moves, is known.
@@ -9,14 +24,13 @@ from __future__ import annotations
 import json
 
 import cv2
-import numpy as np
-import pytest
+from fer_ros import cli
 from fer_ros.pipeline import Pipeline
 from fer_ros.settings import PipelineSettings
+import numpy as np
+import pytest
 
-from fer_ros import cli
-
-skimage_data = pytest.importorskip("skimage.data", reason="the astronaut face needs scikit-image")
+skimage_data = pytest.importorskip('skimage.data', reason='the astronaut face needs scikit-image')
 
 FRAME = (640, 480)
 FACE_CROP = (
@@ -32,10 +46,11 @@ def face_patch(height: int) -> np.ndarray:
 
 
 def scene(x: int, y: int, height: int = 200, background: int = 110) -> np.ndarray:
-    """A grey frame with the astronaut's head pasted with its top-left corner at (x, y)."""
+    """Return a grey frame with the astronaut's head pasted with its top-left corner at (x, y)."""
     frame = np.full((FRAME[1], FRAME[0], 3), background, np.uint8)
     patch = face_patch(height)
-    frame[y : y + patch.shape[0], x : x + patch.shape[1]] = patch
+    rows, cols = patch.shape[:2]
+    frame[y:, x:][:rows, :cols] = patch
     return frame
 
 
@@ -45,21 +60,23 @@ def centre(box) -> np.ndarray:
 
 def test_unrelated_photos_do_not_share_tracks(tmp_path, monkeypatch):
     """Defect 1: `fer-ros run` on a folder searched photo 2 only where photo 1's face was."""
-    folder = tmp_path / "photos"
+    folder = tmp_path / 'photos'
     folder.mkdir()
-    cv2.imwrite(str(folder / "a.png"), scene(20, 40))
-    cv2.imwrite(str(folder / "b.png"), scene(420, 250))
+    cv2.imwrite(str(folder / 'a.png'), scene(20, 40))
+    cv2.imwrite(str(folder / 'b.png'), scene(420, 250))
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["run", "--source", str(folder), "--jsonl", str(tmp_path / "out.jsonl")]) == 0
-    records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
-    assert [len(r["faces"]) for r in records] == [1, 1]
-    assert records[0]["faces"][0]["id"] != records[1]["faces"][0]["id"]
-    assert centre(records[1]["faces"][0]["box"])[0] > 420
+    assert cli.main(['run', '--source', str(folder), '--jsonl', str(tmp_path / 'out.jsonl')]) == 0
+    records = [json.loads(line) for line in (tmp_path / 'out.jsonl').read_text().splitlines()]
+    assert [len(r['faces']) for r in records] == [1, 1]
+    assert records[0]['faces'][0]['id'] != records[1]['faces'][0]['id']
+    assert centre(records[1]['faces'][0]['box'])[0] > 420
 
 
 def test_still_frames_are_classified_alone():
-    """Defect 1, in the API: a still is not smoothed with the previous photo's face at the same
-    spot.
+    """
+    Defect 1, in the API.
+
+    A still is not smoothed with the previous photo's face at the same spot.
     """
     pipeline = Pipeline(PipelineSettings(smoothing_alpha=0.1))
     alone = pipeline.process(scene(200, 100, background=30), still=True).faces[0]
@@ -71,7 +88,7 @@ def test_still_frames_are_classified_alone():
     assert again.track_id != alone.track_id
 
 
-@pytest.mark.parametrize("margin", [0.0, 0.4, 0.8, 1.0])
+@pytest.mark.parametrize('margin', [0.0, 0.4, 0.8, 1.0])
 def test_region_redetection_does_not_depend_on_the_margin(margin):
     """Defect 3: with face_margin >= 0.7 a face in a static scene vanished every other frame."""
     pipeline = Pipeline(
@@ -114,10 +131,12 @@ def test_new_faces_are_published_once_confirmed():
     assert [len(flicker.process(f).faces) for f in (frame, empty, empty, frame)] == [0, 0, 0, 0]
 
 
-@pytest.mark.parametrize("tilt", [-30.0, -12.0, 20.0])
+@pytest.mark.parametrize('tilt', [-30.0, -12.0, 20.0])
 def test_aligned_crop_levels_the_eyes(tilt):
-    """Two bright 'eyes' on a line tilted by ``tilt``: cropped with the Detection's angle, they
-    are level.
+    """
+    Two bright 'eyes' on a line tilted by ``tilt``.
+
+    Cropped with the Detection's angle, they are level.
     """
     from fer_ros.detection import Detection
     from fer_ros.preprocess import crop_face
@@ -160,7 +179,7 @@ def test_alignment_changes_the_crop_not_the_box():
 def test_flip_tta_averages_each_face_with_its_mirror_in_one_batch():
     frame = np.hstack([scene(0, 100)[:, :320], scene(330, 60, height=160)[:, 320:]])
     plain = Pipeline(PipelineSettings(tracking=False, face_alignment=False))
-    flipped = Pipeline(PipelineSettings(tracking=False, face_alignment=False, tta="flip"))
+    flipped = Pipeline(PipelineSettings(tracking=False, face_alignment=False, tta='flip'))
     calls = []
     predict = flipped.classifier.predict
     flipped.classifier.predict = lambda batch: calls.append(len(batch)) or predict(batch)

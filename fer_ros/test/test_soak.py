@@ -1,5 +1,21 @@
-"""The soak (``benchmarks/soak.py``) in short: the pipeline over 1,600 frames of faces coming and
-going.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The soak (``benchmarks/soak.py``) in short.
+
+The pipeline over 1,600 frames of faces coming and going.
 
 The full soak (20,000 frames) is run by hand; this runs the same :func:`soak`
 in CI over a stream whose seed puts every kind of scene in it: people walking
@@ -18,13 +34,12 @@ one Python object per frame, however small, which RSS cannot see in a short run.
 
 from __future__ import annotations
 
-import pytest
+from benchmarks.frames import MovingFaces
+from benchmarks.soak import print_table, soak
 from fer_ros.pipeline import Pipeline
 from fer_ros.resources import DEFAULT_MODEL, MODELS_DIR
 from fer_ros.settings import PipelineSettings
-
-from benchmarks.frames import MovingFaces
-from benchmarks.soak import print_table, soak
+import pytest
 
 SEED = 4  # first crowd gone at frame 335; crowds at 278, 704, 1400 frames; gaps at 443 and 1123
 MAX_FACES = 4
@@ -34,7 +49,7 @@ CI_RSS_DRIFT_PCT = 3.0
 @pytest.fixture
 def pipeline():
     if not (MODELS_DIR / DEFAULT_MODEL).is_file():
-        pytest.skip(f"no shipped model at {MODELS_DIR / DEFAULT_MODEL}")
+        pytest.skip(f'no shipped model at {MODELS_DIR / DEFAULT_MODEL}')
     return Pipeline(PipelineSettings(max_faces=MAX_FACES))
 
 
@@ -46,17 +61,15 @@ def test_short_soak_keeps_memory_flat_and_tracks_bounded(fer2013_private_test, p
     )
     print_table(report)
     # the stream did what it is for: many people, crowds beyond max_faces, and the cap reached
-    assert report["people_entered"] >= 40 and report["crowds"] >= 3
-    assert report["max_tracks"] == MAX_FACES
-    assert report["recall"] > 0.4  # faces are really detected, so the tracker really works
-    assert report["passed"], report["first_violations"]
+    assert report['people_entered'] >= 40 and report['crowds'] >= 3
+    assert report['max_tracks'] == MAX_FACES
+    assert report['recall'] > 0.4  # faces are really detected, so the tracker really works
+    assert report['passed'], report['first_violations']
 
 
 @pytest.mark.slow
 def test_soak_catches_tracks_never_retired_and_a_leak(fer2013_private_test, pipeline):
-    """The checks can fail: a tracker that forgets nothing and a pipeline that keeps every
-    result.
-    """
+    """The checks can fail: a tracker that forgets nothing, a pipeline that keeps every result."""
     pipeline.tracker.max_missed_frames = (
         10**9
     )  # the settings still say 5: the soak checks against them
@@ -71,7 +84,7 @@ def test_soak_catches_tracks_never_retired_and_a_leak(fer2013_private_test, pipe
     pipeline.process = leaky_process
     stream = MovingFaces(fer2013_private_test.images, 320, 240, seed=SEED, crowd=8)
     report = soak(pipeline, stream, 450, warmup=300, sample_every=50)
-    assert not report["passed"]
-    assert {"too_many_tracks", "outlived", "object_growth"} <= set(report["violations"]), report[
-        "violations"
+    assert not report['passed']
+    assert {'too_many_tracks', 'outlived', 'object_growth'} <= set(report['violations']), report[
+        'violations'
     ]

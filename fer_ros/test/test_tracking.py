@@ -1,11 +1,23 @@
-"""Tracker: stable ids for smooth motion, crossing faces keep ids, late returns get new ids,
-smoothing.
-"""
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Tracker: stable ids for smooth motion and crossing faces, new ids on late returns, smoothing."""
 
 from __future__ import annotations
 
+from fer_ros.tracking import iou, Tracker
 import numpy as np
-from fer_ros.tracking import Tracker, iou
 
 UNIFORM = np.full(7, 1 / 7, dtype=np.float32)
 
@@ -42,7 +54,7 @@ def test_two_crossing_faces_keep_their_ids():
         if first is None:
             first = (result[a], result[b])
         elif a != b:
-            assert (result[a], result[b]) == first, f"ids swapped at t={t}"
+            assert (result[a], result[b]) == first, f'ids swapped at t={t}'
 
 
 def test_missed_frames_within_grace_keep_the_id():

@@ -1,12 +1,24 @@
-"""Stratified k-fold parts: every face tested once, class mix kept, the test part never
-selects.
-"""
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Stratified k-fold parts: every face tested once, class mix kept, the test part never selects."""
 
 from __future__ import annotations
 
+from fer_ros.training.folds import fold_indices, stratified_parts
 import numpy as np
 import pytest
-from fer_ros.training.folds import fold_indices, stratified_parts
 
 # An imbalanced label set like FER2013's (one class rare), with a size no k divides evenly.
 TARGETS = np.random.default_rng(5).choice(
@@ -14,7 +26,7 @@ TARGETS = np.random.default_rng(5).choice(
 )
 
 
-@pytest.mark.parametrize("k", [3, 5, 10])
+@pytest.mark.parametrize('k', [3, 5, 10])
 def test_parts_cover_every_face_once_with_the_class_mix_kept(k):
     parts = stratified_parts(TARGETS, k, seed=1)
     assert sorted(np.concatenate(parts).tolist()) == list(range(len(TARGETS)))
@@ -46,7 +58,7 @@ def test_folds_are_seeded():
     assert not np.array_equal(a[2], c[2])
 
 
-@pytest.mark.parametrize(("k", "fold", "message"), [(2, 0, "k must be >= 3"), (5, 5, "0..4")])
+@pytest.mark.parametrize(('k', 'fold', 'message'), [(2, 0, 'k must be >= 3'), (5, 5, '0..4')])
 def test_bad_fold_settings_are_refused(k, fold, message):
     with pytest.raises(ValueError, match=message):
         fold_indices(TARGETS, k, fold)

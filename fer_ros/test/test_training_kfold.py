@@ -1,3 +1,17 @@
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """``fer-ros train --kfold``: Huo's protocol end to end on a few FER2013 rows of every split."""
 
 from __future__ import annotations
@@ -6,29 +20,29 @@ import json
 
 import pytest
 
-pytest.importorskip("tensorflow")
+pytest.importorskip('tensorflow')
 pytestmark = [pytest.mark.training, pytest.mark.slow]
 
-from fer_ros import cli  # noqa: E402
+from fer_ros import cli  # noqa: E402, I100 (after the skip check)
 
 ROWS = 40  # per split: 120 faces in 3 folds
 
 
 def test_kfold_over_all_splits_tests_every_face_once_and_resumes(fer2013_csv, tmp_path, capsys):
-    run = tmp_path / "kfold"
-    words = ["train", "--data", str(fer2013_csv), "--run-dir", str(run)]
-    recipe = ["--arch", "mini_xception", "--arch-arg", "width=0.25", "--epochs", "1"]
-    recipe += ["--batch-size", "16", "--kfold", "3", "--kfold-scope", "all", "--limit", str(ROWS)]
+    run = tmp_path / 'kfold'
+    words = ['train', '--data', str(fer2013_csv), '--run-dir', str(run)]
+    recipe = ['--arch', 'mini_xception', '--arch-arg', 'width=0.25', '--epochs', '1']
+    recipe += ['--batch-size', '16', '--kfold', '3', '--kfold-scope', 'all', '--limit', str(ROWS)]
     assert cli.main([*words, *recipe]) == 0
-    summary = json.loads((run / "kfold.json").read_text())
-    assert summary["kfold"] == 3 and summary["kfold_scope"] == "all"
-    assert sum(fold["test_faces"] for fold in summary["folds"]) == 3 * ROWS
-    assert [fold["fold"] for fold in summary["folds"]] == [0, 1, 2]
-    for fold in summary["folds"]:
-        assert 0 <= fold["test_accuracy"] <= 1 and fold["best_epoch"] == 1
-        assert json.loads((run / f"fold_{fold['fold']}" / "test.json").read_text()) == fold
-        settings = json.loads((run / f"fold_{fold['fold']}" / "run.json").read_text())
-        assert settings["kfold_scope"] == "all" and settings["fold"] == fold["fold"]
+    summary = json.loads((run / 'kfold.json').read_text())
+    assert summary['kfold'] == 3 and summary['kfold_scope'] == 'all'
+    assert sum(fold['test_faces'] for fold in summary['folds']) == 3 * ROWS
+    assert [fold['fold'] for fold in summary['folds']] == [0, 1, 2]
+    for fold in summary['folds']:
+        assert 0 <= fold['test_accuracy'] <= 1 and fold['best_epoch'] == 1
+        assert json.loads((run / f'fold_{fold["fold"]}' / 'test.json').read_text()) == fold
+        settings = json.loads((run / f'fold_{fold["fold"]}' / 'run.json').read_text())
+        assert settings['kfold_scope'] == 'all' and settings['fold'] == fold['fold']
     capsys.readouterr()
-    assert cli.main([*words, "--resume"]) == 0  # every fold done: nothing retrained or retested
-    assert json.loads(capsys.readouterr().out)["folds"] == summary["folds"]
+    assert cli.main([*words, '--resume']) == 0  # every fold done: nothing retrained or retested
+    assert json.loads(capsys.readouterr().out)['folds'] == summary['folds']

@@ -1,5 +1,21 @@
-"""The training recipe's parts: decoupled weight decay that skips BN and biases, random erasing,
-precision.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The training recipe's parts.
+
+Decoupled weight decay that skips BN and biases, random erasing, precision.
 """
 
 from __future__ import annotations
@@ -7,28 +23,30 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("keras", reason="needs the `train` extra")
+pytest.importorskip('keras', reason='needs the `train` extra')
 
-import keras  # noqa: E402
-from fer_ros.errors import SettingsError  # noqa: E402
-from fer_ros.training.augment import AugmentSettings, augment_faces, erase_rectangles  # noqa: E402
+from fer_ros.errors import SettingsError  # noqa: E402, I100 (after the skip check)
+from fer_ros.training.augment import augment_faces, AugmentSettings, erase_rectangles  # noqa: E402
 from fer_ros.training.optimizers import DecoupledAdamW  # noqa: E402
 from fer_ros.training.train import TrainConfig, training_command  # noqa: E402
+import keras  # noqa: E402
 
 
 def _tiny_model():
     inputs = keras.Input((4, 4, 1))
-    x = keras.layers.Conv2D(2, 3, padding="same", name="conv")(inputs)
-    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.Conv2D(2, 3, padding='same', name='conv')(inputs)
+    x = keras.layers.BatchNormalization(name='bn')(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     return keras.Model(
-        inputs, keras.layers.Dense(3, activation="softmax", name="probabilities")(x)
+        inputs, keras.layers.Dense(3, activation='softmax', name='probabilities')(x)
     )
 
 
 def test_weight_decay_shrinks_kernels_but_not_batchnorm_or_biases():
-    """With zero gradients, AdamW's update is the decay alone: kernels shrink, gamma/beta/bias
-    stay.
+    """
+    With zero gradients, AdamW's update is the decay alone.
+
+    Kernels shrink, gamma/beta/bias stay.
     """
     model = _tiny_model()
     optimizer = DecoupledAdamW(learning_rate=0.1, weight_decay=0.5)
@@ -40,25 +58,25 @@ def test_weight_decay_shrinks_kernels_but_not_batchnorm_or_biases():
     )
     values = {v.path: float(np.asarray(v).mean()) for v in model.trainable_variables}
     for path, value in values.items():
-        if path.endswith("kernel"):
+        if path.endswith('kernel'):
             assert value == pytest.approx(1 - 0.1 * 0.5, rel=1e-5), path
         else:
             assert value == pytest.approx(1.0), path
-    assert {p.rsplit("/", 1)[1] for p in values} == {"kernel", "gamma", "beta", "bias"}
+    assert {p.rsplit('/', 1)[1] for p in values} == {'kernel', 'gamma', 'beta', 'bias'}
 
 
 def test_the_exclusion_survives_save_and_load(tmp_path):
     model = _tiny_model()
     model.compile(
         optimizer=DecoupledAdamW(learning_rate=1e-3, weight_decay=0.05),
-        loss="categorical_crossentropy",
+        loss='categorical_crossentropy',
     )
     model.fit(np.zeros((4, 4, 4, 1)), np.eye(3)[[0, 1, 2, 0]], verbose=0)
-    model.save(tmp_path / "m.keras")
+    model.save(tmp_path / 'm.keras')
     from fer_ros.training.evaluate import load_checkpoint
 
-    loaded = load_checkpoint(tmp_path / "m.keras").optimizer
-    assert isinstance(loaded, DecoupledAdamW) and loaded.no_decay == ("gamma", "beta", "bias")
+    loaded = load_checkpoint(tmp_path / 'm.keras').optimizer
+    assert isinstance(loaded, DecoupledAdamW) and loaded.no_decay == ('gamma', 'beta', 'bias')
     assert loaded.weight_decay == pytest.approx(0.05)
 
 
@@ -80,39 +98,39 @@ def test_random_erasing_covers_one_rectangle_of_a_chosen_share_of_faces():
 
 
 @pytest.mark.parametrize(
-    "change, message",
+    'change, message',
     [
-        ({"precision": "float16"}, "allowed: auto, float32, mixed_bfloat16"),
-        ({"random_erasing": 1.5}, "erasing"),
+        ({'precision': 'float16'}, 'allowed: auto, float32, mixed_bfloat16'),
+        ({'random_erasing': 1.5}, 'erasing'),
     ],
 )
 def test_bad_recipe_settings_are_refused(change, message):
     with pytest.raises(SettingsError, match=message):
-        TrainConfig(data="x", run_dir="y", **change).validate()
+        TrainConfig(data='x', run_dir='y', **change).validate()
 
 
 def test_the_reproducing_command_names_the_new_options():
     cfg = TrainConfig(
-        data="d.csv",
-        run_dir="r",
-        architecture="vgg_small",
+        data='d.csv',
+        run_dir='r',
+        architecture='vgg_small',
         random_erasing=0.25,
-        precision="mixed_bfloat16",
+        precision='mixed_bfloat16',
     )
     command = training_command(cfg.__dict__)
-    assert "--random-erasing 0.25" in command and "--precision mixed_bfloat16" in command
+    assert '--random-erasing 0.25' in command and '--precision mixed_bfloat16' in command
 
 
 def test_auto_precision_follows_the_cpu_flags(tmp_path, monkeypatch):
     from fer_ros.training import train
 
-    with_bf16, without = tmp_path / "amx", tmp_path / "avx2"
-    with_bf16.write_text("processor : 0\nflags : fpu sse avx2 avx512f avx512_bf16 amx_bf16\n")
-    without.write_text("processor : 0\nflags : fpu sse avx2 fma\n")
+    with_bf16, without = tmp_path / 'amx', tmp_path / 'avx2'
+    with_bf16.write_text('processor : 0\nflags : fpu sse avx2 avx512f avx512_bf16 amx_bf16\n')
+    without.write_text('processor : 0\nflags : fpu sse avx2 fma\n')
     assert train.cpu_has_fast_bf16(str(with_bf16)) and not train.cpu_has_fast_bf16(str(without))
-    assert not train.cpu_has_fast_bf16(str(tmp_path / "missing"))
-    monkeypatch.setattr(train, "cpu_has_fast_bf16", lambda: True)
-    assert train.resolve_precision("auto") == "mixed_bfloat16"
-    assert train.resolve_precision("float32") == "float32"
-    monkeypatch.setattr(train, "cpu_has_fast_bf16", lambda: False)
-    assert train.resolve_precision("auto") == "float32"
+    assert not train.cpu_has_fast_bf16(str(tmp_path / 'missing'))
+    monkeypatch.setattr(train, 'cpu_has_fast_bf16', lambda: True)
+    assert train.resolve_precision('auto') == 'mixed_bfloat16'
+    assert train.resolve_precision('float32') == 'float32'
+    monkeypatch.setattr(train, 'cpu_has_fast_bf16', lambda: False)
+    assert train.resolve_precision('auto') == 'float32'

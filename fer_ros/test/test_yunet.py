@@ -1,6 +1,18 @@
-"""YuNet: the shipped file is the original, its numpy decoding matches OpenCV's, it needs no
-cv2.dnn.
-"""
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""YuNet: the shipped file is the original, its decoding matches OpenCV's, no cv2.dnn needed."""
 
 from __future__ import annotations
 
@@ -8,50 +20,51 @@ import hashlib
 from pathlib import Path
 
 import cv2
-import numpy as np
-import pytest
-from fer_ros.detection import Detection, YuNetFaceDetector, create_detector
+from fer_ros import yunet
+from fer_ros.detection import create_detector, Detection, YuNetFaceDetector
 from fer_ros.errors import ModelError
 from fer_ros.resources import YUNET_MODEL, YUNET_SHA256
-
-from fer_ros import yunet
+import numpy as np
+import pytest
 
 # OpenCV Zoo's fixed-size file of the same weights (cv2.dnn cannot load the dynamic one).
-SHARED_YUNET = Path(__file__).resolve().parents[3] / "shared" / "models" / "yunet"
-ZOO_MODEL = SHARED_YUNET / "face_detection_yunet_2023mar.onnx"
+SHARED_YUNET = Path(__file__).resolve().parents[3] / 'shared' / 'models' / 'yunet'
+ZOO_MODEL = SHARED_YUNET / 'face_detection_yunet_2023mar.onnx'
 
 
 def astronaut_bgr(size=None) -> np.ndarray:
     """scikit-image's public-domain astronaut photograph (ships in the wheel), as BGR."""
-    data = pytest.importorskip("skimage.data")
+    data = pytest.importorskip('skimage.data')
     bgr = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
     return bgr if size is None else cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
 
 
 def test_shipped_model_is_the_original_with_its_licence():
     assert hashlib.sha256(YUNET_MODEL.read_bytes()).hexdigest() == YUNET_SHA256
-    licence = (YUNET_MODEL.parent / "LICENSE").read_text()
-    assert "Apache License" in licence and "Version 2.0" in licence
-    assert YUNET_SHA256 in (YUNET_MODEL.parent / "README.md").read_text()
+    licence = (YUNET_MODEL.parent / 'LICENSE').read_text()
+    assert 'Apache License' in licence and 'Version 2.0' in licence
+    assert YUNET_SHA256 in (YUNET_MODEL.parent / 'README.md').read_text()
 
 
 def test_decode_places_a_cell_prediction_on_the_grid():
-    """One confident cell at stride 16, row 2, column 3, with known offsets: the box and landmarks
-    follow.
+    """
+    One confident cell at stride 16, row 2, column 3, with known offsets.
+
+    The box and landmarks follow.
     """
     width, height = 128, 64
     outputs = {}
     for stride in yunet.STRIDES:
         cells = (width // stride) * (height // stride)
-        outputs[f"cls_{stride}"] = np.zeros((1, cells, 1), np.float32)
-        outputs[f"obj_{stride}"] = np.zeros((1, cells, 1), np.float32)
-        outputs[f"bbox_{stride}"] = np.zeros((1, cells, 4), np.float32)
-        outputs[f"kps_{stride}"] = np.zeros((1, cells, 10), np.float32)
+        outputs[f'cls_{stride}'] = np.zeros((1, cells, 1), np.float32)
+        outputs[f'obj_{stride}'] = np.zeros((1, cells, 1), np.float32)
+        outputs[f'bbox_{stride}'] = np.zeros((1, cells, 4), np.float32)
+        outputs[f'kps_{stride}'] = np.zeros((1, cells, 10), np.float32)
     index = 2 * (width // 16) + 3
-    outputs["cls_16"][0, index] = 0.81
-    outputs["obj_16"][0, index] = 1.5  # clipped to 1
-    outputs["bbox_16"][0, index] = [0.5, 0.25, np.log(2.0), np.log(3.0)]
-    outputs["kps_16"][0, index] = [0.1, 0.2, 0, 0, 0, 0, 0, 0, 0, 0]
+    outputs['cls_16'][0, index] = 0.81
+    outputs['obj_16'][0, index] = 1.5  # clipped to 1
+    outputs['bbox_16'][0, index] = [0.5, 0.25, np.log(2.0), np.log(3.0)]
+    outputs['kps_16'][0, index] = [0.1, 0.2, 0, 0, 0, 0, 0, 0, 0, 0]
     faces = yunet.decode(outputs, width, height, score_threshold=0.5)
     assert len(faces) == 1
     cx, cy, w, h = (3 + 0.5) * 16, (2 + 0.25) * 16, 32.0, 48.0
@@ -69,31 +82,29 @@ def test_nms_keeps_the_best_of_overlapping_boxes():
 
 def _parity_frames():
     base = astronaut_bgr((640, 640))
-    yield "astronaut", base
-    yield "mirrored", np.ascontiguousarray(base[:, ::-1])
+    yield 'astronaut', base
+    yield 'mirrored', np.ascontiguousarray(base[:, ::-1])
     for angle in (-20, 15):
         turn = cv2.getRotationMatrix2D((320, 320), angle, 0.8)
-        yield f"rotated {angle}", cv2.warpAffine(base, turn, (640, 640))
+        yield f'rotated {angle}', cv2.warpAffine(base, turn, (640, 640))
     small = cv2.resize(base, (160, 160))
     crowd = np.full((640, 640, 3), 90, np.uint8)
     for i, (x, y) in enumerate([(20, 40), (240, 60), (460, 30), (120, 380), (400, 420)]):
-        crowd[y : y + 160, x : x + 160] = small if i % 2 else small[:, ::-1]
-    yield "five small faces", crowd
-    yield "no face", np.random.default_rng(0).integers(0, 256, (640, 640, 3), dtype=np.uint8)
+        crowd[y:, x:][:160, :160] = small if i % 2 else small[:, ::-1]
+    yield 'five small faces', crowd
+    yield 'no face', np.random.default_rng(0).integers(0, 256, (640, 640, 3), dtype=np.uint8)
 
 
 @pytest.mark.skipif(
-    not hasattr(cv2, "FaceDetectorYN"), reason="needs OpenCV >= 4.8 (cv2.FaceDetectorYN)"
+    not hasattr(cv2, 'FaceDetectorYN'), reason='needs OpenCV >= 4.8 (cv2.FaceDetectorYN)'
 )
 @pytest.mark.skipif(
     not ZOO_MODEL.is_file(), reason=f"OpenCV Zoo's YuNet file not found at {ZOO_MODEL}"
 )
 def test_boxes_landmarks_and_scores_match_opencv_face_detector_yn():
-    """fer_ros's ONNX Runtime + numpy decoding against cv2.FaceDetectorYN on the same 640x640
-    frames.
-    """
+    """fer_ros's ONNX Runtime + numpy decoding against cv2.FaceDetectorYN on the same frames."""
     reference = cv2.FaceDetectorYN.create(
-        str(ZOO_MODEL), "", (640, 640), 0.5, yunet.NMS_IOU, yunet.TOP_K
+        str(ZOO_MODEL), '', (640, 640), 0.5, yunet.NMS_IOU, yunet.TOP_K
     )
     ours = YuNetFaceDetector(
         detection_width=0, min_face_size=8, max_faces=100, score_threshold=0.5
@@ -114,7 +125,7 @@ def test_boxes_landmarks_and_scores_match_opencv_face_detector_yn():
     assert total >= 7  # the astronaut in four frames and five in the crowd (at least most of them)
 
 
-@pytest.mark.parametrize("size", [(500, 333), (641, 479), (97, 131)])
+@pytest.mark.parametrize('size', [(500, 333), (641, 479), (97, 131)])
 def test_any_frame_size_is_padded_to_the_network_grid(size):
     frame = astronaut_bgr(size)
     found = YuNetFaceDetector(detection_width=0, min_face_size=8).detect(frame, None)
@@ -155,25 +166,25 @@ def test_detection_eye_angle_without_landmarks_is_zero():
 
 
 def test_bad_yunet_files_fail_at_start_naming_the_file(tmp_path):
-    with pytest.raises(ModelError, match="yunet.onnx"):
-        create_detector("yunet", str(tmp_path / "yunet.onnx"))
-    junk = tmp_path / "junk.onnx"
-    junk.write_bytes(b"not a model")
-    with pytest.raises(ModelError, match=r"junk\.onnx.*cannot load"):
-        create_detector("yunet", str(junk))
-    expression_model = sorted((YUNET_MODEL.parent.parent).glob("fer_default.onnx"))[0]
-    with pytest.raises(ModelError, match=r"fer_default\.onnx: not a YuNet model"):
-        create_detector("yunet", str(expression_model))
+    with pytest.raises(ModelError, match='yunet.onnx'):
+        create_detector('yunet', str(tmp_path / 'yunet.onnx'))
+    junk = tmp_path / 'junk.onnx'
+    junk.write_bytes(b'not a model')
+    with pytest.raises(ModelError, match=r'junk\.onnx.*cannot load'):
+        create_detector('yunet', str(junk))
+    expression_model = sorted((YUNET_MODEL.parent.parent).glob('fer_default.onnx'))[0]
+    with pytest.raises(ModelError, match=r'fer_default\.onnx: not a YuNet model'):
+        create_detector('yunet', str(expression_model))
     if ZOO_MODEL.is_file():
-        with pytest.raises(ModelError, match="dynamic height and width"):
-            create_detector("yunet", str(ZOO_MODEL))
+        with pytest.raises(ModelError, match='dynamic height and width'):
+            create_detector('yunet', str(ZOO_MODEL))
 
 
 def test_shipped_model_is_the_default_and_runs_on_the_requested_providers():
     detector = create_detector(
-        "yunet", "", ("TensorrtExecutionProvider", "CPUExecutionProvider"), 1
+        'yunet', '', ('TensorrtExecutionProvider', 'CPUExecutionProvider'), 1
     )
-    assert Path(detector.source) == YUNET_MODEL and detector.provider == "CPUExecutionProvider"
+    assert Path(detector.source) == YUNET_MODEL and detector.provider == 'CPUExecutionProvider'
 
 
 def test_full_pass_buffer_is_reused_and_never_leaks_an_older_frame():

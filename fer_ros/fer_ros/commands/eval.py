@@ -1,3 +1,17 @@
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """``fer-ros eval``: accuracy, per-class precision/recall/F1 and confusion matrix of a model."""
 
 from __future__ import annotations
@@ -7,31 +21,31 @@ import json
 from pathlib import Path
 
 HELP = (
-    "evaluate an ONNX model or Keras checkpoint on a labelled split (JSON report + confusion PNG)"
+    'evaluate an ONNX model or Keras checkpoint on a labelled split (JSON report + confusion PNG)'
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "model", help="model.onnx, a .keras checkpoint, or a training run dir (uses best.keras)"
+        'model', help='model.onnx, a .keras checkpoint, or a training run dir (uses best.keras)'
     )
     parser.add_argument(
-        "--data", required=True, help="FER2013 CSV(.gz) or <root>/<split>/<class>/ image folder"
+        '--data', required=True, help='FER2013 CSV(.gz) or <root>/<split>/<class>/ image folder'
     )
     parser.add_argument(
-        "--split", default="PrivateTest", help="split to evaluate (default %(default)s)"
+        '--split', default='PrivateTest', help='split to evaluate (default %(default)s)'
     )
     parser.add_argument(
-        "--flip-tta", action="store_true", help="average with the mirrored face's prediction"
+        '--flip-tta', action='store_true', help="average with the mirrored face's prediction"
     )
     parser.add_argument(
-        "--limit", type=int, default=None, help="evaluate only the first N faces of the split"
+        '--limit', type=int, default=None, help='evaluate only the first N faces of the split'
     )
     parser.add_argument(
-        "--out-dir", default=None, help="write <model>_<split>.json and _confusion.png here"
+        '--out-dir', default=None, help='write <model>_<split>.json and _confusion.png here'
     )
     parser.add_argument(
-        "--threads", type=int, default=0, help="ONNX Runtime intra-op threads (0 = default)"
+        '--threads', type=int, default=0, help='ONNX Runtime intra-op threads (0 = default)'
     )
 
 
@@ -42,23 +56,23 @@ def main(args: argparse.Namespace) -> int:
     predictor = load_predictor(args.model, threads=args.threads)
     data = load_dataset(args.data, [args.split], limit=args.limit)[args.split]
     report = evaluate(predictor, data, flip_tta=args.flip_tta)
-    print(summary_line(report, "(flip TTA)" if args.flip_tta else None))
+    print(summary_line(report, '(flip TTA)' if args.flip_tta else None))
     per_class = {
-        k: {m: round(v[m], 4) for m in ("precision", "recall", "f1")}
-        for k, v in report["per_class"].items()
+        k: {m: round(v[m], 4) for m in ('precision', 'recall', 'f1')}
+        for k, v in report['per_class'].items()
     }
     print(
         json.dumps(
             {
-                "accuracy": round(report["accuracy"], 4),
-                "macro_f1": round(report["macro_f1"], 4),
-                "per_class": per_class,
+                'accuracy': round(report['accuracy'], 4),
+                'macro_f1': round(report['macro_f1'], 4),
+                'per_class': per_class,
             },
             indent=2,
         )
     )
     if args.out_dir:
-        stem = f"{Path(predictor.source).stem}_{args.split}" + ("_tta" if args.flip_tta else "")
+        stem = f'{Path(predictor.source).stem}_{args.split}' + ('_tta' if args.flip_tta else '')
         for kind, path in write_report(report, Path(args.out_dir), stem).items():
-            print(f"wrote {kind}: {path}")
+            print(f'wrote {kind}: {path}')
     return 0

@@ -1,5 +1,21 @@
-"""Where ``fer-ros run`` sends each processed frame: JSON lines, annotated images or video, a
-window.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Where ``fer-ros run`` sends each processed frame.
+
+JSON lines, annotated images or video, a window.
 
 ``open_outputs`` turns ``--output`` / ``--jsonl`` / ``--show`` and the kind of source into one
 ``FrameOutputs``. The run opens its JSON lines once the model loads, calls ``write`` once per
@@ -11,13 +27,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
-from typing import IO, Any, List, Optional
+import sys
+from typing import Any, IO, List, Optional
 
-DEFAULT_OUTPUT_DIR = "fer_ros_output"
-IMAGE_OUTPUT_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
-WINDOW = "fer-ros"
+DEFAULT_OUTPUT_DIR = 'fer_ros_output'
+IMAGE_OUTPUT_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
+WINDOW = 'fer-ros'
 
 
 def check_show() -> None:
@@ -30,8 +46,8 @@ def check_show() -> None:
         cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
     except cv2.error:
         raise SourceError(
-            "--show needs an OpenCV build with a GUI (pip install opencv-python instead of "
-            "opencv-python-headless); use --output to write annotated frames instead"
+            '--show needs an OpenCV build with a GUI (pip install opencv-python instead of '
+            'opencv-python-headless); use --output to write annotated frames instead'
         ) from None
 
 
@@ -69,14 +85,12 @@ class FrameOutputs:
         self._json: Optional[IO[str]] = None
 
     def open_jsonl(self) -> None:
-        """Open the JSON lines output once the model has loaded, so a failed start writes
-        nothing.
-        """
-        if self.jsonl == "-":
+        """Open the JSON lines output once the model has loaded (a failed start writes nothing)."""
+        if self.jsonl == '-':
             self._json = sys.stdout
         elif self.jsonl:
             Path(self.jsonl).parent.mkdir(parents=True, exist_ok=True)
-            self._json = open(self.jsonl, "w", encoding="utf-8", buffering=1)  # one write a frame
+            self._json = open(self.jsonl, 'w', encoding='utf-8', buffering=1)  # one write a frame
 
     def write(self, frame: Any, result: Any) -> None:
         """Send one processed frame to every output."""
@@ -87,9 +101,9 @@ class FrameOutputs:
     def _write_json(self, frame: Any, result: Any) -> None:
         if self._json is None:
             return
-        record = {"frame": frame.index, "name": frame.name, **result.to_dict()}
+        record = {'frame': frame.index, 'name': frame.name, **result.to_dict()}
         try:
-            self._json.write(json.dumps(record) + "\n")
+            self._json.write(json.dumps(record) + '\n')
             if self._json is sys.stdout:
                 self._json.flush()  # a reader of the pipe gets each frame as it is done
         except BrokenPipeError:  # `fer-ros run --jsonl - | head`: the reader is gone
@@ -109,15 +123,15 @@ class FrameOutputs:
         if self.video_sink is not None:
             self.video_sink.write(self._canvas)
         target = self.image_file or (
-            self.image_dir / f"{frame.name}.jpg" if self.image_dir is not None else None
+            self.image_dir / f'{frame.name}.jpg' if self.image_dir is not None else None
         )
         if target is not None:
             if not cv2.imwrite(str(target), self._canvas):
-                raise SourceError(f"cannot write {target}")
+                raise SourceError(f'cannot write {target}')
             self.written.append(target)
         if self.show:
             cv2.imshow(WINDOW, self._canvas)
-            self.quit = (cv2.waitKey(1) & 0xFF) == ord("q")
+            self.quit = (cv2.waitKey(1) & 0xFF) == ord('q')
 
     def close(self) -> None:
         """Close the video (playable) and the JSON file; safe to call once after any frame."""
@@ -133,19 +147,20 @@ class FrameOutputs:
     def report(self) -> None:
         """Name on stderr every file the run wrote."""
         if self.video_sink is not None:
-            print(f"annotated video: {self.video_sink.path}", file=sys.stderr)
+            print(f'annotated video: {self.video_sink.path}', file=sys.stderr)
         if len(self.written) == 1:
-            print(f"annotated image: {self.written[0]}", file=sys.stderr)
+            print(f'annotated image: {self.written[0]}', file=sys.stderr)
         elif self.written:
-            print(f"annotated images: {len(self.written)} in {self.image_dir}", file=sys.stderr)
-        if self.jsonl and self.jsonl != "-":
-            print(f"results: {self.jsonl}", file=sys.stderr)
+            print(f'annotated images: {len(self.written)} in {self.image_dir}', file=sys.stderr)
+        if self.jsonl and self.jsonl != '-':
+            print(f'results: {self.jsonl}', file=sys.stderr)
 
 
 def open_outputs(
     source: Any, output: Optional[str], jsonl: Optional[str], show: bool, bars: bool
 ) -> FrameOutputs:
-    """Route ``--output`` / ``--jsonl`` by the source's kind; stills and the sample get defaults.
+    """
+    Route ``--output`` / ``--jsonl`` by the source's kind; stills and the sample get defaults.
 
     A video file output needs a stream (camera or video); for stills ``--output`` is a folder, or
     one image file when the source is one image. Raises ``SourceError`` before anything is opened
@@ -156,7 +171,7 @@ def open_outputs(
 
     if not source.is_stream:
         output = output or DEFAULT_OUTPUT_DIR
-        jsonl = jsonl or str(Path(DEFAULT_OUTPUT_DIR) / "results.jsonl")
+        jsonl = jsonl or str(Path(DEFAULT_OUTPUT_DIR) / 'results.jsonl')
     if show:
         check_show()
     video_sink = image_file = image_dir = None
@@ -165,11 +180,11 @@ def open_outputs(
         is_video_name = out_path.suffix.lower() in VideoSink.FOURCC
         if source.is_stream and is_video_name:
             video_sink = VideoSink(out_path, source.fps)
-        elif source.kind == "image" and out_path.suffix.lower() in IMAGE_OUTPUT_SUFFIXES:
+        elif source.kind == 'image' and out_path.suffix.lower() in IMAGE_OUTPUT_SUFFIXES:
             image_file = out_path
         elif is_video_name and not source.is_stream:
             raise SourceError(
-                f"--output {output}: a video output needs a video or camera source; give a folder"
+                f'--output {output}: a video output needs a video or camera source; give a folder'
             )
         else:
             image_dir = out_path

@@ -1,3 +1,17 @@
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """``fer-ros train``: train an expression network (needs the `train` extra)."""
 
 from __future__ import annotations
@@ -14,58 +28,48 @@ FROM_RECIPE = argparse.SUPPRESS
 
 # Parsed argument -> TrainConfig field, for the options a --recipe preset can set.
 RECIPE_ARGUMENTS = {
-    "arch": "architecture",
-    "preprocessing": "preprocessing",
-    "epochs": "epochs",
-    "batch_size": "batch_size",
-    "lr": "learning_rate",
-    "lr_schedule": "lr_schedule",
-    "warmup_epochs": "warmup_epochs",
-    "weight_decay": "weight_decay",
-    "class_weighting": "class_weighting",
-    "label_smoothing": "label_smoothing",
-    "augment": "augment",
-    "random_erasing": "random_erasing",
-    "precision": "precision",
-    "seed": "seed",
-    "kfold": "kfold",
-    "kfold_scope": "kfold_scope",
+    'arch': 'architecture',
+    'preprocessing': 'preprocessing',
+    'epochs': 'epochs',
+    'batch_size': 'batch_size',
+    'lr': 'learning_rate',
+    'lr_schedule': 'lr_schedule',
+    'warmup_epochs': 'warmup_epochs',
+    'weight_decay': 'weight_decay',
+    'class_weighting': 'class_weighting',
+    'label_smoothing': 'label_smoothing',
+    'augment': 'augment',
+    'random_erasing': 'random_erasing',
+    'precision': 'precision',
+    'seed': 'seed',
+    'kfold': 'kfold',
+    'kfold_scope': 'kfold_scope',
 }
 
-HELP = "train an expression network on FER2013 or an image-folder dataset (needs fer_ros[train])"
-
-
-class _EpochsAction(argparse.Action):
-    """Stores --epochs and remembers that it was given (so --resume can change a run's length)."""
-
-    type = int
-
-    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
-        namespace.epochs = values
-        namespace.epochs_given = True
+HELP = 'train an expression network on FER2013 or an image-folder dataset (needs fer_ros[train])'
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..training.config import TrainConfig
     from ..training.recipes import RECIPES
 
-    defaults = TrainConfig(data="", run_dir="")
+    defaults = TrainConfig(data='', run_dir='')
     parser.add_argument(
-        "--recipe",
+        '--recipe',
         choices=tuple(RECIPES),
-        default="default",
-        help="preset of the architecture and every recipe option; options given here override "
-        "it. "
-        + "; ".join(f"{r.name}: {r.summary}" for r in RECIPES.values())
-        + " (docs/models.md)",
+        default='default',
+        help='preset of the architecture and every recipe option; options given here override '
+        'it. '
+        + '; '.join(f'{r.name}: {r.summary}' for r in RECIPES.values())
+        + ' (docs/models.md)',
     )
     parser.add_argument(
-        "--data",
+        '--data',
         required=True,
-        help="FER2013 CSV(.gz) file or <root>/<split>/<class>/ image folder",
+        help='FER2013 CSV(.gz) file or <root>/<split>/<class>/ image folder',
     )
     parser.add_argument(
-        "--run-dir", required=True, help="where checkpoints and logs go (e.g. /work/runs/NAME)"
+        '--run-dir', required=True, help='where checkpoints and logs go (e.g. /work/runs/NAME)'
     )
     _add_model_arguments(parser, defaults)
     _add_recipe_arguments(parser, defaults)
@@ -73,25 +77,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
-    """What is trained: architecture, its arguments, its input."""
+    """Return what is trained: architecture, its arguments, its input."""
     from ..training.models import ARCHITECTURE_NAMES
 
     parser.add_argument(
-        "--arch",
+        '--arch',
         default=FROM_RECIPE,
         help=f"{' | '.join(ARCHITECTURE_NAMES)} (default: the recipe's; {d.architecture})",
     )
     parser.add_argument(
-        "--arch-arg",
-        action="append",
+        '--arch-arg',
+        action='append',
         default=[],
-        metavar="KEY=VALUE",
-        help="architecture argument, repeatable: e.g. alpha=0.5 t=2 (huo2022), width=0.5; "
+        metavar='KEY=VALUE',
+        help='architecture argument, repeatable: e.g. alpha=0.5 t=2 (huo2022), width=0.5; '
         "merged over the recipe's when --arch is the recipe's",
     )
     parser.add_argument(
-        "--preprocessing",
-        choices=("grey", "canny_grey_grey"),
+        '--preprocessing',
+        choices=('grey', 'canny_grey_grey'),
         default=FROM_RECIPE,
         help="input mode (default: the architecture's own; huo2022 uses canny_grey_grey)",
     )
@@ -102,43 +106,42 @@ def _add_recipe_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
     from ..training.config import LR_SCHEDULES
 
     parser.add_argument(
-        "--epochs",
-        type=_EpochsAction.type,
-        action=_EpochsAction,
+        '--epochs',
+        type=int,
         default=FROM_RECIPE,
         help=f"default: the recipe's ({d.epochs}); with --resume: the run's new total length "
-        "(cosine schedule re-laid)",
+        '(cosine schedule re-laid)',
     )
     parser.add_argument(
-        "--batch-size",
+        '--batch-size',
         type=int,
         default=FROM_RECIPE,
         help=f"default: the recipe's ({d.batch_size})",
     )
     parser.add_argument(
-        "--lr",
+        '--lr',
         type=float,
         default=FROM_RECIPE,
         help=f"peak learning rate (default: the recipe's, {d.learning_rate})",
     )
     parser.add_argument(
-        "--lr-schedule",
+        '--lr-schedule',
         choices=LR_SCHEDULES,
         default=FROM_RECIPE,
-        help="cosine (with warm-up), constant, or plateau (halve after 3 flat epochs); "
+        help='cosine (with warm-up), constant, or plateau (halve after 3 flat epochs); '
         f"default: the recipe's ({d.lr_schedule})",
     )
     parser.add_argument(
-        "--warmup-epochs",
+        '--warmup-epochs',
         type=float,
         default=FROM_RECIPE,
         help=f"default: the recipe's ({d.warmup_epochs})",
     )
     parser.add_argument(
-        "--weight-decay",
+        '--weight-decay',
         type=float,
         default=FROM_RECIPE,
-        help="AdamW decoupled decay, multiplied by the learning rate each step; 0 is Adam "
+        help='AdamW decoupled decay, multiplied by the learning rate each step; 0 is Adam '
         f"(default: the recipe's, {d.weight_decay})",
     )
     _add_regularisation_arguments(parser, d)
@@ -149,39 +152,39 @@ def _add_regularisation_arguments(parser: argparse.ArgumentParser, d: Any) -> No
     from ..training.config import CLASS_WEIGHTINGS, PRECISIONS
 
     parser.add_argument(
-        "--class-weighting",
+        '--class-weighting',
         choices=CLASS_WEIGHTINGS,
         default=FROM_RECIPE,
-        help="loss weight per class: none, balanced (1/n) or sqrt (1/sqrt(n)); "
+        help='loss weight per class: none, balanced (1/n) or sqrt (1/sqrt(n)); '
         f"default: the recipe's ({d.class_weighting})",
     )
     parser.add_argument(
-        "--label-smoothing",
+        '--label-smoothing',
         type=float,
         default=FROM_RECIPE,
         help=f"default: the recipe's ({d.label_smoothing})",
     )
     parser.add_argument(
-        "--augment",
+        '--augment',
         action=argparse.BooleanOptionalAction,
         default=FROM_RECIPE,
-        help="flip/rotate/shift/zoom/brightness/contrast on training faces (default: on)",
+        help='flip/rotate/shift/zoom/brightness/contrast on training faces (default: on)',
     )
     parser.add_argument(
-        "--random-erasing",
+        '--random-erasing',
         type=float,
         default=FROM_RECIPE,
-        metavar="P",
-        help="erase a random rectangle of a training face with probability P "
+        metavar='P',
+        help='erase a random rectangle of a training face with probability P '
         f"(default: the recipe's, {d.random_erasing})",
     )
     parser.add_argument(
-        "--precision",
+        '--precision',
         choices=PRECISIONS,
         default=FROM_RECIPE,
-        help="training arithmetic: mixed_bfloat16 is faster on CPUs with AVX-512 BF16 or AMX and "
-        "far slower without; auto picks by the CPU; exported models are float32 either way "
-        f"(default {d.precision})",
+        help='training arithmetic: mixed_bfloat16 is faster on CPUs with AVX-512 BF16 or AMX and '
+        'far slower without; auto picks by the CPU; exported models are float32 either way '
+        f'(default {d.precision})',
     )
 
 
@@ -189,37 +192,40 @@ def _add_run_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
     """Which data and how the run is driven: seed, quick limits, k-fold, resume."""
     from ..training.config import KFOLD_SCOPES
 
-    parser.add_argument("--seed", type=int, default=FROM_RECIPE, help=f"default {d.seed}")
+    parser.add_argument('--seed', type=int, default=FROM_RECIPE, help=f'default {d.seed}')
     parser.add_argument(
-        "--limit", type=int, default=None, help="use at most N rows per split (quick runs)"
+        '--limit', type=int, default=None, help='use at most N rows per split (quick runs)'
     )
     parser.add_argument(
-        "--kfold",
+        '--kfold',
         type=int,
         default=FROM_RECIPE,
         help="K >= 3: stratified K-fold cross-validation, one run per fold; each fold's epoch is "
-        "chosen on the next fold, never on its own test fold (default: off; huo2022 recipe: 10)",
+        'chosen on the next fold, never on its own test fold (default: off; huo2022 recipe: 10)',
     )
     parser.add_argument(
-        "--kfold-scope",
+        '--kfold-scope',
         choices=KFOLD_SCOPES,
         default=FROM_RECIPE,
         help="fold the Training split only, or all faces of every split (Huo's protocol) "
         f"(default: the recipe's, {d.kfold_scope})",
     )
-    parser.set_defaults(epochs_given=False)
     parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the run in --run-dir from its last finished epoch (settings from run.json)",
+        '--resume',
+        action='store_true',
+        help='continue the run in --run-dir from its last finished epoch (settings from run.json)',
     )
 
 
 def run_settings(args: argparse.Namespace) -> Any:
-    """The run's TrainConfig: the recipe, overridden by the options given on the command line."""
+    """
+    Return the run's TrainConfig.
+
+    The recipe, overridden by the options given on the command line.
+    """
     from ..training.config import TrainConfig
     from ..training.models import get_architecture, parse_arch_args
-    from ..training.recipes import RECIPES, recipe_config
+    from ..training.recipes import recipe_config, RECIPES
 
     given: Dict[str, Any] = {
         field: getattr(args, name)
@@ -227,9 +233,9 @@ def run_settings(args: argparse.Namespace) -> Any:
         if hasattr(args, name)
     }
     recipe = RECIPES[args.recipe].settings
-    architecture = given.get("architecture", recipe.get("architecture", TrainConfig.architecture))
-    given["arch_args"] = parse_arch_args(get_architecture(architecture), args.arch_arg)
-    given["limit"] = args.limit
+    architecture = given.get('architecture', recipe.get('architecture', TrainConfig.architecture))
+    given['arch_args'] = parse_arch_args(get_architecture(architecture), args.arch_arg)
+    given['limit'] = args.limit
     cfg = recipe_config(args.recipe, args.data, args.run_dir, given)
     cfg.validate()
     return cfg
@@ -238,15 +244,15 @@ def run_settings(args: argparse.Namespace) -> Any:
 def main(args: argparse.Namespace) -> int:
     from ..training.train import train
 
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger('tensorflow').setLevel(logging.ERROR)
     cfg = run_settings(args)
-    resume_epochs = args.epochs if args.resume and args.epochs_given else None
+    resume_epochs = getattr(args, 'epochs', None) if args.resume else None  # given: a new length
     result = train(
         cfg,
         resume=args.resume,
         verbose=1 if sys.stdout.isatty() else 2,
         resume_epochs=resume_epochs,
     )
-    summary = {k: v for k, v in result.items() if k != "history"}
+    summary = {k: v for k, v in result.items() if k != 'history'}
     print(json.dumps(summary, indent=2))
     return 0

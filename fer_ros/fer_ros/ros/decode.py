@@ -1,4 +1,19 @@
-"""Image message -> frame: fer_ros's own conversion, and cv_bridge for the encodings only it knows.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Image message -> frame: fer_ros's own conversion, and cv_bridge for the encodings only it knows.
 
 fer_ros's own conversion (:mod:`fer_ros.ros.convert`) decodes the encodings
 cameras publish and checks every field against the data first (fuzz-tested).
@@ -22,8 +37,8 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from .convert import ALIASES, compressed_to_frame, ENCODINGS, image_to_frame
 from ..errors import ImageConversionError
-from .convert import ALIASES, ENCODINGS, compressed_to_frame, image_to_frame
 
 LOG = logging.getLogger(__name__)
 
@@ -39,8 +54,10 @@ def _load_cv_bridge() -> Optional[Any]:
 
 
 class FrameDecoder:
-    """Decodes Image (``compressed=False``) or CompressedImage messages into BGR or grey uint8
-    frames.
+    """
+    Decode Image or CompressedImage messages into BGR or grey uint8 frames.
+
+    ``compressed`` says which of the two the messages are.
     """
 
     def __init__(
@@ -58,8 +75,8 @@ class FrameDecoder:
 
     @property
     def description(self) -> str:
-        """What decodes frames, for logs and diagnostics."""
-        return "fer_ros, cv_bridge for other encodings" if self.using_cv_bridge else "fer_ros"
+        """Return what decodes frames, for logs and diagnostics."""
+        return 'fer_ros, cv_bridge for other encodings' if self.using_cv_bridge else 'fer_ros'
 
     def set_use_cv_bridge(self, use: bool) -> None:
         """Switch cv_bridge on (if it imports; raw images only) or off while running."""
@@ -72,11 +89,11 @@ class FrameDecoder:
         if self._bridge is None or str(msg.encoding) in ENCODINGS or str(msg.encoding) in ALIASES:
             return self._own(msg)
         try:
-            frame = self._bridge.imgmsg_to_cv2(msg, "bgr8")
+            frame = self._bridge.imgmsg_to_cv2(msg, 'bgr8')
             expected = (int(msg.height), int(msg.width))
         except Exception as exc:  # cv_bridge raises its own and numpy's errors
             raise ImageConversionError(
-                f"cv_bridge cannot decode {msg.encoding!r} image: {exc}"
+                f'cv_bridge cannot decode {msg.encoding!r} image: {exc}'
             ) from None
         if not (
             isinstance(frame, np.ndarray)
@@ -85,12 +102,12 @@ class FrameDecoder:
             and (frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 3))
         ):
             got = (
-                f"{frame.dtype} {frame.shape}"
+                f'{frame.dtype} {frame.shape}'
                 if isinstance(frame, np.ndarray)
                 else type(frame).__name__
             )
             raise ImageConversionError(
-                f"cv_bridge decoded a {msg.encoding!r} image as {got}, but the message declares "
-                f"{expected[1]}x{expected[0]} pixels (step {msg.step})"
+                f'cv_bridge decoded a {msg.encoding!r} image as {got}, but the message declares '
+                f'{expected[1]}x{expected[0]} pixels (step {msg.step})'
             )
         return frame

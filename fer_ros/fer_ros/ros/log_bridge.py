@@ -1,5 +1,21 @@
-"""Route fer_ros's Python ``logging`` records (provider fallbacks, model notes) to the node's
-logger.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Route fer_ros's Python ``logging`` records to the node's logger.
+
+Provider fallbacks and model notes then reach ``/rosout``.
 
 Library modules log through ``logging.getLogger("fer_ros....")``; without a handler Python
 prints bare WARNING lines to stderr, which never reach ``/rosout``. While a node runs,
@@ -13,7 +29,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-LIBRARY_LOGGER = "fer_ros"
+LIBRARY_LOGGER = 'fer_ros'
 
 
 class RosLogHandler(logging.Handler):
@@ -41,12 +57,14 @@ class RosLogHandler(logging.Handler):
 
 
 def forward_to(ros_logger: Any) -> Callable[[], None]:
-    """Send the ``fer_ros`` loggers' records to ``ros_logger``; returns the function that undoes
-    it.
+    """
+    Send the ``fer_ros`` loggers' records to ``ros_logger``.
+
+    Returns the function that undoes it.
     """
     library = logging.getLogger(LIBRARY_LOGGER)
     handler = RosLogHandler(ros_logger)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(logging.Formatter('%(message)s'))
     old_level, old_propagate = library.level, library.propagate
     library.addHandler(handler)
     if library.level == logging.NOTSET or library.level > logging.INFO:

@@ -1,4 +1,19 @@
-"""Pipeline results -> fer_ros_msgs messages, for rclpy and rosbags message classes alike.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Pipeline results -> fer_ros_msgs messages, for rclpy and rosbags message classes alike.
 
 The node (rclpy) and ``fer-ros bag`` (rosbags, no ROS install) publish the same
 messages, so the conversion is written once against message *fields*. The two
@@ -18,12 +33,12 @@ import numpy as np
 
 from ..results import FrameResult
 
-FACE_MSG = "fer_ros_msgs/msg/FaceExpression"
-ARRAY_MSG = "fer_ros_msgs/msg/FaceExpressionArray"
+FACE_MSG = 'fer_ros_msgs/msg/FaceExpression'
+ARRAY_MSG = 'fer_ros_msgs/msg/FaceExpressionArray'
 
 # Our .msg files: fer_ros/fer_ros/msg links to the sibling package fer_ros_msgs/msg
 # (one copy in the repository; pip and colcon install them as package data).
-MSG_DIR = Path(__file__).resolve().parent.parent / "msg"
+MSG_DIR = Path(__file__).resolve().parent.parent / 'msg'
 
 
 @dataclass(frozen=True)
@@ -40,9 +55,8 @@ class MessageKit:
 
 def rclpy_kit() -> MessageKit:
     """Kit for rclpy's generated message classes (needs a sourced ROS 2 workspace)."""
-    from sensor_msgs.msg import Image, RegionOfInterest
-
     from fer_ros_msgs.msg import FaceExpression, FaceExpressionArray
+    from sensor_msgs.msg import Image, RegionOfInterest
 
     return MessageKit(
         face=FaceExpression,
@@ -51,39 +65,39 @@ def rclpy_kit() -> MessageKit:
         image=Image,
         # array.array is what rclpy stores; building it from bytes avoids a per-item check.
         float32_array=lambda values: array.array(
-            "f", np.ascontiguousarray(values, np.float32).tobytes()
+            'f', np.ascontiguousarray(values, np.float32).tobytes()
         ),
         uint8_array=lambda values: array.array(
-            "B", np.ascontiguousarray(values, np.uint8).tobytes()
+            'B', np.ascontiguousarray(values, np.uint8).tobytes()
         ),
     )
 
 
 def msg_definitions(msg_dir: Optional[Path] = None) -> Dict[str, str]:
-    """``{type name: .msg text}`` of our messages, read from ``msg_dir`` (the shipped .msg
-    files).
-    """
+    """Return ``{type name: .msg text}`` of our messages, read from ``msg_dir``."""
     folder = msg_dir or MSG_DIR
     defs = {}
-    for name in ("FaceExpression", "FaceExpressionArray"):
-        path = folder / f"{name}.msg"
+    for name in ('FaceExpression', 'FaceExpressionArray'):
+        path = folder / f'{name}.msg'
         if not path.is_file():
             raise FileNotFoundError(
-                f"message definition not found: {path} (fer_ros_msgs/msg is missing)"
+                f'message definition not found: {path} (fer_ros_msgs/msg is missing)'
             )
-        defs[f"fer_ros_msgs/msg/{name}"] = path.read_text(encoding="utf-8")
+        defs[f'fer_ros_msgs/msg/{name}'] = path.read_text(encoding='utf-8')
     return defs
 
 
-def rosbags_typestore(distro: str = "humble") -> Any:
-    """A rosbags typestore of ROS 2 ``distro`` with our message types registered from our .msg
-    files.
+def rosbags_typestore(distro: str = 'humble') -> Any:
     """
-    from rosbags.typesys import Stores, get_types_from_msg, get_typestore
+    Return a rosbags typestore of ROS 2 ``distro`` with our message types registered.
 
-    stores = {"humble": Stores.ROS2_HUMBLE, "jazzy": Stores.ROS2_JAZZY}
+    The types come from our .msg files.
+    """
+    from rosbags.typesys import get_types_from_msg, get_typestore, Stores
+
+    stores = {'humble': Stores.ROS2_HUMBLE, 'jazzy': Stores.ROS2_JAZZY}
     if distro not in stores:
-        raise ValueError(f"unknown ROS 2 distro {distro!r}; known: {', '.join(stores)}")
+        raise ValueError(f'unknown ROS 2 distro {distro!r}; known: {", ".join(stores)}')
     typestore = get_typestore(stores[distro])
     types: Dict[str, Any] = {}
     for name, text in msg_definitions().items():
@@ -98,8 +112,8 @@ def rosbags_kit(typestore: Any) -> MessageKit:
     return MessageKit(
         face=types[FACE_MSG],
         array=types[ARRAY_MSG],
-        roi=types["sensor_msgs/msg/RegionOfInterest"],
-        image=types["sensor_msgs/msg/Image"],
+        roi=types['sensor_msgs/msg/RegionOfInterest'],
+        image=types['sensor_msgs/msg/Image'],
         float32_array=lambda values: np.ascontiguousarray(values, dtype=np.float32),
         uint8_array=lambda values: np.ascontiguousarray(values, dtype=np.uint8).reshape(-1),
     )
@@ -108,7 +122,8 @@ def rosbags_kit(typestore: Any) -> MessageKit:
 def roi_in_image(
     box: Tuple[float, float, float, float], width: int, height: int
 ) -> Tuple[int, int, int, int]:
-    """A face box clipped to the image on all four sides: (x, y, w, h), never negative.
+    """
+    Return a face box clipped to the image on all four sides: (x, y, w, h), never negative.
 
     A crop box can reach past the frame (``crop_face`` pads it); a
     RegionOfInterest must lie inside the image, so the part outside is cut off
@@ -121,7 +136,7 @@ def roi_in_image(
 
 
 def expressions_message(kit: MessageKit, header: Any, result: FrameResult) -> Any:
-    """FaceExpressionArray for one frame: the source ``header`` and one entry per face."""
+    """Return FaceExpressionArray for one frame: the source ``header`` and one entry per face."""
     labels = [str(label) for label in result.labels]
     width, height = result.frame_size
     faces = []

@@ -1,4 +1,19 @@
-"""The fer_ros node: camera images in, facial expressions, annotated images and diagnostics out.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The fer_ros node: camera images in, facial expressions, annotated images and diagnostics out.
 
 Topics (relative to the node's namespace; the launch file remaps ``image``):
 
@@ -29,14 +44,14 @@ processing error; both are logged (throttled) and skipped, and the worker goes o
 
 from __future__ import annotations
 
+from pathlib import Path
 import signal
 import threading
 import time
-from pathlib import Path
 from typing import Any, List, Optional
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from fer_ros_msgs.msg import FaceExpressionArray
 from rcl_interfaces.msg import (
     FloatingPointRange,
     IntegerRange,
@@ -44,6 +59,7 @@ from rcl_interfaces.msg import (
     ParameterType,
     SetParametersResult,
 )
+import rclpy
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.logging import get_logger
@@ -53,24 +69,22 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 
-from fer_ros_msgs.msg import FaceExpressionArray
-
-from ..errors import FerRosError
-from ..onnx_session import check_model_file
-from ..pipeline import Pipeline
-from ..resources import resolve_model
-from ..settings import PipelineSettings, SettingSpec
 from .convert import annotated_image
 from .decode import FrameDecoder
 from .hri import HriPublisher, import_hri_msgs
 from .log_bridge import forward_to
 from .messages import expressions_message, rclpy_kit
-from .parameters import ALL_SETTINGS, ALL_SPECS, READ_ONLY, check_parameter_changes
+from .parameters import ALL_SETTINGS, ALL_SPECS, check_parameter_changes, READ_ONLY
 from .reload import SettingsSwitcher
 from .stats import NodeStats
 from .worker import FrameWorker
+from ..errors import FerRosError
+from ..onnx_session import check_model_file
+from ..pipeline import Pipeline
+from ..resources import resolve_model
+from ..settings import PipelineSettings, SettingSpec
 
-NODE_NAME = "fer_node"
+NODE_NAME = 'fer_node'
 DIAGNOSTICS_PERIOD_S = 1.0
 LOG_THROTTLE_S = 5.0
 
@@ -84,7 +98,8 @@ _PARAMETER_TYPES = {
 
 
 def parameter_descriptor(spec: SettingSpec) -> ParameterDescriptor:
-    """ROS parameter descriptor of a setting: type, description, allowed values and range.
+    """
+    ROS parameter descriptor of a setting: type, description, allowed values and range.
 
     ``dynamic_typing`` lets a value of the wrong type reach the node's own check
     (:func:`~fer_ros.ros.parameters.check_parameter_changes`), which rejects it with
@@ -95,7 +110,7 @@ def parameter_descriptor(spec: SettingSpec) -> ParameterDescriptor:
         name=spec.name,
         type=_PARAMETER_TYPES[spec.type],
         description=spec.description,
-        additional_constraints=f"allowed: {spec.allowed()}",
+        additional_constraints=f'allowed: {spec.allowed()}',
         read_only=spec.name in READ_ONLY,
         dynamic_typing=True,
     )
@@ -139,16 +154,16 @@ class FerNode(Node):
         self._switcher = SettingsSwitcher(
             self._pipeline, self._pipeline_lock, self._settings_applied, self._settings_failed
         )
-        self._last_failure = ""
+        self._last_failure = ''
         self._set_back_timer = None
-        self._publish_annotated: bool = values["publish_annotated"]
+        self._publish_annotated: bool = values['publish_annotated']
         self._hri_lock = threading.Lock()
         self._hri: Optional[HriPublisher] = None
-        if values["hri_output"]:  # raises SettingsError naming hri_msgs when it is missing
+        if values['hri_output']:  # raises SettingsError naming hri_msgs when it is missing
             self._hri = HriPublisher(self.create_publisher, self.destroy_publisher)
-        compressed = values["input_type"] == "compressed"
+        compressed = values['input_type'] == 'compressed'
         self._decoder = FrameDecoder(
-            compressed, values["use_cv_bridge"], log=self.get_logger().info
+            compressed, values['use_cv_bridge'], log=self.get_logger().info
         )
         self._kit = rclpy_kit()
         self._stats = NodeStats()
@@ -159,36 +174,36 @@ class FerNode(Node):
             history=HistoryPolicy.KEEP_LAST,
             depth=1,
             reliability=ReliabilityPolicy.RELIABLE
-            if values["reliability"] == "reliable"
+            if values['reliability'] == 'reliable'
             else ReliabilityPolicy.BEST_EFFORT,
         )
         self._image_topic = (
-            ("image/compressed", CompressedImage) if compressed else ("image", Image)
+            ('image/compressed', CompressedImage) if compressed else ('image', Image)
         )
         self._subscription = None
-        if values["enable"]:
+        if values['enable']:
             self._subscribe()
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
-        self._worker = self._make_worker(values["max_rate_hz"])
+        self._worker = self._make_worker(values['max_rate_hz'])
         self._worker.start()
         self._diagnostics_timer = self.create_timer(
             DIAGNOSTICS_PERIOD_S, self._publish_diagnostics
         )
         topic, msg_type = self._image_topic
         self.get_logger().info(
-            f"{'listening on' if values['enable'] else 'disabled; will listen on'} "
-            f"{self.resolve_topic_name(topic)} ({msg_type.__name__}, {values['reliability']}); "
-            f"model {self._pipeline.classifier.path} on {self._pipeline.provider}; "
-            f"labels {', '.join(self._pipeline.labels)}; "
-            f"image conversion: {self._decoder.description}"
+            f'{"listening on" if values["enable"] else "disabled; will listen on"} '
+            f'{self.resolve_topic_name(topic)} ({msg_type.__name__}, {values["reliability"]}); '
+            f'model {self._pipeline.classifier.path} on {self._pipeline.provider}; '
+            f'labels {", ".join(self._pipeline.labels)}; '
+            f'image conversion: {self._decoder.description}'
         )
 
     def _make_publishers(self) -> None:
-        self._expressions_pub = self.create_publisher(FaceExpressionArray, "expressions", 10)
+        self._expressions_pub = self.create_publisher(FaceExpressionArray, 'expressions', 10)
         # Reliable keep-last 1: matches RViz's default (reliable) and best-effort viewers alike.
-        self._annotated_pub = self.create_publisher(Image, "image_annotated", 1)
-        self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._annotated_pub = self.create_publisher(Image, 'image_annotated', 1)
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
 
     def _make_worker(self, max_rate_hz: float) -> FrameWorker:
         logger = self.get_logger()
@@ -213,12 +228,12 @@ class FerNode(Node):
             with self._pipeline_lock:
                 self._pipeline.reset()  # the scene may have changed while switched off
             self._subscribe()
-            self.get_logger().info(f"enabled: listening on {self._subscription.topic_name}")
+            self.get_logger().info(f'enabled: listening on {self._subscription.topic_name}')
         elif not enabled and self._subscription is not None:
             self.destroy_subscription(self._subscription)
             self._subscription = None
             self._worker.discard_pending()
-            self.get_logger().info("disabled: image subscription dropped until enable is true")
+            self.get_logger().info('disabled: image subscription dropped until enable is true')
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -226,8 +241,10 @@ class FerNode(Node):
         self._worker.submit(msg)
 
     def _process(self, msg: Any, received_at: float) -> None:
-        """One frame: decode, run the pipeline, publish. Raises on bad input (the worker counts
-        it).
+        """
+        One frame: decode, run the pipeline, publish.
+
+        Raises on bad input (the worker counts it).
         """
         frame = self._decoder.decode(
             msg
@@ -258,7 +275,8 @@ class FerNode(Node):
     # -- parameters ----------------------------------------------------------------------------
 
     def _on_set_parameters(self, parameters: List[Any]) -> SetParametersResult:
-        """Check the whole batch, then apply all of it or none of it (the previous values stay).
+        """
+        Check the whole batch, then apply all of it or none of it (the previous values stay).
 
         Returns at once: a change that loads a model or a detector continues in the background
         (see :class:`~fer_ros.ros.reload.SettingsSwitcher`); a file that does not exist is
@@ -268,33 +286,31 @@ class FerNode(Node):
             changes = {p.name: p.value for p in parameters}
             running = self._switcher.loading or self._pipeline.settings
             new_settings, node_changes = check_parameter_changes(running, changes)
-            if node_changes.get("hri_output"):
+            if node_changes.get('hri_output'):
                 import_hri_msgs()  # refuse the change, saying what is missing
             if new_settings != running:
                 check_files(new_settings, running)
                 if self._switcher.request(new_settings):
                     described = _describe_load(new_settings, running)
-                    self.get_logger().info(f"loading {described} in the background")
+                    self.get_logger().info(f'loading {described} in the background')
         except FerRosError as exc:
             self._keep_declared_types(parameters)
-            self.get_logger().warning(f"parameter change rejected: {exc}")
+            self.get_logger().warning(f'parameter change rejected: {exc}')
             return SetParametersResult(successful=False, reason=str(exc))
-        if "max_rate_hz" in node_changes:
-            self._worker.max_rate_hz = node_changes["max_rate_hz"]
-        if "publish_annotated" in node_changes:
-            self._publish_annotated = node_changes["publish_annotated"]
-        if "use_cv_bridge" in node_changes:
-            self._decoder.set_use_cv_bridge(node_changes["use_cv_bridge"])
-        if "enable" in node_changes:
-            self._set_enabled(node_changes["enable"])
-        if "hri_output" in node_changes:
-            self._set_hri_output(node_changes["hri_output"])
+        if 'max_rate_hz' in node_changes:
+            self._worker.max_rate_hz = node_changes['max_rate_hz']
+        if 'publish_annotated' in node_changes:
+            self._publish_annotated = node_changes['publish_annotated']
+        if 'use_cv_bridge' in node_changes:
+            self._decoder.set_use_cv_bridge(node_changes['use_cv_bridge'])
+        if 'enable' in node_changes:
+            self._set_enabled(node_changes['enable'])
+        if 'hri_output' in node_changes:
+            self._set_hri_output(node_changes['hri_output'])
         return SetParametersResult(successful=True)
 
     def _set_hri_output(self, enabled: bool) -> None:
-        """Start or stop the ROS4HRI topics (checked for hri_msgs before the change is
-        accepted).
-        """
+        """Start or stop the ROS4HRI topics (hri_msgs is checked before the change is accepted)."""
         with self._hri_lock:
             if enabled and self._hri is None:
                 self._hri = HriPublisher(self.create_publisher, self.destroy_publisher)
@@ -303,20 +319,21 @@ class FerNode(Node):
                 self._hri = None
 
     def _settings_applied(self, settings: PipelineSettings) -> None:
-        self._last_failure = ""
+        self._last_failure = ''
         self.get_logger().info(
-            f"settings applied; model {self._pipeline.classifier.path} on "
-            f"{self._pipeline.provider}"
+            f'settings applied; model {self._pipeline.classifier.path} on '
+            f'{self._pipeline.provider}'
         )
 
     def _settings_failed(self, settings: PipelineSettings, exc: Exception) -> None:
-        """A background load failed: say so, and set the parameters back to what runs.
+        """
+        Report a failed background load, and set the parameters back to what runs.
 
         The setting back happens on the executor (a one-shot timer), after the parameter call
         that asked for the change has stored its values, which a fast failure can precede.
         """
-        self._last_failure = f"{type(exc).__name__}: {exc}"
-        self.get_logger().error(f"settings not applied, still running the previous ones: {exc}")
+        self._last_failure = f'{type(exc).__name__}: {exc}'
+        self.get_logger().error(f'settings not applied, still running the previous ones: {exc}')
         if not self.context.ok():
             return
 
@@ -338,7 +355,8 @@ class FerNode(Node):
         timer = self._set_back_timer = self.create_timer(0.0, set_back)
 
     def _keep_declared_types(self, parameters: List[Any]) -> None:
-        """Undo rclpy's retyping of a dynamically typed descriptor by a rejected value.
+        """
+        Undo rclpy's retyping of a dynamically typed descriptor by a rejected value.
 
         rclpy sets the stored descriptor's type to the incoming value's type before the
         set-parameters callback can reject it; the value itself is kept, so its type must be too.
@@ -354,18 +372,18 @@ class FerNode(Node):
         level, summary, values = self._stats.report(disabled=self._subscription is None)
         loading = self._switcher.loading
         if self._last_failure:
-            level, summary = max(level, 1), f"last settings change failed: {self._last_failure}"
+            level, summary = max(level, 1), f'last settings change failed: {self._last_failure}'
         values = values + [
-            ("enabled", str(self._subscription is not None).lower()),
-            ("loading", _describe_load(loading, self._pipeline.settings) if loading else ""),
-            ("model", str(self._pipeline.classifier.path)),
-            ("execution_provider", self._pipeline.provider),
-            ("image_conversion", self._decoder.description),
-            ("max_rate_hz", f"{self._worker.max_rate_hz:g}"),
+            ('enabled', str(self._subscription is not None).lower()),
+            ('loading', _describe_load(loading, self._pipeline.settings) if loading else ''),
+            ('model', str(self._pipeline.classifier.path)),
+            ('execution_provider', self._pipeline.provider),
+            ('image_conversion', self._decoder.description),
+            ('max_rate_hz', f'{self._worker.max_rate_hz:g}'),
         ]
         status = DiagnosticStatus(
             level=bytes([level]),
-            name=f"{self.get_fully_qualified_name()}: facial expression recognition",
+            name=f'{self.get_fully_qualified_name()}: facial expression recognition',
             message=summary,
             hardware_id=self.get_fully_qualified_name(),
             values=[KeyValue(key=k, value=v) for k, v in values],
@@ -377,15 +395,16 @@ class FerNode(Node):
     # -- shutdown ------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop the worker thread (waits for the frame in progress) and any pending load.
+        """
+        Stop the worker thread (waits for the frame in progress) and any pending load.
 
         Safe on a node whose start-up failed part-way, and when called twice.
         """
-        for part in ("_switcher", "_worker"):
+        for part in ('_switcher', '_worker'):
             running = getattr(self, part, None)
             if running is not None:
                 running.stop()
-        undo, self._undo_log_forwarding = getattr(self, "_undo_log_forwarding", None), None
+        undo, self._undo_log_forwarding = getattr(self, '_undo_log_forwarding', None), None
         if undo is not None:
             undo()
 
@@ -395,23 +414,25 @@ class FerNode(Node):
 
 
 def check_files(settings: PipelineSettings, running: PipelineSettings) -> None:
-    """Refuse at once a new model or detector file that does not exist (the load itself runs
-    later).
+    """
+    Refuse at once a new model or detector file that does not exist.
+
+    The load itself runs later.
     """
     if settings.model != running.model:
         resolve_model(settings.model)
     if settings.detector_model != running.detector_model and settings.detector_model:
-        check_model_file(Path(settings.detector_model).expanduser(), "detector")
+        check_model_file(Path(settings.detector_model).expanduser(), 'detector')
 
 
 def _ros_value(value: Any) -> Any:
-    """A setting's value as a ROS parameter value (string arrays are lists)."""
+    """Return a setting's value as a ROS parameter value (string arrays are lists)."""
     return list(value) if isinstance(value, tuple) else value
 
 
 def _describe_load(settings: PipelineSettings, running: PipelineSettings) -> str:
-    return ", ".join(
-        f"{name}={getattr(settings, name)}" for name in settings.changed_settings(running)
+    return ', '.join(
+        f'{name}={getattr(settings, name)}' for name in settings.changed_settings(running)
     )
 
 
@@ -443,5 +464,5 @@ def main(args: Optional[List[str]] = None) -> int:
     return code
 
 
-if __name__ == "__main__":
+if __name__ == '__main__':
     raise SystemExit(main())

@@ -1,4 +1,19 @@
-"""The node's parameters: every pipeline setting plus the node's own, with checks. No ROS imports.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The node's parameters: every pipeline setting plus the node's own, with checks. No ROS imports.
 
 Pipeline parameters come from :data:`fer_ros.settings.PIPELINE_SETTINGS` (one
 source for names, defaults, ranges and descriptions, shared with the CLI). The
@@ -18,97 +33,95 @@ from __future__ import annotations
 from typing import Any, Dict, Mapping, Tuple
 
 from ..errors import SettingsError
-from ..settings import PIPELINE_SETTINGS, SPECS, PipelineSettings, SettingSpec, validate_setting
+from ..settings import PIPELINE_SETTINGS, PipelineSettings, SettingSpec, SPECS, validate_setting
 
-INPUT_TYPES = ("raw", "compressed")
-RELIABILITIES = ("best_effort", "reliable")
+INPUT_TYPES = ('raw', 'compressed')
+RELIABILITIES = ('best_effort', 'reliable')
 
 NODE_SETTINGS: Tuple[SettingSpec, ...] = (
     SettingSpec(
-        "enable",
+        'enable',
         bool,
         True,
-        "Process images. false = the node drops its image subscription (no CPU spent on images), "
-        "publishes nothing but diagnostics, and forgets its tracks; true again resubscribes.",
+        'Process images. false = the node drops its image subscription (no CPU spent on images), '
+        'publishes nothing but diagnostics, and forgets its tracks; true again resubscribes.',
     ),
     SettingSpec(
-        "input_type",
+        'input_type',
         str,
-        "raw",
-        "Subscribe to `image` (sensor_msgs/Image, raw) or `image/compressed` "
-        "(sensor_msgs/CompressedImage, "
-        "JPEG or PNG). Read-only: set it at start-up.",
+        'raw',
+        'Subscribe to `image` (sensor_msgs/Image, raw) or `image/compressed` '
+        '(sensor_msgs/CompressedImage, '
+        'JPEG or PNG). Read-only: set it at start-up.',
         choices=INPUT_TYPES,
     ),
     SettingSpec(
-        "reliability",
+        'reliability',
         str,
-        "best_effort",
-        "QoS reliability of the image subscription (history keep-last, depth 1). best_effort "
-        "matches every "
-        "camera driver (REP-2003 sensor data); reliable only matches reliable publishers. "
-        "Read-only.",
+        'best_effort',
+        'QoS reliability of the image subscription (history keep-last, depth 1). best_effort '
+        'matches every '
+        'camera driver (REP-2003 sensor data); reliable only matches reliable publishers. '
+        'Read-only.',
         choices=RELIABILITIES,
     ),
     SettingSpec(
-        "max_rate_hz",
+        'max_rate_hz',
         float,
         0.0,
-        "Process at most this many frames per second (the newest frame each time; the rest are "
-        "dropped). "
-        "0 = as many as the node keeps up with.",
+        'Process at most this many frames per second (the newest frame each time; the rest are '
+        'dropped). '
+        '0 = as many as the node keeps up with.',
         min=0.0,
         max=1000.0,
     ),
     SettingSpec(
-        "publish_annotated",
+        'publish_annotated',
         bool,
         True,
-        "Publish `image_annotated` (boxes, labels, confidence) while it has subscribers; false = "
-        "never.",
+        'Publish `image_annotated` (boxes, labels, confidence) while it has subscribers; false = '
+        'never.',
     ),
     SettingSpec(
-        "hri_output",
+        'hri_output',
         bool,
         False,
-        "Also publish ROS4HRI (REP-155) topics: /humans/faces/tracked (hri_msgs/IdsList) and, per "
-        "face, /humans/faces/<id>/expression (hri_msgs/Expression) and /humans/faces/<id>/roi "
-        "(hri_msgs/NormalizedRegionOfInterest2D). Needs hri_msgs (ros4hri/hri_msgs); without it "
-        "true is refused, saying so.",
+        'Also publish ROS4HRI (REP-155) topics: /humans/faces/tracked (hri_msgs/IdsList) and, per '
+        'face, /humans/faces/<id>/expression (hri_msgs/Expression) and /humans/faces/<id>/roi '
+        '(hri_msgs/NormalizedRegionOfInterest2D). Needs hri_msgs (ros4hri/hri_msgs); without it '
+        'true is refused, saying so.',
     ),
     SettingSpec(
-        "use_cv_bridge",
+        'use_cv_bridge',
         bool,
         True,
         "Decode raw images in encodings fer_ros's own conversion does not handle (Bayer "
-        "patterns, 16UC3, "
-        "...) with cv_bridge when it imports; its frames must have the declared size. false = "
-        "such images "
-        "are rejected. The encodings cameras publish, and compressed images, always use "
+        'patterns, 16UC3, '
+        '...) with cv_bridge when it imports; its frames must have the declared size. false = '
+        'such images '
+        'are rejected. The encodings cameras publish, and compressed images, always use '
         "fer_ros's own "
-        "checked conversion.",
+        'checked conversion.',
     ),
 )
 NODE_SPECS: Dict[str, SettingSpec] = {spec.name: spec for spec in NODE_SETTINGS}
-READ_ONLY = frozenset({"input_type", "reliability"})
+READ_ONLY = frozenset({'input_type', 'reliability'})
 ALL_SETTINGS: Tuple[SettingSpec, ...] = PIPELINE_SETTINGS + NODE_SETTINGS
 ALL_SPECS: Dict[str, SettingSpec] = {spec.name: spec for spec in ALL_SETTINGS}
 # The ROS parameter type each table type is declared as (ros2 param's names for them).
 ROS_TYPE_NAMES = {
-    bool: "a bool",
-    int: "an integer",
-    float: "a double",
-    str: "a string",
-    list: "a string array",
+    bool: 'a bool',
+    int: 'an integer',
+    float: 'a double',
+    str: 'a string',
+    list: 'a string array',
 }
 
-assert not set(NODE_SPECS) & set(SPECS), "node parameter names must not shadow pipeline settings"
+assert not set(NODE_SPECS) & set(SPECS), 'node parameter names must not shadow pipeline settings'
 
 
 def validate_node_setting(name: str, value: Any) -> Any:
-    """Check a node-only parameter's value; raises :class:`SettingsError` saying what is
-    allowed.
-    """
+    """Check a node-only parameter's value; raise :class:`SettingsError` naming what is allowed."""
     spec = NODE_SPECS[name]
     if spec.type is bool:
         ok = isinstance(value, bool)
@@ -119,15 +132,15 @@ def validate_node_setting(name: str, value: Any) -> Any:
     if not ok:
         kind = spec.type.__name__
         raise SettingsError(
-            f"parameter {name}={value!r} is not a {kind}; allowed: {spec.allowed()}"
+            f'parameter {name}={value!r} is not a {kind}; allowed: {spec.allowed()}'
         )
     if spec.choices is not None and value not in spec.choices:
         raise SettingsError(
-            f"parameter {name}={value!r} is not allowed; allowed: {spec.allowed()}"
+            f'parameter {name}={value!r} is not allowed; allowed: {spec.allowed()}'
         )
     if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
         raise SettingsError(
-            f"parameter {name}={value!r} is out of range; allowed: {spec.allowed()}"
+            f'parameter {name}={value!r} is out of range; allowed: {spec.allowed()}'
         )
     return float(value) if spec.type is float else value
 
@@ -148,27 +161,28 @@ def _ros_type_of(value: Any) -> str:
     for kind in (bool, int, float, str):  # bool before int: True is an int in Python
         if isinstance(value, kind):
             return ROS_TYPE_NAMES[kind]
-    return "an array" if hasattr(value, "__len__") else f"a {type(value).__name__}"
+    return 'an array' if hasattr(value, '__len__') else f'a {type(value).__name__}'
 
 
 def check_parameter(name: str, value: Any) -> Any:
-    """The value of node parameter ``name`` once checked (type, then range or choices).
+    """
+    Return the value of node parameter ``name`` once checked (type, then range or choices).
 
     Raises :class:`SettingsError` naming the parameter, what was given and what is allowed.
     """
     spec = ALL_SPECS[name]
     if value is None:  # `ros2 param delete`, or a parameter set to nothing
-        raise SettingsError(f"parameter {name} cannot be unset; allowed: {spec.allowed()}")
+        raise SettingsError(f'parameter {name} cannot be unset; allowed: {spec.allowed()}')
     if not _has_ros_type(spec, value):
         hint = (
-            f" (write {value}.0)"
+            f' (write {value}.0)'
             if spec.type is float and isinstance(value, int) and not isinstance(value, bool)
-            else ""
+            else ''
         )
         raise SettingsError(
-            f"parameter {name}={value!r} is {_ros_type_of(value)}, not "
-            f"{ROS_TYPE_NAMES[spec.type]}{hint}; "
-            f"allowed: {spec.allowed()}"
+            f'parameter {name}={value!r} is {_ros_type_of(value)}, not '
+            f'{ROS_TYPE_NAMES[spec.type]}{hint}; '
+            f'allowed: {spec.allowed()}'
         )
     if name in SPECS:
         return validate_setting(name, value)
@@ -178,7 +192,8 @@ def check_parameter(name: str, value: Any) -> Any:
 def check_parameter_changes(
     settings: PipelineSettings, changes: Mapping[str, Any], startup: bool = False
 ) -> Tuple[PipelineSettings, Dict[str, Any]]:
-    """Check a batch of parameter changes as a whole; nothing is applied here.
+    """
+    Check a batch of parameter changes as a whole; nothing is applied here.
 
     Returns the pipeline settings with the changes applied (``settings`` itself if
     none of them is a pipeline setting) and the checked node-only values. Raises
@@ -193,8 +208,8 @@ def check_parameter_changes(
             continue
         if name in READ_ONLY and not startup:
             raise SettingsError(
-                f"parameter {name} is read-only: set it at start-up "
-                f"(allowed: {ALL_SPECS[name].allowed()})"
+                f'parameter {name} is read-only: set it at start-up '
+                f'(allowed: {ALL_SPECS[name].allowed()})'
             )
         checked = check_parameter(name, value)
         if name in SPECS:

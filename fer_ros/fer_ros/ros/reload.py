@@ -1,4 +1,19 @@
-"""Settings changes for a running node without stalling it: slow loads happen off the executor.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Settings changes for a running node without stalling it: slow loads happen off the executor.
 
 A new ``model`` or ``detector`` means loading a network (seconds on a Pi, minutes for a
 TensorRT engine on a Jetson). :class:`SettingsSwitcher` does that in its own thread while
@@ -41,12 +56,13 @@ class SettingsSwitcher:
 
     @property
     def loading(self) -> Optional[PipelineSettings]:
-        """The settings being loaded, or None when the pipeline runs what was asked last."""
+        """Return the settings being loaded, or None when the pipeline runs what was asked last."""
         with self._cond:
             return self._wanted
 
     def request(self, settings: PipelineSettings) -> bool:
-        """Switch to ``settings``; returns True when it happens in the background (a load).
+        """
+        Switch to ``settings``; returns True when it happens in the background (a load).
 
         Without a load in progress and with nothing to load, the change applies before
         returning (waiting at most for the frame in progress).
@@ -60,7 +76,7 @@ class SettingsSwitcher:
             self._wanted = settings
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
-                    target=self._load_loop, name="fer_reload", daemon=True
+                    target=self._load_loop, name='fer_reload', daemon=True
                 )
                 self._thread.start()
             self._cond.notify_all()

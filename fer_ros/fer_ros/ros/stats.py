@@ -1,4 +1,19 @@
-"""Node health figures for /diagnostics: rates, latency and image-age percentiles, counters.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Node health figures for /diagnostics: rates, latency and image-age percentiles, counters.
 
 Plain Python (no ROS), so it is tested without rclpy. Rates are counted over a
 sliding window; latency percentiles over the last ``LATENCY_WINDOW`` frames.
@@ -6,9 +21,9 @@ sliding window; latency percentiles over the last ``LATENCY_WINDOW`` frames.
 
 from __future__ import annotations
 
+from collections import deque
 import threading
 import time
-from collections import deque
 from typing import Deque, List, Optional, Tuple
 
 import numpy as np
@@ -92,8 +107,10 @@ class NodeStats:
                 self._image_age_ms.append(image_age_s * 1e3)
 
     def latency_percentiles(self) -> Tuple[float, float]:
-        """(p50, p95) of the recent receive-to-publish latencies in ms; (0, 0) before the first
-        frame.
+        """
+        (p50, p95) of the recent receive-to-publish latencies in ms.
+
+        (0, 0) before the first frame.
         """
         return self._percentiles(self._latency_ms)
 
@@ -112,7 +129,8 @@ class NodeStats:
     def report(
         self, now: Optional[float] = None, stale_after: float = 5.0, disabled: bool = False
     ) -> Tuple[int, str, List[Tuple[str, str]]]:
-        """(level, summary, key/value pairs) for one DiagnosticStatus.
+        """
+        (level, summary, key/value pairs) for one DiagnosticStatus.
 
         OK and "disabled" while the node is switched off (``disabled``); otherwise WARN when no
         image arrived for ``stale_after`` seconds, or frames were rejected or failed since the
@@ -126,24 +144,24 @@ class NodeStats:
             new_rejected = self.rejected + self.errors - self._rejected_at_last_report
             self._rejected_at_last_report = self.rejected + self.errors
             values = [
-                ("input_rate_hz", f"{input_hz:.2f}"),
-                ("processed_rate_hz", f"{output_hz:.2f}"),
-                ("latency_p50_ms", f"{p50:.1f}"),
-                ("latency_p95_ms", f"{p95:.1f}"),
-                ("image_age_p50_ms", f"{age50:.1f}"),
-                ("image_age_p95_ms", f"{age95:.1f}"),
-                ("frames_received", str(self.received)),
-                ("frames_processed", str(self.processed)),
-                ("frames_dropped", str(self.dropped)),
-                ("frames_rejected", str(self.rejected)),
-                ("processing_errors", str(self.errors)),
-                ("faces_last_frame", str(self.faces_last_frame)),
+                ('input_rate_hz', f'{input_hz:.2f}'),
+                ('processed_rate_hz', f'{output_hz:.2f}'),
+                ('latency_p50_ms', f'{p50:.1f}'),
+                ('latency_p95_ms', f'{p95:.1f}'),
+                ('image_age_p50_ms', f'{age50:.1f}'),
+                ('image_age_p95_ms', f'{age95:.1f}'),
+                ('frames_received', str(self.received)),
+                ('frames_processed', str(self.processed)),
+                ('frames_dropped', str(self.dropped)),
+                ('frames_rejected', str(self.rejected)),
+                ('processing_errors', str(self.errors)),
+                ('faces_last_frame', str(self.faces_last_frame)),
             ]
             last_input = self._last_input
         if disabled:
-            return OK, "disabled (parameter enable is false): not subscribed to images", values
+            return OK, 'disabled (parameter enable is false): not subscribed to images', values
         if last_input is None or now - last_input > stale_after:
-            return WARN, "no images received", values
+            return WARN, 'no images received', values
         if new_rejected:
-            return WARN, f"{new_rejected} frame(s) rejected since the last report", values
-        return OK, "running", values
+            return WARN, f'{new_rejected} frame(s) rejected since the last report', values
+        return OK, 'running', values

@@ -1,5 +1,21 @@
-"""The node's frame worker: one thread, a one-slot mailbox, a rate limit and a guard per frame. No
-ROS.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The node's frame worker: one thread, a one-slot mailbox, a rate limit and a guard per frame.
+
+No ROS.
 
 The subscription callback hands every image to :meth:`FrameWorker.submit`; the
 worker thread always takes the newest one, so a slow machine drops frames
@@ -19,8 +35,8 @@ import threading
 import time
 from typing import Any, Callable, Optional, Tuple
 
-from ..errors import ImageConversionError
 from .stats import NodeStats
+from ..errors import ImageConversionError
 
 
 class FrameWorker:
@@ -34,7 +50,7 @@ class FrameWorker:
         error: Callable[[str], None],
         max_rate_hz: float = 0.0,
         shutting_down: Callable[[], bool] = lambda: False,
-        name: str = "fer_worker",
+        name: str = 'fer_worker',
     ) -> None:
         self.max_rate_hz = (
             max_rate_hz  # read before each frame: a parameter change applies at once
@@ -83,12 +99,12 @@ class FrameWorker:
             self._process(msg, received_at)
         except ImageConversionError as exc:
             self._stats.frame_rejected()
-            self._report(self._warn, f"frame skipped: {exc}")
+            self._report(self._warn, f'frame skipped: {exc}')
         except Exception as exc:  # the node must never die on one frame
             if self._stopping():
                 return  # shutting down (Ctrl-C): publishers are gone, nothing to report
             self._stats.frame_failed()
-            self._report(self._error, f"frame processing failed: {_describe(exc)}")
+            self._report(self._error, f'frame processing failed: {_describe(exc)}')
 
     def _stopping(self) -> bool:
         try:
@@ -125,11 +141,13 @@ class FrameWorker:
 
 
 def _describe(exc: BaseException) -> str:
-    """``cv2.error: OpenCV(...) ...`` / ``RuntimeError: ...``: the exception's type (with its
-    module
-    unless builtin) and message, on one line."""
+    """
+    ``cv2.error: OpenCV(...) ...`` / ``RuntimeError: ...``.
+
+    The exception's type (with its module unless builtin) and message, on one line.
+    """
     kind = type(exc).__qualname__
-    if type(exc).__module__ != "builtins":
-        kind = f"{type(exc).__module__}.{kind}"
-    message = " ".join(str(exc).split())
-    return f"{kind}: {message}" if message else kind
+    if type(exc).__module__ != 'builtins':
+        kind = f'{type(exc).__module__}.{kind}'
+    message = ' '.join(str(exc).split())
+    return f'{kind}: {message}' if message else kind

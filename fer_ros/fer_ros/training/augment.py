@@ -1,4 +1,19 @@
-"""Random augmentation of grey faces, applied BEFORE preprocessing.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Random augmentation of grey faces, applied BEFORE preprocessing.
 
 Working on the grey uint8 face means the Canny channel of Huo's input is
 computed from the augmented face, exactly as at run time, where Canny sees
@@ -36,7 +51,8 @@ class AugmentSettings:
 def augment_faces(
     faces: np.ndarray, rng: np.random.Generator, settings: AugmentSettings
 ) -> np.ndarray:
-    """Return randomly transformed copies of grey uint8 faces (N x S x S).
+    """
+    Return randomly transformed copies of grey uint8 faces (N x S x S).
 
     Geometry (flip, rotation, shift, zoom) is one affine warp per face with
     reflected borders; photometry (brightness, contrast) follows, clipped to 0..255.
@@ -76,8 +92,10 @@ def augment_faces(
 def erase_rectangles(
     faces: np.ndarray, rng: np.random.Generator, settings: AugmentSettings
 ) -> None:
-    """Random erasing in place: with probability ``settings.erasing`` one rectangle of uniform
-    noise.
+    """
+    Random erasing in place.
+
+    With probability ``settings.erasing`` one rectangle of uniform noise.
 
     Hides a part of the face (as a hand, glasses or a shadow would), so the
     network cannot rely on any single region.
@@ -92,4 +110,5 @@ def erase_rectangles(
     for i, h, w in zip(chosen, heights, widths):
         top = int(rng.integers(0, size - h + 1))
         left = int(rng.integers(0, size - w + 1))
-        faces[i, top : top + h, left : left + w] = rng.integers(0, 256, (h, w), dtype=np.uint8)
+        bottom, right = top + h, left + w
+        faces[i, top:bottom, left:right] = rng.integers(0, 256, (h, w), dtype=np.uint8)

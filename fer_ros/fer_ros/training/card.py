@@ -1,4 +1,19 @@
-"""Model cards: ``<model>.md`` for people and ``<model>.json`` for tests and tools.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Model cards: ``<model>.md`` for people and ``<model>.json`` for tests and tools.
 
 The JSON holds the figures the card states (accuracy, per-class recall, ms per
 face, size, parameters, MACs, training command and time), so the tests that
@@ -9,17 +24,18 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 from pathlib import Path
+import platform
 from typing import Any, Dict, List
 
-from .. import atomic
 from .config import training_command
 from .evaluate import keras_run_info, load_checkpoint
+from .. import atomic
 
 
 def portable_config(config: Dict[str, Any]) -> Dict[str, Any]:
-    """The run's configuration with machine paths replaced by the README's relative ones.
+    """
+    Return the run's configuration with machine paths replaced by the README's relative ones.
 
     A card is read on other machines: it names the dataset by its file name and
     the run directory as ``runs/<name>``, as the README's training commands do,
@@ -27,117 +43,117 @@ def portable_config(config: Dict[str, Any]) -> Dict[str, Any]:
     """
     return dict(
         config,
-        data=Path(config["data"]).name,
-        run_dir=f"runs/{Path(config['run_dir']).name}",
+        data=Path(config['data']).name,
+        run_dir=f'runs/{Path(config["run_dir"]).name}',
     )
 
 
 def _commands(config: Dict[str, Any], state: Dict[str, Any]) -> str:
-    """The exact command sequence of the run, including any ``--resume --epochs`` length change."""
+    """Return the command sequence of the run, with any ``--resume --epochs`` length change."""
     config = portable_config(config)
-    changes = state.get("epoch_changes", [])
+    changes = state.get('epoch_changes', [])
     if not changes:
         return training_command(config)
-    first = dict(config, epochs=changes[0]["from"])
+    first = dict(config, epochs=changes[0]['from'])
     lines = [training_command(first)]
     for change in changes:
-        lines.append(f"# stopped after epoch {change['after_epoch']}, then:")
-        resume = f"--run-dir {config['run_dir']} --resume --epochs {change['to']}"
-        lines.append(f"fer-ros train --data {config['data']} {resume}")
-    return "\n".join(lines)
+        lines.append(f'# stopped after epoch {change["after_epoch"]}, then:')
+        resume = f'--run-dir {config["run_dir"]} --resume --epochs {change["to"]}'
+        lines.append(f'fer-ros train --data {config["data"]} {resume}')
+    return '\n'.join(lines)
 
 
 def card_data(result: Dict[str, Any], variant: str) -> Dict[str, Any]:
-    """The machine-readable card of the ``fp32`` or ``int8`` model of an export result."""
+    """Return the machine-readable card of the ``fp32`` or ``int8`` model of an export result."""
     from .complexity import count_macs
 
-    ckpt = Path(result["checkpoint"])
+    ckpt = Path(result['checkpoint'])
     info, config = keras_run_info(ckpt)
-    state = json.loads((ckpt.parent / "state.json").read_text())
+    state = json.loads((ckpt.parent / 'state.json').read_text())
     model = load_checkpoint(ckpt)
     r = result[variant]
-    report = r["report"]
+    report = r['report']
     return {
-        "model": Path(r.get("onnx", result["onnx"])).name,
-        "variant": variant,
-        "architecture": config["architecture"],
-        "architecture_args": config["arch_args"],
-        "preprocessing": info.preprocessing,
-        "input_size": info.input_size,
-        "labels": list(info.labels),
-        "parameters": int(model.count_params()),
-        "macs": count_macs(model),
-        "bytes": r["bytes"],
-        "dataset": "FER2013",
-        "private_test_accuracy": round(report["accuracy"], 4),
-        "private_test_macro_f1": round(report["macro_f1"], 4),
-        "private_test_accuracy_flip_tta": round(r["accuracy_flip_tta"], 4)
-        if "accuracy_flip_tta" in r
+        'model': Path(r.get('onnx', result['onnx'])).name,
+        'variant': variant,
+        'architecture': config['architecture'],
+        'architecture_args': config['arch_args'],
+        'preprocessing': info.preprocessing,
+        'input_size': info.input_size,
+        'labels': list(info.labels),
+        'parameters': int(model.count_params()),
+        'macs': count_macs(model),
+        'bytes': r['bytes'],
+        'dataset': 'FER2013',
+        'private_test_accuracy': round(report['accuracy'], 4),
+        'private_test_macro_f1': round(report['macro_f1'], 4),
+        'private_test_accuracy_flip_tta': round(r['accuracy_flip_tta'], 4)
+        if 'accuracy_flip_tta' in r
         else None,
-        "per_class_recall": {k: round(v["recall"], 4) for k, v in report["per_class"].items()},
-        "per_class_precision": {
-            k: round(v["precision"], 4) for k, v in report["per_class"].items()
+        'per_class_recall': {k: round(v['recall'], 4) for k, v in report['per_class'].items()},
+        'per_class_precision': {
+            k: round(v['precision'], 4) for k, v in report['per_class'].items()
         },
-        "confusion": report["confusion"],
-        "ms_per_face_1thread": round(r["ms_per_face_1thread"], 4),
-        "parity_max_abs_diff": result["parity_max_abs_diff"],
-        "training_command": _commands(config, state),
-        "epochs_trained": state["epochs_done"],
-        "best_epoch": state["best_epoch"],
-        "public_test_accuracy_best_epoch": round(state["best_val_accuracy"], 4),
-        "training_seconds": round(state.get("train_seconds", 0.0)),
-        "training_precision": config.get("precision", "float32"),
-        "train_images_per_second": _median_throughput(state),
-        "measured_on": f"{platform.machine()}, {os.cpu_count()} shared CPUs, onnxruntime CPU "
-        f"provider",
+        'confusion': report['confusion'],
+        'ms_per_face_1thread': round(r['ms_per_face_1thread'], 4),
+        'parity_max_abs_diff': result['parity_max_abs_diff'],
+        'training_command': _commands(config, state),
+        'epochs_trained': state['epochs_done'],
+        'best_epoch': state['best_epoch'],
+        'public_test_accuracy_best_epoch': round(state['best_val_accuracy'], 4),
+        'training_seconds': round(state.get('train_seconds', 0.0)),
+        'training_precision': config.get('precision', 'float32'),
+        'train_images_per_second': _median_throughput(state),
+        'measured_on': f'{platform.machine()}, {os.cpu_count()} shared CPUs, onnxruntime CPU '
+        f'provider',
     }
 
 
 def _median_throughput(state: Dict[str, Any]):
     """Median training images per second over the epochs that recorded it (None for older runs)."""
     rates = sorted(
-        row["train_images_per_second"]
-        for row in state["history"]
-        if "train_images_per_second" in row
+        row['train_images_per_second']
+        for row in state['history']
+        if 'train_images_per_second' in row
     )
     return rates[len(rates) // 2] if rates else None
 
 
 def card_markdown(card: Dict[str, Any]) -> str:
     args = (
-        ", ".join(f"{k}={v}" for k, v in sorted(card["architecture_args"].items())) or "defaults"
+        ', '.join(f'{k}={v}' for k, v in sorted(card['architecture_args'].items())) or 'defaults'
     )
-    recall_rows = "\n".join(
-        f"| {name} | {card['per_class_precision'][name]:.3f} | {rec:.3f} |"
-        for name, rec in card["per_class_recall"].items()
+    recall_rows = '\n'.join(
+        f'| {name} | {card["per_class_precision"][name]:.3f} | {rec:.3f} |'
+        for name, rec in card['per_class_recall'].items()
     )
-    hours = card["training_seconds"] / 3600.0
-    acc, public = card["private_test_accuracy"], card["public_test_accuracy_best_epoch"]
-    ms, best = card["ms_per_face_1thread"], card["best_epoch"]
+    hours = card['training_seconds'] / 3600.0
+    acc, public = card['private_test_accuracy'], card['public_test_accuracy_best_epoch']
+    ms, best = card['ms_per_face_1thread'], card['best_epoch']
     eval_cmd = (
-        f"fer-ros eval fer_ros/fer_ros/models/{card['model']} --data <fer2013.csv.gz> "
-        f"--split PrivateTest"
+        f'fer-ros eval fer_ros/fer_ros/models/{card["model"]} --data <fer2013.csv.gz> '
+        f'--split PrivateTest'
     )
-    return f"""# {card["model"]}
+    return f"""# {card['model']}
 
-Expression classifier for fer_ros ({card["variant"]}), trained on FER2013.
+Expression classifier for fer_ros ({card['variant']}), trained on FER2013.
 
 | | |
 |---|---|
-| architecture | `{card["architecture"]}` ({args}) |
-| input | {card["input_size"]}x{card["input_size"]}, preprocessing `{card["preprocessing"]}` |
-| labels (output order) | {", ".join(card["labels"])} |
-| parameters | {card["parameters"]:,} |
-| MACs per face | {card["macs"] / 1e6:.1f} M |
-| file size | {card["bytes"] / 1e6:.2f} MB |
+| architecture | `{card['architecture']}` ({args}) |
+| input | {card['input_size']}x{card['input_size']}, preprocessing `{card['preprocessing']}` |
+| labels (output order) | {', '.join(card['labels'])} |
+| parameters | {card['parameters']:,} |
+| MACs per face | {card['macs'] / 1e6:.1f} M |
+| file size | {card['bytes'] / 1e6:.2f} MB |
 | FER2013 PrivateTest accuracy | **{acc * 100:.2f}%** (macro F1 \
-{card["private_test_macro_f1"]:.3f}) |
-| with flip TTA (`tta: flip`) | {_percent(card.get("private_test_accuracy_flip_tta"))} |
+{card['private_test_macro_f1']:.3f}) |
+| with flip TTA (`tta: flip`) | {_percent(card.get('private_test_accuracy_flip_tta'))} |
 | PublicTest accuracy (epoch selection) | {public * 100:.2f}% at epoch {best} of \
-{card["epochs_trained"]} |
-| ms per face (batch 1, 1 thread) | {ms:.3f} ms ({card["measured_on"]}) |
-| training time | {hours:.2f} h on 2 CPU cores ({card.get("training_precision", "float32")}, \
-{card.get("train_images_per_second") or "-"} img/s incl. validation) |
+{card['epochs_trained']} |
+| ms per face (batch 1, 1 thread) | {ms:.3f} ms ({card['measured_on']}) |
+| training time | {hours:.2f} h on 2 CPU cores ({card.get('training_precision', 'float32')}, \
+{card.get('train_images_per_second') or '-'} img/s incl. validation) |
 
 Per-class PrivateTest figures:
 
@@ -149,34 +165,36 @@ Training command (protocol: train on Training, best epoch by PublicTest, Private
 once):
 
 ```
-{card["training_command"]}
+{card['training_command']}
 ```
 
 Reproduce the accuracy figures: `{eval_cmd}`.
-The same figures are in `{Path(card["model"]).stem}.json` (read by the tests).
+The same figures are in `{Path(card['model']).stem}.json` (read by the tests).
 """
 
 
 def _percent(value) -> str:
-    return "-" if value is None else f"{value * 100:.2f}%"
+    return '-' if value is None else f'{value * 100:.2f}%'
 
 
 def card_texts(result: Dict[str, Any]) -> Dict[Path, str]:
     """``{path: text}`` of the ``.json`` and ``.md`` card beside each exported model."""
     texts: Dict[Path, str] = {}
-    for variant in ("fp32", "int8"):
+    for variant in ('fp32', 'int8'):
         if variant not in result:
             continue
-        onnx_path = Path(result[variant].get("onnx", result["onnx"]))
+        onnx_path = Path(result[variant].get('onnx', result['onnx']))
         card = card_data(result, variant)
-        texts[onnx_path.with_suffix(".json")] = json.dumps(card, indent=2) + "\n"
-        texts[onnx_path.with_suffix(".md")] = card_markdown(card)
+        texts[onnx_path.with_suffix('.json')] = json.dumps(card, indent=2) + '\n'
+        texts[onnx_path.with_suffix('.md')] = card_markdown(card)
     return texts
 
 
 def write_cards(result: Dict[str, Any]) -> List[Path]:
-    """Write ``.md`` + ``.json`` beside each exported model (each file atomically); returns the
-    paths.
+    """
+    Write ``.md`` + ``.json`` beside each exported model (each file atomically).
+
+    Returns the paths.
     """
     texts = card_texts(result)
     for path, text in texts.items():

@@ -1,4 +1,19 @@
-"""Parameter and multiply-accumulate (MAC) counts of a Keras model, per face.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Parameter and multiply-accumulate (MAC) counts of a Keras model, per face.
 
 Counts the layers that do the arithmetic (convolutions, dense, attention
 score/context products); batch norm, activations, pooling and additions are
@@ -15,12 +30,12 @@ def _spatial(shape: Any) -> int:
 
 
 def count_macs(model: Any) -> int:
-    """MACs for one input of the model's fixed spatial size."""
+    """Return MACs for one input of the model's fixed spatial size."""
     from keras import layers
 
     total = 0
     for layer in model.layers:
-        if hasattr(layer, "macs"):  # layers of ours that count themselves
+        if hasattr(layer, 'macs'):  # layers of ours that count themselves
             steps, dim = int(layer.input.shape[1]), int(layer.input.shape[2])
             total += layer.macs(steps, dim)
         elif isinstance(layer, layers.SeparableConv2D):

@@ -1,4 +1,19 @@
-"""A training run's settings (``run.json``) and the command line that reproduces them.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+A training run's settings (``run.json``) and the command line that reproduces them.
 
 Kept apart from the training loop so the CLI, the model cards and the tests can read and
 write settings without importing TensorFlow.
@@ -11,12 +26,12 @@ from typing import Any, Dict, Optional
 
 from ..errors import SettingsError
 
-LR_SCHEDULES = ("cosine", "constant", "plateau")
-CLASS_WEIGHTINGS = ("none", "balanced", "sqrt")
-PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+LR_SCHEDULES = ('cosine', 'constant', 'plateau')
+CLASS_WEIGHTINGS = ('none', 'balanced', 'sqrt')
+PRECISIONS = ('auto', 'float32', 'mixed_bfloat16')
 # k-fold cross-validation over the Training split, or over all of the dataset's faces (Huo's
 # protocol: 35,887 FER2013 faces in 10 stratified folds).
-KFOLD_SCOPES = ("training", "all")
+KFOLD_SCOPES = ('training', 'all')
 
 
 @dataclass
@@ -25,7 +40,7 @@ class TrainConfig:
 
     data: str
     run_dir: str
-    architecture: str = "vgg_small"  # what the shipped default is
+    architecture: str = 'vgg_small'  # what the shipped default is
     arch_args: Dict[str, Any] = field(default_factory=dict)
     preprocessing: Optional[str] = None  # None: the architecture's own
     epochs: int = 30
@@ -33,99 +48,100 @@ class TrainConfig:
     # a decay that regularises (Keras multiplies it by the rate: 1e-4 per step at the peak).
     batch_size: int = 128
     learning_rate: float = 2e-3
-    lr_schedule: str = "cosine"
+    lr_schedule: str = 'cosine'
     warmup_epochs: float = 1.0
     weight_decay: float = 0.05
-    class_weighting: str = "sqrt"
+    class_weighting: str = 'sqrt'
     label_smoothing: float = 0.1
     augment: bool = True
     random_erasing: float = 0.25  # probability of erasing a random rectangle of each training face
     precision: str = (
-        "auto"  # float32, mixed_bfloat16 (bf16 compute, float32 weights), auto: by the CPU
+        'auto'  # float32, mixed_bfloat16 (bf16 compute, float32 weights), auto: by the CPU
     )
     seed: int = 0
     limit: Optional[int] = None  # rows per split, for quick runs
     kfold: int = 0  # >1: stratified k-fold cross-validation (see training/folds.py)
-    kfold_scope: str = "training"  # which faces are folded: KFOLD_SCOPES
+    kfold_scope: str = 'training'  # which faces are folded: KFOLD_SCOPES
     fold: Optional[int] = None  # which fold this run is (set internally)
-    recipe: str = "default"  # the --recipe preset the settings started from (recipes.py)
+    recipe: str = 'default'  # the --recipe preset the settings started from (recipes.py)
 
     def validate(self) -> None:
         if self.epochs < 1:
-            raise SettingsError(f"epochs must be >= 1, got {self.epochs}")
+            raise SettingsError(f'epochs must be >= 1, got {self.epochs}')
         if self.batch_size < 1:
-            raise SettingsError(f"batch size must be >= 1, got {self.batch_size}")
+            raise SettingsError(f'batch size must be >= 1, got {self.batch_size}')
         if not 0 < self.learning_rate < 1:
-            raise SettingsError(f"learning rate must be in (0, 1), got {self.learning_rate}")
+            raise SettingsError(f'learning rate must be in (0, 1), got {self.learning_rate}')
         if self.lr_schedule not in LR_SCHEDULES:
             raise SettingsError(
-                f"lr schedule {self.lr_schedule!r}; allowed: {', '.join(LR_SCHEDULES)}"
+                f'lr schedule {self.lr_schedule!r}; allowed: {", ".join(LR_SCHEDULES)}'
             )
         if self.class_weighting not in CLASS_WEIGHTINGS:
             raise SettingsError(
-                f"class weighting {self.class_weighting!r}; allowed: {', '.join(CLASS_WEIGHTINGS)}"
+                f'class weighting {self.class_weighting!r}; allowed: {", ".join(CLASS_WEIGHTINGS)}'
             )
         if not 0 <= self.label_smoothing < 1:
-            raise SettingsError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
+            raise SettingsError(f'label smoothing must be in [0, 1), got {self.label_smoothing}')
         if self.precision not in PRECISIONS:
-            raise SettingsError(f"precision {self.precision!r}; allowed: {', '.join(PRECISIONS)}")
+            raise SettingsError(f'precision {self.precision!r}; allowed: {", ".join(PRECISIONS)}')
         if not 0 <= self.random_erasing <= 1:
             raise SettingsError(
-                f"random erasing probability must be in [0, 1], got {self.random_erasing}"
+                f'random erasing probability must be in [0, 1], got {self.random_erasing}'
             )
         if self.kfold == 1 or self.kfold < 0 or self.kfold == 2:
             raise SettingsError(
-                f"kfold must be 0 (off) or >= 3 (one fold tests, the next selects the epoch), "
-                f"got {self.kfold}"
+                f'kfold must be 0 (off) or >= 3 (one fold tests, the next selects the epoch), '
+                f'got {self.kfold}'
             )
         if self.kfold_scope not in KFOLD_SCOPES:
             raise SettingsError(
-                f"kfold scope {self.kfold_scope!r}; allowed: {', '.join(KFOLD_SCOPES)}"
+                f'kfold scope {self.kfold_scope!r}; allowed: {", ".join(KFOLD_SCOPES)}'
             )
 
 
 # Recipe options a reproducing command always names, so it keeps its meaning when defaults change.
 # The second value is what a run.json written before the option existed used (None: not named).
 RECIPE_FLAGS = (
-    ("epochs", "--epochs", None),
-    ("batch_size", "--batch-size", None),
-    ("learning_rate", "--lr", None),
-    ("lr_schedule", "--lr-schedule", None),
-    ("warmup_epochs", "--warmup-epochs", None),
-    ("weight_decay", "--weight-decay", None),
-    ("class_weighting", "--class-weighting", None),
-    ("label_smoothing", "--label-smoothing", None),
-    ("random_erasing", "--random-erasing", 0.0),
-    ("precision", "--precision", "float32"),
-    ("seed", "--seed", None),
+    ('epochs', '--epochs', None),
+    ('batch_size', '--batch-size', None),
+    ('learning_rate', '--lr', None),
+    ('lr_schedule', '--lr-schedule', None),
+    ('warmup_epochs', '--warmup-epochs', None),
+    ('weight_decay', '--weight-decay', None),
+    ('class_weighting', '--class-weighting', None),
+    ('label_smoothing', '--label-smoothing', None),
+    ('random_erasing', '--random-erasing', 0.0),
+    ('precision', '--precision', 'float32'),
+    ('seed', '--seed', None),
 )
 
 
 def training_command(cfg: Dict[str, Any]) -> str:
-    """The ``fer-ros train`` command line that reproduces a run from its ``run.json``.
+    """
+    Return the ``fer-ros train`` command line that reproduces a run from its ``run.json``.
 
     Every recipe option is named, defaults included: the command must mean the same run after
     a later release changes a default.
     """
-    parts = ["fer-ros train", f"--data {cfg['data']}", f"--run-dir {cfg['run_dir']}"]
-    if cfg.get("recipe", "default") != "default":
-        parts.append(f"--recipe {cfg['recipe']}")  # every option below overrides it anyway
-    parts.append(f"--arch {cfg['architecture']}")
-    parts += [f"--arch-arg {k}={v}" for k, v in sorted(cfg.get("arch_args", {}).items())]
-    preprocessing = cfg.get("preprocessing")
+    parts = ['fer-ros train', f'--data {cfg["data"]}', f'--run-dir {cfg["run_dir"]}']
+    if cfg.get('recipe', 'default') != 'default':
+        parts.append(f'--recipe {cfg["recipe"]}')  # every option below overrides it anyway
+    parts.append(f'--arch {cfg["architecture"]}')
+    parts += [f'--arch-arg {k}={v}' for k, v in sorted(cfg.get('arch_args', {}).items())]
+    preprocessing = cfg.get('preprocessing')
     if preprocessing is not None:
         from .models import get_architecture
 
-        if preprocessing != get_architecture(cfg["architecture"]).preprocessing:
-            parts.append(f"--preprocessing {preprocessing}")
+        if preprocessing != get_architecture(cfg['architecture']).preprocessing:
+            parts.append(f'--preprocessing {preprocessing}')
     for key, flag, before_option in RECIPE_FLAGS:
         value = cfg.get(key, before_option)
         if value is not None:
-            parts.append(f"{flag} {value}")
-    if not cfg.get("augment", True):
-        parts.append("--no-augment")
-    if cfg.get("limit") is not None:
-        parts.append(f"--limit {cfg['limit']}")
-    if cfg.get("kfold"):
-        parts.append(f"--kfold {cfg['kfold']} --kfold-scope {cfg.get('kfold_scope', 'training')}")
-    return " ".join(parts)
+            parts.append(f'{flag} {value}')
+    if not cfg.get('augment', True):
+        parts.append('--no-augment')
+    if cfg.get('limit') is not None:
+        parts.append(f'--limit {cfg["limit"]}')
+    if cfg.get('kfold'):
+        parts.append(f'--kfold {cfg["kfold"]} --kfold-scope {cfg.get("kfold_scope", "training")}')
+    return ' '.join(parts)

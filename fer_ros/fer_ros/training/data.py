@@ -1,5 +1,21 @@
-"""Datasets for training and evaluation: FER2013 challenge CSV (plain or gzip),
-image-folder datasets, k-fold splits.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Datasets for training and evaluation.
+
+FER2013 challenge CSV (plain or gzip), image-folder datasets, k-fold splits.
 
 This module imports only numpy and the standard library, so runtime tests and
 benchmarks can read FER2013 without TensorFlow. Every malformed row stops
@@ -10,12 +26,12 @@ and what is wrong.
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass, field
 import gzip
 import io
-import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+import zlib
 
 import numpy as np
 
@@ -23,7 +39,7 @@ from ..errors import DatasetError
 from ..model_metadata import FER2013_LABELS
 
 FER2013_SIZE = 48
-FER2013_SPLITS: Tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
+FER2013_SPLITS: Tuple[str, ...] = ('Training', 'PublicTest', 'PrivateTest')
 
 
 @dataclass
@@ -33,7 +49,7 @@ class FaceDataset:
     images: np.ndarray  # uint8, N x S x S
     targets: np.ndarray  # int64, N
     labels: Tuple[str, ...]
-    name: str = ""
+    name: str = ''
     skipped: Dict[str, int] = field(
         default_factory=dict
     )  # class folders without a label -> image count
@@ -51,16 +67,17 @@ class FaceDataset:
 
 
 def _open_text(path: Path) -> io.TextIOBase:
-    """Text of a CSV, gzip-compressed or not (decided by the content, not the name).
+    """
+    Text of a CSV, gzip-compressed or not (decided by the content, not the name).
 
     ``utf-8-sig`` drops the byte-order mark spreadsheet programs put first;
     ``newline=""`` lets the csv module handle Windows line endings.
     """
-    with open(path, "rb") as handle:
-        compressed = handle.read(2) == b"\x1f\x8b"
+    with open(path, 'rb') as handle:
+        compressed = handle.read(2) == b'\x1f\x8b'
     if compressed:
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
+        return io.TextIOWrapper(gzip.open(path, 'rb'), encoding='utf-8-sig', newline='')
+    return open(path, encoding='utf-8-sig', newline='')
 
 
 def read_fer2013(
@@ -68,7 +85,8 @@ def read_fer2013(
     splits: Optional[Iterable[str]] = None,
     limit: Optional[int] = None,
 ) -> dict:
-    """Read FER2013's ``emotion,pixels,Usage`` CSV (``.csv`` or ``.csv.gz``).
+    """
+    Read FER2013's ``emotion,pixels,Usage`` CSV (``.csv`` or ``.csv.gz``).
 
     Returns ``{split: FaceDataset}`` for the requested ``splits`` (all three by
     default), keeping file order. ``limit`` stops after that many rows per
@@ -84,10 +102,10 @@ def read_fer2013(
     unknown = [s for s in wanted if s not in FER2013_SPLITS]
     if unknown:
         raise DatasetError(
-            f"unknown FER2013 split(s) {unknown}; allowed: {', '.join(FER2013_SPLITS)}"
+            f'unknown FER2013 split(s) {unknown}; allowed: {", ".join(FER2013_SPLITS)}'
         )
     if not path.is_file():
-        raise DatasetError(f"FER2013 file not found: {path}")
+        raise DatasetError(f'FER2013 file not found: {path}')
     faces: Dict[str, list] = {s: [] for s in wanted}
     reader = None
     try:
@@ -97,135 +115,137 @@ def read_fer2013(
                 usage = row[2].strip()
                 if usage not in FER2013_SPLITS:
                     raise DatasetError(
-                        f"{path}:{line}: unknown Usage {usage!r}; "
-                        f"allowed: {', '.join(FER2013_SPLITS)}"
+                        f'{path}:{line}: unknown Usage {usage!r}; '
+                        f'allowed: {", ".join(FER2013_SPLITS)}'
                     )
                 if usage in faces and (limit is None or len(faces[usage]) < limit):
-                    faces[usage].append(_parse_face(row, f"{path}:{line}"))
+                    faces[usage].append(_parse_face(row, f'{path}:{line}'))
     except (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error) as exc:
-        where = f" after line {reader.line_num}" if reader is not None and reader.line_num else ""
+        where = f' after line {reader.line_num}' if reader is not None and reader.line_num else ''
         raise DatasetError(
-            f"{path}: cannot read{where}: {exc} (truncated or corrupt file?)"
+            f'{path}: cannot read{where}: {exc} (truncated or corrupt file?)'
         ) from None
     result = {}
     for split in wanted:
         if not faces[split]:
             found = (
-                ", ".join(f"{s} ({len(faces[s])})" for s in wanted if faces[s]) or "none of them"
+                ', '.join(f'{s} ({len(faces[s])})' for s in wanted if faces[s]) or 'none of them'
             )
             raise DatasetError(
-                f"{path}: split {split!r} has no rows (Usage column); rows found for {found}"
+                f'{path}: split {split!r} has no rows (Usage column); rows found for {found}'
             )
         result[split] = FaceDataset(
             images=np.stack([image for _, image in faces[split]]),
             targets=np.asarray([label for label, _ in faces[split]], dtype=np.int64),
             labels=FER2013_LABELS,
-            name=f"fer2013/{split}",
+            name=f'fer2013/{split}',
         )
     return result
 
 
 def _records(path: Path, reader: Any) -> Iterator[Tuple[str, List[str]]]:
-    """``(line, row)`` for each non-blank record after a checked header; ``line`` may be
-    ``a-b``.
-    """
+    """Yield ``(line, row)`` per non-blank record after a checked header; ``line`` may be a-b."""
     header = next(reader, None)
-    if header is None or [h.strip() for h in header[:3]] != ["emotion", "pixels", "Usage"]:
+    if header is None or [h.strip() for h in header[:3]] != ['emotion', 'pixels', 'Usage']:
         raise DatasetError(f"{path}:1: expected header 'emotion,pixels,Usage', got {header!r}")
     end = reader.line_num
     for row in reader:
         # A quoted field can span lines: name where the record starts (and ends).
         start, end = end + 1, reader.line_num
-        line = str(end) if start == end else f"{start}-{end}"
+        line = str(end) if start == end else f'{start}-{end}'
         if not row:
             continue
         if len(row) != len(header):
             raise DatasetError(
-                f"{path}:{line}: expected {len(header)} fields like the header "
-                f"({','.join(header)}), got {len(row)}"
+                f'{path}:{line}: expected {len(header)} fields like the header '
+                f'({",".join(header)}), got {len(row)}'
             )
         yield line, row
 
 
 def _parse_face(row: List[str], where: str) -> Tuple[int, np.ndarray]:
-    """(label, 48x48 uint8 face) of one row; a ``DatasetError`` at ``where`` (file:line) if
-    malformed.
+    """
+    (label, 48x48 uint8 face) of one row.
+
+    A ``DatasetError`` at ``where`` (file:line) if malformed.
     """
     try:
         label = int(row[0])
     except ValueError:
-        raise DatasetError(f"{where}: emotion {row[0]!r} is not an integer") from None
+        raise DatasetError(f'{where}: emotion {row[0]!r} is not an integer') from None
     if not 0 <= label < len(FER2013_LABELS):
-        raise DatasetError(f"{where}: emotion {label} is outside 0..{len(FER2013_LABELS) - 1}")
+        raise DatasetError(f'{where}: emotion {label} is outside 0..{len(FER2013_LABELS) - 1}')
     try:
         pixels = np.array(row[1].split(), dtype=np.int32)
     except ValueError:
-        raise DatasetError(f"{where}: pixels contain a non-integer value") from None
+        raise DatasetError(f'{where}: pixels contain a non-integer value') from None
     if pixels.size == 0:
-        raise DatasetError(f"{where}: pixels field is empty")
+        raise DatasetError(f'{where}: pixels field is empty')
     n_pixels = FER2013_SIZE * FER2013_SIZE
     if pixels.size != n_pixels:
         raise DatasetError(
-            f"{where}: expected {n_pixels} pixels ({FER2013_SIZE}x{FER2013_SIZE}), got "
-            f"{pixels.size}"
+            f'{where}: expected {n_pixels} pixels ({FER2013_SIZE}x{FER2013_SIZE}), got '
+            f'{pixels.size}'
         )
     if pixels.min() < 0 or pixels.max() > 255:
-        raise DatasetError(f"{where}: pixel values must be within 0..255")
+        raise DatasetError(f'{where}: pixel values must be within 0..255')
     return label, pixels.astype(np.uint8).reshape(FER2013_SIZE, FER2013_SIZE)
 
 
 # ---------------------------------------------------------------------------
 # Image-folder datasets: <root>/<split>/<class>/*.png|jpg
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm")
+IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.pgm')
 
 # Spellings of class folders in common FER datasets (FER2013 image release,
 # FER+, RAF-DB, CK+, JAFFE, AffectNet exports) -> our seven labels.
 CLASS_ALIASES = {
-    "angry": "angry",
-    "anger": "angry",
-    "an": "angry",
-    "disgust": "disgust",
-    "disgusted": "disgust",
-    "di": "disgust",
-    "fear": "fear",
-    "fearful": "fear",
-    "scared": "fear",
-    "afraid": "fear",
-    "fe": "fear",
-    "happy": "happy",
-    "happiness": "happy",
-    "joy": "happy",
-    "ha": "happy",
-    "sad": "sad",
-    "sadness": "sad",
-    "sa": "sad",
-    "surprise": "surprise",
-    "surprised": "surprise",
-    "su": "surprise",
-    "neutral": "neutral",
-    "calm": "neutral",
-    "ne": "neutral",
+    'angry': 'angry',
+    'anger': 'angry',
+    'an': 'angry',
+    'disgust': 'disgust',
+    'disgusted': 'disgust',
+    'di': 'disgust',
+    'fear': 'fear',
+    'fearful': 'fear',
+    'scared': 'fear',
+    'afraid': 'fear',
+    'fe': 'fear',
+    'happy': 'happy',
+    'happiness': 'happy',
+    'joy': 'happy',
+    'ha': 'happy',
+    'sad': 'sad',
+    'sadness': 'sad',
+    'sa': 'sad',
+    'surprise': 'surprise',
+    'surprised': 'surprise',
+    'su': 'surprise',
+    'neutral': 'neutral',
+    'calm': 'neutral',
+    'ne': 'neutral',
 }
 
 # FER2013 image releases name their splits train/test; map them to the challenge names.
 SPLIT_ALIASES = {
-    "training": "Training",
-    "train": "Training",
-    "publictest": "PublicTest",
-    "val": "PublicTest",
-    "valid": "PublicTest",
-    "validation": "PublicTest",
-    "privatetest": "PrivateTest",
-    "test": "PrivateTest",
+    'training': 'Training',
+    'train': 'Training',
+    'publictest': 'PublicTest',
+    'val': 'PublicTest',
+    'valid': 'PublicTest',
+    'validation': 'PublicTest',
+    'privatetest': 'PrivateTest',
+    'test': 'PrivateTest',
 }
 
 
 def canonical_class(folder_name: str) -> Optional[str]:
-    """Our label for a class folder name (case and separators ignored), or None if we do not have
-    it.
     """
-    key = folder_name.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+    Return our label for a class folder name, or None if we do not have it.
+
+    Case and separators are ignored.
+    """
+    key = folder_name.strip().lower().replace('-', '').replace('_', '').replace(' ', '')
     return CLASS_ALIASES.get(key)
 
 
@@ -235,7 +255,8 @@ def read_image_folder(
     limit: Optional[int] = None,
     size: int = FER2013_SIZE,
 ) -> dict:
-    """Read ``<root>/<split>/<class>/*.png|jpg`` into ``{split: FaceDataset}``.
+    """
+    Read ``<root>/<split>/<class>/*.png|jpg`` into ``{split: FaceDataset}``.
 
     Split folders may be named like FER2013's (``Training``/``PublicTest``/
     ``PrivateTest``) or ``train``/``val``/``test``. Class folders are mapped to
@@ -257,8 +278,8 @@ def read_image_folder(
     missing = [s for s in wanted if s not in found]
     if missing:
         raise DatasetError(
-            f"{root}: no folder for split(s) {missing}; expected sub-folders such as "
-            "Training|train, PublicTest|val, PrivateTest|test"
+            f'{root}: no folder for split(s) {missing}; expected sub-folders such as '
+            'Training|train, PublicTest|val, PrivateTest|test'
         )
     result = {}
     for split in wanted:
@@ -266,7 +287,7 @@ def read_image_folder(
         chosen = _interleave(by_label, limit)
         if not chosen:
             raise DatasetError(
-                f"{found[split]}: no images of known classes (skipped: {skipped or 'none'})"
+                f'{found[split]}: no images of known classes (skipped: {skipped or "none"})'
             )
         result[split] = FaceDataset(
             images=np.stack([_read_grey(path, size) for path, _ in chosen]),
@@ -274,7 +295,7 @@ def read_image_folder(
                 [FER2013_LABELS.index(label) for _, label in chosen], dtype=np.int64
             ),
             labels=FER2013_LABELS,
-            name=f"{root.name}/{split}",
+            name=f'{root.name}/{split}',
             skipped=skipped,
         )
     return result
@@ -283,7 +304,7 @@ def read_image_folder(
 def _split_folders(root: Path) -> Dict[str, Path]:
     """``{split: folder}`` for the sub-folders of ``root`` named like a split."""
     if not root.is_dir():
-        raise DatasetError(f"image-folder dataset not found: {root}")
+        raise DatasetError(f'image-folder dataset not found: {root}')
     found = {}
     for child in sorted(p for p in root.iterdir() if p.is_dir()):
         split = SPLIT_ALIASES.get(child.name.lower())
@@ -293,8 +314,10 @@ def _split_folders(root: Path) -> Dict[str, Path]:
 
 
 def _class_files(split_dir: Path) -> Tuple[Dict[str, list], Dict[str, int]]:
-    """Image files per known label (sorted), and the image counts of class folders we have no
-    label for.
+    """
+    Return the image files per known label (sorted).
+
+    Also the image counts of the class folders we have no label for.
     """
     by_label: Dict[str, list] = {}
     skipped: Dict[str, int] = {}
@@ -303,7 +326,7 @@ def _class_files(split_dir: Path) -> Tuple[Dict[str, list], Dict[str, int]]:
         files = sorted(
             p
             for p in class_dir.iterdir()
-            if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file()
+            if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith('.') and p.is_file()
         )
         if label is None:
             skipped[class_dir.name] = len(files)
@@ -313,7 +336,8 @@ def _class_files(split_dir: Path) -> Tuple[Dict[str, list], Dict[str, int]]:
 
 
 def _interleave(by_label: Dict[str, list], limit: Optional[int]) -> list:
-    """``(path, label)`` pairs taken from the classes in turn, so a ``limit`` keeps every class.
+    """
+    ``(path, label)`` pairs taken from the classes in turn, so a ``limit`` keeps every class.
 
     Without a limit every file is kept. The order (class by class in turn) does not matter for
     training, which shuffles, or for evaluation.
@@ -330,14 +354,16 @@ def _interleave(by_label: Dict[str, list], limit: Optional[int]) -> list:
 
 
 def _read_grey(path: Path, size: int) -> np.ndarray:
-    """One image as ``size`` x ``size`` grey; a ``DatasetError`` naming the file if it cannot be
-    read.
+    """
+    One image as ``size`` x ``size`` grey.
+
+    A ``DatasetError`` naming the file if it cannot be read.
     """
     import cv2
 
     image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if image is None:
-        raise DatasetError(f"{path}: cannot read image (corrupt or not an image)")
+        raise DatasetError(f'{path}: cannot read image (corrupt or not an image)')
     if image.shape != (size, size):
         image = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
     return image
@@ -359,8 +385,8 @@ def concatenate(datasets: Sequence[FaceDataset], name: str) -> FaceDataset:
     for data in datasets[1:]:
         if data.labels != labels:
             raise DatasetError(
-                f"cannot join {data.name} (labels {list(data.labels)}) to {datasets[0].name} "
-                f"(labels {list(labels)})"
+                f'cannot join {data.name} (labels {list(data.labels)}) to {datasets[0].name} '
+                f'(labels {list(labels)})'
             )
     return FaceDataset(
         np.concatenate([d.images for d in datasets]),

@@ -1,4 +1,19 @@
-"""Evaluate a Keras checkpoint or an ONNX model on a labelled split.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Evaluate a Keras checkpoint or an ONNX model on a labelled split.
 
 Reports accuracy, per-class precision/recall/F1 and the confusion matrix
 (JSON + PNG); optional horizontal-flip test-time augmentation averages the
@@ -8,20 +23,20 @@ ONNX models are run by ONNX Runtime alone (no TensorFlow needed).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import json
 import logging
-import time
-from dataclasses import dataclass
 from pathlib import Path
+import time
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .data import FaceDataset
 from ..classifier import Classifier
 from ..errors import ModelError
 from ..model_metadata import ModelInfo
 from ..preprocess import faces_to_input
-from .data import FaceDataset
 
 log = logging.getLogger(__name__)
 
@@ -37,41 +52,41 @@ class Predictor:
 
 
 def onnx_classifier(path: Path, threads: int = 0) -> Classifier:
-    """The runtime classifier on the CPU, so evaluation measures exactly what the node runs."""
-    return Classifier(path, ["CPUExecutionProvider"], threads)
+    """Return the runtime classifier on the CPU: evaluation measures what the node runs."""
+    return Classifier(path, ['CPUExecutionProvider'], threads)
 
 
 def load_predictor(path: str, threads: int = 0) -> Predictor:
-    """Load ``model.onnx`` (metadata from the file) or ``model.keras`` (metadata from its run
-    dir).
-    """
+    """Load ``model.onnx`` (metadata in the file) or ``model.keras`` (from its run dir)."""
     p = Path(path)
     if p.is_dir():
-        p = p / "best.keras"
+        p = p / 'best.keras'
     if not p.is_file():
-        raise ModelError(f"model file not found: {p}")
-    if p.suffix == ".onnx":
+        raise ModelError(f'model file not found: {p}')
+    if p.suffix == '.onnx':
         classifier = onnx_classifier(p, threads)
-        return Predictor(classifier.predict, classifier.info, str(p), "onnx")
-    if p.suffix == ".keras":
-        return Predictor(*_keras_predictor(p), str(p), "keras")
-    raise ModelError(f"{p}: expected a .onnx or .keras model")
+        return Predictor(classifier.predict, classifier.info, str(p), 'onnx')
+    if p.suffix == '.keras':
+        return Predictor(*_keras_predictor(p), str(p), 'keras')
+    raise ModelError(f'{p}: expected a .onnx or .keras model')
 
 
 def keras_run_info(checkpoint: Path) -> Tuple[ModelInfo, Dict[str, Any]]:
-    """ModelInfo and training settings of a checkpoint, from ``run.json``/``labels.json`` beside
-    it.
+    """
+    Return the ModelInfo and training settings of a checkpoint.
+
+    Read from ``run.json`` and ``labels.json`` beside it.
     """
     run_dir = checkpoint.parent
     try:
-        config = json.loads((run_dir / "run.json").read_text())
-        labels = json.loads((run_dir / "labels.json").read_text())["labels"]
+        config = json.loads((run_dir / 'run.json').read_text())
+        labels = json.loads((run_dir / 'labels.json').read_text())['labels']
     except (OSError, ValueError, KeyError) as exc:
         raise ModelError(
-            f"{checkpoint}: needs run.json and labels.json of its training run beside it ({exc})"
+            f'{checkpoint}: needs run.json and labels.json of its training run beside it ({exc})'
         ) from None
     return ModelInfo(
-        labels=tuple(labels), preprocessing=config["preprocessing"], input_size=48
+        labels=tuple(labels), preprocessing=config['preprocessing'], input_size=48
     ), config
 
 
@@ -84,8 +99,8 @@ def load_checkpoint(path: Path) -> Any:
     try:
         return keras.models.load_model(path)
     except Exception as exc:  # Keras raises many types for a damaged archive
-        reason = " ".join(str(exc).split())[:300]
-        message = f"{path}: cannot load this Keras checkpoint ({type(exc).__name__}: {reason})"
+        reason = ' '.join(str(exc).split())[:300]
+        message = f'{path}: cannot load this Keras checkpoint ({type(exc).__name__}: {reason})'
         raise ModelError(message) from None
 
 
@@ -102,17 +117,20 @@ def _keras_predictor(path: Path) -> Tuple[Callable[[np.ndarray], np.ndarray], Mo
 def predict_dataset(
     predictor: Predictor, data: FaceDataset, flip_tta: bool = False, batch: int = 256
 ) -> np.ndarray:
-    """Class probabilities (N x classes) for every face, optionally averaged with the mirrored
-    face.
+    """
+    Return class probabilities (N x classes) for every face.
+
+    With ``flip_tta``, averaged with the mirrored face.
     """
     if data.images.shape[1] != predictor.info.input_size:
         raise ModelError(
-            f"{predictor.source} expects {predictor.info.input_size}px faces, "
-            f"dataset has {data.images.shape[1]}px"
+            f'{predictor.source} expects {predictor.info.input_size}px faces, '
+            f'dataset has {data.images.shape[1]}px'
         )
     chunks = []
     for start in range(0, len(data), batch):
-        faces = data.images[start : start + batch]
+        stop = start + batch
+        faces = data.images[start:stop]
         probs = predictor.predict(faces_to_input(faces, predictor.info.preprocessing))
         if flip_tta:
             mirrored = np.ascontiguousarray(faces[:, :, ::-1])
@@ -139,18 +157,18 @@ def classification_report(
         recall = tp / support if support else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         per_class[name] = {
-            "precision": float(precision),
-            "recall": float(recall),
-            "f1": float(f1),
-            "support": int(support),
+            'precision': float(precision),
+            'recall': float(recall),
+            'f1': float(f1),
+            'support': int(support),
         }
     return {
-        "n": int(len(targets)),
-        "accuracy": float(np.trace(confusion) / max(len(targets), 1)),
-        "macro_f1": float(np.mean([c["f1"] for c in per_class.values()])),
-        "per_class": per_class,
-        "labels": list(labels),
-        "confusion": confusion.tolist(),
+        'n': int(len(targets)),
+        'accuracy': float(np.trace(confusion) / max(len(targets), 1)),
+        'macro_f1': float(np.mean([c['f1'] for c in per_class.values()])),
+        'per_class': per_class,
+        'labels': list(labels),
+        'confusion': confusion.tolist(),
     }
 
 
@@ -158,13 +176,13 @@ def evaluate(predictor: Predictor, data: FaceDataset, flip_tta: bool = False) ->
     """Classify ``data`` and build the report; the model's labels must match the dataset's."""
     if tuple(predictor.info.labels) != tuple(data.labels):
         raise ModelError(
-            f"{predictor.source}: model labels {list(predictor.info.labels)} differ from the "
+            f'{predictor.source}: model labels {list(predictor.info.labels)} differ from the '
             f"dataset's "
-            f"{list(data.labels)}"
+            f'{list(data.labels)}'
         )
     probs = predict_dataset(predictor, data, flip_tta=flip_tta)
     report = classification_report(data.targets, probs.argmax(axis=1), data.labels)
-    report.update({"model": predictor.source, "dataset": data.name, "flip_tta": flip_tta})
+    report.update({'model': predictor.source, 'dataset': data.name, 'flip_tta': flip_tta})
     return report
 
 
@@ -172,32 +190,32 @@ def save_confusion_png(report: Dict[str, Any], path: Path) -> None:
     """Row-normalised confusion matrix with counts, as a PNG."""
     import matplotlib
 
-    matplotlib.use("Agg")
+    matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    confusion = np.asarray(report["confusion"], dtype=np.float64)
+    confusion = np.asarray(report['confusion'], dtype=np.float64)
     normalised = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
-    labels = report["labels"]
+    labels = report['labels']
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
-    im = ax.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    im = ax.imshow(normalised, cmap='Blues', vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha='right')
     ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xlabel('predicted')
+    ax.set_ylabel('true')
     for i in range(len(labels)):
         for j in range(len(labels)):
-            colour = "white" if normalised[i, j] > 0.5 else "black"
+            colour = 'white' if normalised[i, j] > 0.5 else 'black'
             ax.text(
                 j,
                 i,
-                f"{normalised[i, j]:.2f}\n{int(confusion[i, j])}",
-                ha="center",
-                va="center",
+                f'{normalised[i, j]:.2f}\n{int(confusion[i, j])}',
+                ha='center',
+                va='center',
                 fontsize=7,
                 color=colour,
             )
     ax.set_title(
-        f"{Path(report['model']).name} on {report['dataset']}: accuracy {report['accuracy']:.4f}"
+        f'{Path(report["model"]).name} on {report["dataset"]}: accuracy {report["accuracy"]:.4f}'
     )
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
@@ -208,8 +226,10 @@ def save_confusion_png(report: Dict[str, Any], path: Path) -> None:
 def measure_latency_ms(
     onnx_path: Path, threads: int = 1, batch: int = 1, repeats: int = 300
 ) -> float:
-    """Median wall time of one ONNX Runtime call on ``batch`` faces, in ms per face (``threads``
-    threads).
+    """
+    Return the median wall time of one ONNX Runtime call, in ms per face.
+
+    ``batch`` faces per call, ``threads`` threads.
     """
     classifier = onnx_classifier(onnx_path, threads)
     x = np.random.default_rng(0).random((batch,) + classifier.input_shape, dtype=np.float32)
@@ -228,16 +248,16 @@ def write_report(
 ) -> Dict[str, Path]:
     """Write ``<stem>.json`` (and ``<stem>_confusion.png``) into ``out_dir``; returns the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out_dir / f"{stem}.json"}
-    paths["json"].write_text(json.dumps(report, indent=2) + "\n")
+    paths = {'json': out_dir / f'{stem}.json'}
+    paths['json'].write_text(json.dumps(report, indent=2) + '\n')
     if png:
-        paths["png"] = out_dir / f"{stem}_confusion.png"
-        save_confusion_png(report, paths["png"])
+        paths['png'] = out_dir / f'{stem}_confusion.png'
+        save_confusion_png(report, paths['png'])
     return paths
 
 
 def summary_line(report: Dict[str, Any], extra: Optional[str] = None) -> str:
-    recalls = " ".join(f"{k}={v['recall']:.2f}" for k, v in report["per_class"].items())
-    return f"accuracy {report['accuracy']:.4f} (n={report['n']}) recall: {recalls}" + (
-        f" {extra}" if extra else ""
+    recalls = ' '.join(f'{k}={v["recall"]:.2f}' for k, v in report['per_class'].items())
+    return f'accuracy {report["accuracy"]:.4f} (n={report["n"]}) recall: {recalls}' + (
+        f' {extra}' if extra else ''
     )

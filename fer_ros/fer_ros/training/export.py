@@ -1,4 +1,19 @@
-"""Keras checkpoint -> ONNX with fer_ros metadata, parity-checked; plus an int8 variant.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Keras checkpoint -> ONNX with fer_ros metadata, parity-checked; plus an int8 variant.
 
 Steps: convert with tf2onnx (dynamic batch), attach the metadata keys of
 :mod:`fer_ros.model_metadata`, run ONNX Runtime and Keras on real PrivateTest
@@ -18,12 +33,14 @@ import datetime as dt
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
+import tempfile
 from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
+from .data import FaceDataset
+from .evaluate import evaluate, keras_run_info, load_checkpoint, load_predictor, measure_latency_ms
 from .. import atomic
 from ..errors import ModelError
 from ..model_metadata import (
@@ -35,8 +52,6 @@ from ..model_metadata import (
     ModelInfo,
 )
 from ..preprocess import faces_to_input
-from .data import FaceDataset
-from .evaluate import evaluate, keras_run_info, load_checkpoint, load_predictor, measure_latency_ms
 
 log = logging.getLogger(__name__)
 
@@ -53,23 +68,24 @@ def set_metadata(model_proto: Any, props: Dict[str, str]) -> None:
 
 
 def write_model(model_proto: Any, path: Path) -> None:
-    """Write an ONNX model atomically: readers see the old file or the new one, never half of
-    it.
-    """
+    """Write an ONNX model atomically: readers see the old file or the new one, never half."""
     atomic.write_bytes(path, model_proto.SerializeToString())
 
 
 def _staging_dir(target: Path) -> tempfile.TemporaryDirectory:
-    """A hidden scratch folder beside ``target`` (same file system), removed on any exception.
+    """
+    Return a hidden scratch folder beside ``target``, removed on any exception.
+
+    Same file system, so its files can be renamed into place.
 
     Scratch folders and temporary files of earlier exports to ``target`` that
     were killed (SIGKILL, power loss) are removed first.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in atomic.remove_stale(target):
-        log.info("removed %s left by a killed export", stale)
+        log.info('removed %s left by a killed export', stale)
     return tempfile.TemporaryDirectory(
-        prefix=f".{target.name}.{os.getpid()}-", suffix=atomic.PARTIAL_MARK, dir=target.parent
+        prefix=f'.{target.name}.{os.getpid()}-', suffix=atomic.PARTIAL_MARK, dir=target.parent
     )
 
 
@@ -88,20 +104,20 @@ def convert_to_onnx(model: Any, info: ModelInfo) -> Any:
 
     spec = (
         tf.TensorSpec(
-            (None, info.input_size, info.input_size, info.channels), tf.float32, name="input"
+            (None, info.input_size, info.input_size, info.channels), tf.float32, name='input'
         ),
     )
     proto, _ = tf2onnx.convert.from_keras(
         model, input_signature=spec, opset=OPSET, output_path=None
     )
     if len(proto.graph.output) != 1:
-        raise ModelError(f"expected one model output, got {len(proto.graph.output)}")
+        raise ModelError(f'expected one model output, got {len(proto.graph.output)}')
     old = proto.graph.output[0].name
     for node in proto.graph.node:
         for i, name in enumerate(node.output):
             if name == old:
-                node.output[i] = "probabilities"
-    proto.graph.output[0].name = "probabilities"
+                node.output[i] = 'probabilities'
+    proto.graph.output[0].name = 'probabilities'
     return proto
 
 
@@ -109,7 +125,7 @@ def parity(model: Any, proto: Any, inputs: np.ndarray) -> float:
     """Max abs difference between Keras and ONNX Runtime probabilities on ``inputs``."""
     import onnxruntime as ort
 
-    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(proto.SerializeToString(), providers=['CPUExecutionProvider'])
     onnx_out = session.run(None, {session.get_inputs()[0].name: inputs})[0]
     keras_out = np.asarray(model.predict(inputs, batch_size=256, verbose=0))
     return float(np.abs(onnx_out - keras_out).max())
@@ -122,7 +138,8 @@ class _Calibration:
         # Equal batches only: the histogram calibrators stack per-batch outputs.
         batch = min(batch, len(inputs))
         inputs = inputs[: len(inputs) // batch * batch]
-        self._batches = iter([{name: inputs[i : i + batch]} for i in range(0, len(inputs), batch)])
+        chunks = np.split(inputs, len(inputs) // batch) if len(inputs) else []
+        self._batches = iter([{name: chunk} for chunk in chunks])
 
     def get_next(self) -> Optional[Dict[str, np.ndarray]]:
         return next(self._batches, None)
@@ -140,7 +157,7 @@ def calibration_faces(train: FaceDataset, n: int, seed: int = 0) -> np.ndarray:
     return train.images[np.sort(np.concatenate(picks))]
 
 
-CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
+CALIBRATION_METHODS = ('minmax', 'entropy', 'percentile')
 
 
 def quantize_int8(
@@ -148,41 +165,43 @@ def quantize_int8(
     out_path: Path,
     calibration: np.ndarray,
     props: Dict[str, str],
-    method: str = "minmax",
+    method: str = 'minmax',
 ) -> None:
-    """Static int8 quantization (QDQ, per-channel int8 weights, uint8 activations), calibrated on
-    faces.
+    """
+    Quantize to static int8, calibrated on faces.
+
+    QDQ format, per-channel int8 weights, uint8 activations.
 
     The first convolution and the softmax stay in float (see below).
     """
     import onnx
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static, QuantType
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     with _staging_dir(out_path) as tmp:
-        pre = Path(tmp) / "pre.onnx"
+        pre = Path(tmp) / 'pre.onnx'
         quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
-        q = Path(tmp) / "q.onnx"
+        q = Path(tmp) / 'q.onnx'
         # Keep the softmax in float: quantized probabilities (1/255 steps) would not sum to 1,
         # and the runtime classifier checks that they do.
         nodes = onnx.load(str(pre)).graph.node
-        softmax = [n.name for n in nodes if n.op_type == "Softmax"]
+        softmax = [n.name for n in nodes if n.op_type == 'Softmax']
         # Keep the first convolution in float too: it sees the raw face, and quantizing it
         # cost 3.7 points of PrivateTest accuracy on the default model (59.15% fp32 ->
         # 55.48%); in float it costs 0.1 point and no measurable speed (0.7 ms per face).
-        first_conv = [n.name for n in nodes if n.op_type == "Conv"][:1]
+        first_conv = [n.name for n in nodes if n.op_type == 'Conv'][:1]
         quantize_static(
             str(pre),
             str(q),
-            _Calibration(calibration, "input"),
+            _Calibration(calibration, 'input'),
             quant_format=QuantFormat.QDQ,
             per_channel=True,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method={
-                "minmax": CalibrationMethod.MinMax,
-                "entropy": CalibrationMethod.Entropy,
-                "percentile": CalibrationMethod.Percentile,
+                'minmax': CalibrationMethod.MinMax,
+                'entropy': CalibrationMethod.Entropy,
+                'percentile': CalibrationMethod.Percentile,
             }[method],
             nodes_to_exclude=softmax + first_conv,
         )
@@ -197,13 +216,14 @@ def export(
     private_test: FaceDataset,
     train: Optional[FaceDataset] = None,
     int8_path: Optional[str] = None,
-    dataset_name: str = "FER2013",
+    dataset_name: str = 'FER2013',
     tolerance: float = DEFAULT_TOLERANCE,
     calibration_size: int = 1000,
-    calibration_method: str = "minmax",
+    calibration_method: str = 'minmax',
     cards: bool = False,
 ) -> Dict[str, Any]:
-    """Export ``checkpoint`` (a .keras file or run dir) to ``out_path``; see the module docstring.
+    """
+    Export ``checkpoint`` (a .keras file or run dir) to ``out_path``; see the module docstring.
 
     ``cards``: also write each model's card (``.json`` + ``.md`` beside it), staged
     and moved into place with the models. Returns a report: parity, fp32 (and
@@ -213,77 +233,81 @@ def export(
     out = Path(out_path)
     q_out = Path(int8_path) if int8_path else None
     if q_out is not None and train is None:
-        raise ModelError("int8 export needs Training faces for calibration")
+        raise ModelError('int8 export needs Training faces for calibration')
     info, config = keras_run_info(ckpt)
     proto, diff = _checked_onnx(ckpt, info, private_test, tolerance)
     props = _export_metadata(info, config, dataset_name)
     for target in (out, q_out):
         for path in (
-            (target, target.with_suffix(".json"), target.with_suffix(".md")) if target else ()
+            (target, target.with_suffix('.json'), target.with_suffix('.md')) if target else ()
         ):
             atomic.remove_stale(path)  # temporary files of a killed export
     with _staging_dir(out) as tmp:
-        staged = Path(tmp) / "model.onnx"
+        staged = Path(tmp) / 'model.onnx'
         result: Dict[str, Any] = {
-            "checkpoint": str(ckpt),
-            "onnx": str(out),
-            "parity_max_abs_diff": diff,
+            'checkpoint': str(ckpt),
+            'onnx': str(out),
+            'parity_max_abs_diff': diff,
         }
-        result["fp32"] = _stage_fp32(proto, props, staged, private_test)
+        result['fp32'] = _stage_fp32(proto, props, staged, private_test)
         published = {staged: out}
         if q_out is not None:
-            q_staged = Path(tmp) / "model_int8.onnx"
+            q_staged = Path(tmp) / 'model_int8.onnx'
             calib = faces_to_input(calibration_faces(train, calibration_size), info.preprocessing)
-            result["int8"] = _stage_int8(
+            result['int8'] = _stage_int8(
                 staged, q_staged, calib, props, private_test, calibration_method
             )
-            result["int8"]["onnx"] = str(q_out)
+            result['int8']['onnx'] = str(q_out)
             published[q_staged] = q_out
         staged_cards = _stage_cards(result, Path(tmp)) if cards else {}
         # Everything is final: move it into place, back to back (each rename is atomic).
         for source, target in {**published, **staged_cards}.items():
             _publish(source, target)
-        result["cards"] = [str(p) for p in staged_cards.values()]
+        result['cards'] = [str(p) for p in staged_cards.values()]
     return result
 
 
 def _checkpoint_file(checkpoint: str) -> Path:
-    """The .keras file to export: the path itself, or a run directory's ``best.keras``."""
+    """Return the .keras file to export: the path itself, or a run directory's ``best.keras``."""
     ckpt = Path(checkpoint)
     if ckpt.is_dir():
-        ckpt = ckpt / "best.keras"
+        ckpt = ckpt / 'best.keras'
     if not ckpt.is_file():
-        raise ModelError(f"checkpoint not found: {ckpt}")
+        raise ModelError(f'checkpoint not found: {ckpt}')
     return ckpt
 
 
 def _checked_onnx(
     ckpt: Path, info: ModelInfo, private_test: FaceDataset, tolerance: float
 ) -> Tuple[Any, float]:
-    """The checkpoint converted to ONNX and its parity with Keras; refuses beyond ``tolerance``."""
+    """
+    Return the checkpoint converted to ONNX and its parity with Keras.
+
+    Refuses beyond ``tolerance``.
+    """
     model = load_checkpoint(ckpt)
     proto = convert_to_onnx(model, info)
     inputs = faces_to_input(private_test.images, info.preprocessing)
     diff = parity(model, proto, inputs)
     log.info(
-        "ONNX Runtime vs Keras on %d PrivateTest faces: max abs difference %.2e", len(inputs), diff
+        'ONNX Runtime vs Keras on %d PrivateTest faces: max abs difference %.2e', len(inputs), diff
     )
     if not diff <= tolerance:
         raise ModelError(
-            f"{ckpt}: ONNX export differs from Keras by {diff:.2e} (> {tolerance:.0e}) on "
-            f"PrivateTest; "
-            "not written"
+            f'{ckpt}: ONNX export differs from Keras by {diff:.2e} (> {tolerance:.0e}) on '
+            f'PrivateTest; '
+            'not written'
         )
     return proto, diff
 
 
 def _export_metadata(info: ModelInfo, config: Dict[str, Any], dataset_name: str) -> Dict[str, str]:
-    """The metadata every exported model carries (accuracy is added once it is measured)."""
+    """Return the metadata every exported model carries (accuracy is added once it is measured)."""
     props = info.to_metadata()
     props.update(
         {
-            KEY_ARCHITECTURE: config["architecture"],
-            KEY_ARCHITECTURE_ARGS: json.dumps(config["arch_args"], sort_keys=True),
+            KEY_ARCHITECTURE: config['architecture'],
+            KEY_ARCHITECTURE_ARGS: json.dumps(config['arch_args'], sort_keys=True),
             KEY_DATASET: dataset_name,
             KEY_CREATED: dt.date.today().isoformat(),
         }
@@ -292,15 +316,15 @@ def _export_metadata(info: ModelInfo, config: Dict[str, Any], dataset_name: str)
 
 
 def _measured(path: Path, private_test: FaceDataset) -> Dict[str, Any]:
-    """PrivateTest accuracy (plain and flip TTA), ms per face and size of the model at ``path``."""
+    """Measure PrivateTest accuracy (plain, flip TTA), ms per face and size of ``path``."""
     report = evaluate(load_predictor(str(path)), private_test)
     flipped = evaluate(load_predictor(str(path)), private_test, flip_tta=True)
     return {
-        "accuracy": report["accuracy"],
-        "accuracy_flip_tta": flipped["accuracy"],
-        "ms_per_face_1thread": measure_latency_ms(path),
-        "bytes": path.stat().st_size,
-        "report": report,
+        'accuracy': report['accuracy'],
+        'accuracy_flip_tta': flipped['accuracy'],
+        'ms_per_face_1thread': measure_latency_ms(path),
+        'bytes': path.stat().st_size,
+        'report': report,
     }
 
 
@@ -310,8 +334,8 @@ def _stage_fp32(
     """Write the fp32 model to ``staged`` with its measured accuracy in the metadata."""
     set_metadata(proto, props)
     write_model(proto, staged)
-    accuracy = evaluate(load_predictor(str(staged)), private_test)["accuracy"]
-    props[KEY_ACCURACY] = f"{accuracy:.4f}"
+    accuracy = evaluate(load_predictor(str(staged)), private_test)['accuracy']
+    props[KEY_ACCURACY] = f'{accuracy:.4f}'
     set_metadata(proto, props)
     write_model(proto, staged)  # the file size changed with the metadata: measure this one
     return _measured(staged, private_test)
@@ -329,9 +353,9 @@ def _stage_int8(
     import onnx
 
     quantize_int8(fp32, staged, calibration, props, method=method)
-    accuracy = evaluate(load_predictor(str(staged)), private_test)["accuracy"]
+    accuracy = evaluate(load_predictor(str(staged)), private_test)['accuracy']
     q_proto = onnx.load(str(staged))
-    set_metadata(q_proto, {**props, KEY_ACCURACY: f"{accuracy:.4f}"})
+    set_metadata(q_proto, {**props, KEY_ACCURACY: f'{accuracy:.4f}'})
     write_model(q_proto, staged)
     return _measured(staged, private_test)
 
@@ -342,7 +366,7 @@ def _stage_cards(result: Dict[str, Any], tmp: Path) -> Dict[Path, Path]:
 
     staged = {}
     for i, (path, text) in enumerate(card_texts(result).items()):
-        staged_card = tmp / f"card{i}{path.suffix}"
+        staged_card = tmp / f'card{i}{path.suffix}'
         staged_card.write_text(text)
         staged[staged_card] = path
     return staged

@@ -1,4 +1,19 @@
-"""Stratified k-fold splits in which the test fold never chooses the epoch.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Stratified k-fold splits in which the test fold never chooses the epoch.
 
 Fold ``f`` of ``k``: part ``f`` is the test part, part ``f + 1`` (mod ``k``) is the validation
 part on which the best epoch is chosen, the other ``k - 2`` parts are trained on. Every face is
@@ -20,7 +35,7 @@ import numpy as np
 def stratified_parts(targets: np.ndarray, k: int, seed: int = 0) -> List[np.ndarray]:
     """``k`` disjoint, sorted index arrays covering ``range(len(targets))``, class mix kept."""
     if not 2 <= k <= len(targets):
-        raise ValueError(f"k must be within 2..{len(targets)}, got {k}")
+        raise ValueError(f'k must be within 2..{len(targets)}, got {k}')
     rng = np.random.default_rng(seed)
     parts: List[List[np.ndarray]] = [[] for _ in range(k)]
     dealt = 0  # where the next class starts, so the remainders spread over all parts
@@ -37,9 +52,9 @@ def fold_indices(
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(train, validation, test) indices of fold ``fold`` (see the module docstring)."""
     if k < 3:
-        raise ValueError(f"k must be >= 3 (a test part, a validation part, training), got {k}")
+        raise ValueError(f'k must be >= 3 (a test part, a validation part, training), got {k}')
     if not 0 <= fold < k:
-        raise ValueError(f"fold must be within 0..{k - 1}, got {fold}")
+        raise ValueError(f'fold must be within 0..{k - 1}, got {fold}')
     parts = stratified_parts(targets, k, seed)
     validation = (fold + 1) % k
     train = np.sort(

@@ -1,4 +1,19 @@
-"""Keep glibc from handing freed tensor memory back to the kernel after every training step.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Keep glibc from handing freed tensor memory back to the kernel after every training step.
 
 TensorFlow's ``from_generator`` dataset op (behind every ``keras.utils.PyDataset``) calls
 ``mallopt(M_TRIM_THRESHOLD, 128 KiB)``. Setting that option switches off glibc's dynamic mmap
@@ -30,17 +45,18 @@ def _glibc() -> Optional[ctypes.CDLL]:
     global _libc, _looked_up
     if not _looked_up:
         _looked_up = True
-        name = ctypes.util.find_library("c")
+        name = ctypes.util.find_library('c')
         try:
             libc = ctypes.CDLL(name) if name else None
-            _libc = libc if libc is not None and hasattr(libc, "mallopt") else None
+            _libc = libc if libc is not None and hasattr(libc, 'mallopt') else None
         except OSError:
             _libc = None
     return _libc
 
 
 def keep_freed_memory() -> bool:
-    """Raise glibc's mmap and trim thresholds so step buffers are reused; True when applied.
+    """
+    Raise glibc's mmap and trim thresholds so step buffers are reused; True when applied.
 
     Cheap (two ``mallopt`` calls); call it again whenever TensorFlow may have reset the options,
     e.g. at the start of each batch of a ``PyDataset``.

@@ -1,4 +1,19 @@
-"""The optimizer of every run: AdamW whose decoupled weight decay skips BN and biases.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The optimizer of every run: AdamW whose decoupled weight decay skips BN and biases.
 
 Keras' ``AdamW`` decays every variable, BatchNorm's ``gamma``/``beta`` and the
 biases included; decaying those only fights the normalisation, so they are
@@ -12,10 +27,10 @@ from typing import Any, Dict, Sequence
 
 import keras
 
-NO_DECAY = ("gamma", "beta", "bias")
+NO_DECAY = ('gamma', 'beta', 'bias')
 
 
-@keras.saving.register_keras_serializable(package="fer_ros")
+@keras.saving.register_keras_serializable(package='fer_ros')
 class DecoupledAdamW(keras.optimizers.AdamW):
     """``keras.optimizers.AdamW`` with ``no_decay`` variable names left undecayed."""
 
@@ -27,5 +42,5 @@ class DecoupledAdamW(keras.optimizers.AdamW):
 
     def get_config(self) -> Dict[str, Any]:
         config = super().get_config()
-        config["no_decay"] = list(self.no_decay)
+        config['no_decay'] = list(self.no_decay)
         return config

@@ -1,5 +1,22 @@
-"""Batches for Keras: shuffle, augment the grey faces, then preprocess them
-with the runtime's own :func:`fer_ros.preprocess.faces_to_input`."""
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Batches for Keras: shuffle, augment the grey faces, then preprocess them.
+
+Preprocessing is the runtime's own :func:`fer_ros.preprocess.faces_to_input`.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +26,15 @@ from typing import Optional
 import keras
 import numpy as np
 
-from ..preprocess import faces_to_input
-from .augment import AugmentSettings, augment_faces
+from .augment import augment_faces, AugmentSettings
 from .data import FaceDataset
 from .malloc import keep_freed_memory
+from ..preprocess import faces_to_input
 
 
 class FaceBatches(keras.utils.PyDataset):
-    """A :class:`keras.utils.PyDataset` of ``(inputs, one_hot_targets)`` batches.
+    """
+    A :class:`keras.utils.PyDataset` of ``(inputs, one_hot_targets)`` batches.
 
     The order of epoch ``e`` depends only on ``seed`` and ``e``, so a resumed run
     sees the same sequence as an uninterrupted one.
@@ -62,7 +80,9 @@ class FaceBatches(keras.utils.PyDataset):
         # TensorFlow's generator op lowers glibc's trim threshold when the epoch's iterator is
         # made; undo that here, where we run after it (see fer_ros.training.malloc).
         keep_freed_memory()
-        idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        start = index * self.batch_size
+        stop = start + self.batch_size
+        idx = self.order[start:stop]
         faces = self.data.images[idx]
         if self.augment is not None:
             rng = np.random.default_rng([self.seed, self.epoch, index])

@@ -1,4 +1,19 @@
-"""Train one network (or k folds of it) on FER2013 or an image-folder dataset.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Train one network (or k folds of it) on FER2013 or an image-folder dataset.
 
 Everything a run produces lives in its run directory::
 
@@ -20,15 +35,13 @@ is in :mod:`fer_ros.training.checkpoints`; the settings in
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict
+import logging
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
-from ..errors import ModelError, SettingsError
-from ..preprocess import channels_for
 from .augment import AugmentSettings
 from .checkpoints import (
     checkpoint_fingerprint,
@@ -38,20 +51,22 @@ from .checkpoints import (
     save_json,
 )
 from .config import CLASS_WEIGHTINGS, LR_SCHEDULES, PRECISIONS, TrainConfig, training_command
-from .data import FaceDataset, concatenate, load_dataset
+from .data import concatenate, FaceDataset, load_dataset
 from .evaluate import load_checkpoint
 from .folds import fold_indices
+from ..errors import ModelError, SettingsError
+from ..preprocess import channels_for
 
 # Re-exported: callers and tests reach a run's settings and recovery through this module too.
 __all__ = [
-    "CLASS_WEIGHTINGS",
-    "LR_SCHEDULES",
-    "PRECISIONS",
-    "TrainConfig",
-    "recover_checkpoints",
-    "train",
-    "train_one",
-    "training_command",
+    'CLASS_WEIGHTINGS',
+    'LR_SCHEDULES',
+    'PRECISIONS',
+    'TrainConfig',
+    'recover_checkpoints',
+    'train',
+    'train_one',
+    'training_command',
 ]
 
 log = logging.getLogger(__name__)
@@ -59,41 +74,39 @@ log = logging.getLogger(__name__)
 # CPU features that make bf16 matrix products fast; without them bf16 is emulated and much slower
 # (measured on an AVX2-only AMD EPYC: vgg_small width 1, batch 128, 75 img/s float32 vs 8 img/s
 # bf16).
-BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+BF16_CPU_FLAGS = ('avx512_bf16', 'amx_bf16')
 
 
-def cpu_has_fast_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
-    """True when the CPU advertises AVX-512 BF16 or AMX-BF16 (Linux; False where it cannot
-    tell).
-    """
+def cpu_has_fast_bf16(cpuinfo: str = '/proc/cpuinfo') -> bool:
+    """Tell whether the CPU advertises AVX-512 BF16 or AMX-BF16 (Linux; False if unknown)."""
     try:
         text = Path(cpuinfo).read_text()
     except OSError:
         return False
     flags = next(
-        (line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")),
+        (line.split(':', 1)[1].split() for line in text.splitlines() if line.startswith('flags')),
         [],
     )
     return any(flag in flags for flag in BF16_CPU_FLAGS)
 
 
 def resolve_precision(precision: str) -> str:
-    """``auto`` -> mixed_bfloat16 on CPUs with fast bf16, float32 elsewhere; other values
-    unchanged.
     """
-    if precision != "auto":
+    ``auto`` -> mixed_bfloat16 on CPUs with fast bf16, float32 elsewhere.
+
+    Other values unchanged.
+    """
+    if precision != 'auto':
         return precision
-    return "mixed_bfloat16" if cpu_has_fast_bf16() else "float32"
+    return 'mixed_bfloat16' if cpu_has_fast_bf16() else 'float32'
 
 
 def class_weights(counts: np.ndarray, mode: str) -> Optional[np.ndarray]:
-    """Per-class loss weights with mean 1 over the samples: inverse frequency or its square
-    root.
-    """
-    if mode == "none":
+    """Return per-class loss weights, mean 1 over the samples: 1/n or 1/sqrt(n)."""
+    if mode == 'none':
         return None
     counts = np.maximum(counts.astype(np.float64), 1.0)
-    weights = 1.0 / counts if mode == "balanced" else 1.0 / np.sqrt(counts)
+    weights = 1.0 / counts if mode == 'balanced' else 1.0 / np.sqrt(counts)
     weights *= counts.sum() / (weights * counts).sum()
     return weights.astype(np.float32)
 
@@ -102,7 +115,7 @@ def _learning_rate(cfg: TrainConfig, steps_per_epoch: int) -> Any:
     """Cosine decay over all ``cfg.epochs`` (after a linear warm-up), or a constant rate."""
     import keras
 
-    if cfg.lr_schedule != "cosine":
+    if cfg.lr_schedule != 'cosine':
         return cfg.learning_rate
     total = cfg.epochs * steps_per_epoch
     warmup = int(round(cfg.warmup_epochs * steps_per_epoch))
@@ -130,7 +143,7 @@ def _build_and_compile(cfg: TrainConfig, labels: Tuple[str, ...], steps_per_epoc
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
-        metrics=["accuracy"],
+        metrics=['accuracy'],
     )
     return model
 
@@ -138,30 +151,31 @@ def _build_and_compile(cfg: TrainConfig, labels: Tuple[str, ...], steps_per_epoc
 def split_for_run(cfg: TrainConfig) -> Tuple[FaceDataset, FaceDataset]:
     """(train, validation) for this run: Training/PublicTest, or a fold's parts (see folds.py)."""
     if cfg.fold is None:
-        splits = load_dataset(cfg.data, ["Training", "PublicTest"], limit=cfg.limit)
-        return splits["Training"], splits["PublicTest"]
+        splits = load_dataset(cfg.data, ['Training', 'PublicTest'], limit=cfg.limit)
+        return splits['Training'], splits['PublicTest']
     train, val, _ = fold_parts(cfg)
     return train, val
 
 
 def fold_parts(cfg: TrainConfig) -> Tuple[FaceDataset, FaceDataset, FaceDataset]:
     """(train, validation, test) of fold ``cfg.fold``, over Training or over every split."""
-    if cfg.kfold_scope == "all":
+    if cfg.kfold_scope == 'all':
         splits = load_dataset(cfg.data, None, limit=cfg.limit)
-        faces = concatenate([splits[name] for name in sorted(splits)], "all splits")
+        faces = concatenate([splits[name] for name in sorted(splits)], 'all splits')
     else:
-        faces = load_dataset(cfg.data, ["Training"], limit=cfg.limit)["Training"]
+        faces = load_dataset(cfg.data, ['Training'], limit=cfg.limit)['Training']
     parts = fold_indices(faces.targets, cfg.kfold, cfg.fold, seed=cfg.seed)
     train, val, test = (faces.subset(index) for index in parts)
-    for data, role in zip((train, val, test), ("train", "validation", "test")):
-        data.name = f"fold {cfg.fold} {role}"
+    for data, role in zip((train, val, test), ('train', 'validation', 'test')):
+        data.name = f'fold {cfg.fold} {role}'
     return train, val, test
 
 
 def train_one(
     cfg: TrainConfig, resume: bool = False, verbose: int = 1, resume_epochs: Optional[int] = None
 ) -> Dict[str, Any]:
-    """Train (or resume) one run; returns its final state (best accuracy, epoch, history).
+    """
+    Train (or resume) one run; returns its final state (best accuracy, epoch, history).
 
     ``resume_epochs`` changes the total number of epochs of a resumed run (to
     lengthen or shorten it): the cosine schedule is re-laid over the new total
@@ -179,8 +193,8 @@ def train_one(
     rescheduled = False
     if resume:
         cfg, state, rescheduled = _resumed_run(run_dir, resume_epochs)
-        if state["epochs_done"] >= cfg.epochs:
-            log.info("%s already finished %d epochs", run_dir, cfg.epochs)
+        if state['epochs_done'] >= cfg.epochs:
+            log.info('%s already finished %d epochs', run_dir, cfg.epochs)
             return state
     else:
         state = _new_run(run_dir)
@@ -189,11 +203,11 @@ def train_one(
     cfg.precision = resolve_precision(cfg.precision)  # run.json records what was used
     keras.mixed_precision.set_global_policy(cfg.precision)
     train, val = split_for_run(cfg)
-    save_json(run_dir / "run.json", asdict(cfg))
-    save_json(run_dir / "labels.json", {"labels": list(train.labels)})
+    save_json(run_dir / 'run.json', asdict(cfg))
+    save_json(run_dir / 'labels.json', {'labels': list(train.labels)})
     weights = class_weights(train.class_counts(), cfg.class_weighting)
     log.info(
-        "training %s %s (%s) on %d faces, validating on %d; class weights %s",
+        'training %s %s (%s) on %d faces, validating on %d; class weights %s',
         cfg.architecture,
         cfg.arch_args,
         cfg.preprocessing,
@@ -210,7 +224,7 @@ def train_one(
         batches,
         validation_data=_batches(val, cfg, None, training=False),
         epochs=cfg.epochs,
-        initial_epoch=state["epochs_done"],
+        initial_epoch=state['epochs_done'],
         callbacks=_callbacks(cfg, run_dir, state, batches),
         verbose=verbose,
     )
@@ -218,55 +232,59 @@ def train_one(
 
 
 def _new_run(run_dir: Path) -> Dict[str, Any]:
-    """The state of a fresh run; refuses a directory that already holds one."""
-    if (run_dir / "last.keras").exists() or (run_dir / "state.json").exists():
+    """Return the state of a fresh run; refuses a directory that already holds one."""
+    if (run_dir / 'last.keras').exists() or (run_dir / 'state.json').exists():
         raise SettingsError(
-            f"{run_dir} already holds a run; use --resume to continue it or pick a new --run-dir"
+            f'{run_dir} already holds a run; use --resume to continue it or pick a new --run-dir'
         )
     run_dir.mkdir(parents=True, exist_ok=True)
     return {
-        "epochs_done": 0,
-        "best_val_accuracy": -1.0,
-        "best_epoch": 0,
-        "history": [],
-        "train_seconds": 0.0,
+        'epochs_done': 0,
+        'best_val_accuracy': -1.0,
+        'best_epoch': 0,
+        'history': [],
+        'train_seconds': 0.0,
     }
 
 
 def _resumed_run(
     run_dir: Path, resume_epochs: Optional[int]
 ) -> Tuple[TrainConfig, Dict[str, Any], bool]:
-    """(settings, state, whether the length changed) of the run to resume, after recovery."""
-    config_path, state_path = run_dir / "run.json", run_dir / "state.json"
+    """
+    Return the settings, state and whether the length changed, of the run to resume.
+
+    The run directory is recovered first.
+    """
+    config_path, state_path = run_dir / 'run.json', run_dir / 'state.json'
     if run_dir.is_dir():
         recover_checkpoints(run_dir)
     if (
         not config_path.is_file()
-        or not (run_dir / "last.keras").is_file()
+        or not (run_dir / 'last.keras').is_file()
         or not state_path.is_file()
     ):
         raise SettingsError(
-            f"cannot resume: {run_dir} has no finished epoch (run.json, state.json, last.keras); "
-            "start it without --resume"
+            f'cannot resume: {run_dir} has no finished epoch (run.json, state.json, last.keras); '
+            'start it without --resume'
         )
-    saved = read_json(config_path, "data", "run_dir")
+    saved = read_json(config_path, 'data', 'run_dir')
     try:
         cfg = TrainConfig(**saved)
     except TypeError as exc:
         raise SettingsError(
             f"cannot resume: {config_path} is not a run's settings ({exc})"
         ) from None
-    state = read_json(state_path, "epochs_done", "history")
+    state = read_json(state_path, 'epochs_done', 'history')
     rescheduled = resume_epochs is not None and resume_epochs != cfg.epochs
     if rescheduled:
-        if resume_epochs <= state["epochs_done"]:
+        if resume_epochs <= state['epochs_done']:
             raise SettingsError(
-                f"--epochs {resume_epochs} must exceed the {state['epochs_done']} epochs already "
-                f"done"
+                f'--epochs {resume_epochs} must exceed the {state["epochs_done"]} epochs already '
+                f'done'
             )
         log.info("changing the run's length from %d to %d epochs", cfg.epochs, resume_epochs)
-        state.setdefault("epoch_changes", []).append(
-            {"after_epoch": state["epochs_done"], "from": cfg.epochs, "to": resume_epochs}
+        state.setdefault('epoch_changes', []).append(
+            {'after_epoch': state['epochs_done'], 'from': cfg.epochs, 'to': resume_epochs}
         )
         cfg.epochs = resume_epochs
     return cfg, state, rescheduled
@@ -275,24 +293,22 @@ def _resumed_run(
 def _resumed_model(
     run_dir: Path, cfg: TrainConfig, state: Dict[str, Any], rescheduled: bool, steps_per_epoch: int
 ) -> Any:
-    """``last.keras`` with its optimizer state; the cosine schedule re-laid if the length
-    changed.
-    """
-    last_path = run_dir / "last.keras"
+    """Load ``last.keras`` with its optimizer state; re-lay the cosine schedule if needed."""
+    last_path = run_dir / 'last.keras'
     try:
         model = load_checkpoint(last_path)
     except ModelError as exc:
         raise SettingsError(
-            f"cannot resume: {exc}; best.keras holds epoch {state['best_epoch']}, but without a "
-            "readable last.keras the run must start again"
+            f'cannot resume: {exc}; best.keras holds epoch {state["best_epoch"]}, but without a '
+            'readable last.keras the run must start again'
         ) from None
     step, fingerprint = checkpoint_fingerprint(model)  # as loaded, before any rescheduling
-    if rescheduled and cfg.lr_schedule == "cosine":
+    if rescheduled and cfg.lr_schedule == 'cosine':
         model.optimizer.learning_rate = _learning_rate(cfg, steps_per_epoch)
     log.info(
-        "resumed from %s after epoch %d: optimizer step %d, state %s",
+        'resumed from %s after epoch %d: optimizer step %d, state %s',
         last_path,
-        state["epochs_done"],
+        state['epochs_done'],
         step,
         fingerprint,
     )
@@ -306,13 +322,13 @@ def _callbacks(cfg: TrainConfig, run_dir: Path, state: Dict[str, Any], batches: 
     callbacks = [
         epoch_checkpoint(run_dir, state, batches),
         keras.callbacks.TensorBoard(
-            str(run_dir / "tensorboard"), write_graph=False, profile_batch=0
+            str(run_dir / 'tensorboard'), write_graph=False, profile_batch=0
         ),
     ]
-    if cfg.lr_schedule == "plateau":
+    if cfg.lr_schedule == 'plateau':
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
-                monitor="val_accuracy", mode="max", factor=0.5, patience=3
+                monitor='val_accuracy', mode='max', factor=0.5, patience=3
             )
         )
     return callbacks
@@ -339,7 +355,8 @@ def _batches(
 def train(
     cfg: TrainConfig, resume: bool = False, verbose: int = 1, resume_epochs: Optional[int] = None
 ) -> Dict[str, Any]:
-    """Train one run, or ``cfg.kfold`` runs (one per fold, under ``fold_<i>/``) with a summary.
+    """
+    Train one run, or ``cfg.kfold`` runs (one per fold, under ``fold_<i>/``) with a summary.
 
     Each fold trains on ``k - 2`` parts, keeps the epoch that is best on the next part, and is
     then tested once on its own part (``fold_<i>/test.json``); ``kfold.json`` has the test
@@ -347,67 +364,67 @@ def train(
     ``--resume`` on the run directory alone continues with the next unfinished fold.
     """
     root = Path(cfg.run_dir)
-    if resume and (root / "kfold_run.json").is_file():  # the settings of a k-fold run rule
-        cfg = TrainConfig(**read_json(root / "kfold_run.json", "kfold", "run_dir"))
+    if resume and (root / 'kfold_run.json').is_file():  # the settings of a k-fold run rule
+        cfg = TrainConfig(**read_json(root / 'kfold_run.json', 'kfold', 'run_dir'))
     if cfg.kfold < 2:
         return train_one(cfg, resume=resume, verbose=verbose, resume_epochs=resume_epochs)
     cfg.validate()
     if not resume:
-        if (root / "kfold_run.json").exists():
+        if (root / 'kfold_run.json').exists():
             raise SettingsError(
-                f"{root} already holds a k-fold run; use --resume to continue it or pick a new "
-                "--run-dir"
+                f'{root} already holds a k-fold run; use --resume to continue it or pick a new '
+                '--run-dir'
             )
         root.mkdir(parents=True, exist_ok=True)
-        save_json(root / "kfold_run.json", asdict(cfg))
+        save_json(root / 'kfold_run.json', asdict(cfg))
     folds = []
     for fold in range(cfg.kfold):
-        fold_dir = root / f"fold_{fold}"
-        fold_cfg = TrainConfig(**{**asdict(cfg), "run_dir": str(fold_dir), "fold": fold})
+        fold_dir = root / f'fold_{fold}'
+        fold_cfg = TrainConfig(**{**asdict(cfg), 'run_dir': str(fold_dir), 'fold': fold})
         fold_resume = resume and fold_dir.is_dir() and recover_checkpoints(fold_dir) is not None
         state = train_one(fold_cfg, resume=fold_resume, verbose=verbose)
         folds.append(_tested_fold(fold_cfg, state))
     summary = _kfold_summary(cfg, folds)
-    save_json(root / "kfold.json", summary)
+    save_json(root / 'kfold.json', summary)
     log.info(
-        "%d-fold (%s) test accuracy %.4f +- %.4f",
+        '%d-fold (%s) test accuracy %.4f +- %.4f',
         cfg.kfold,
         cfg.kfold_scope,
-        summary["mean_test_accuracy"],
-        summary["std_test_accuracy"],
+        summary['mean_test_accuracy'],
+        summary['std_test_accuracy'],
     )
     return summary
 
 
 def _tested_fold(cfg: TrainConfig, state: Dict[str, Any]) -> Dict[str, Any]:
-    """The fold's figures: its best epoch on validation, and that epoch's test accuracy."""
+    """Return the fold's figures: its best epoch on validation, and that epoch's test accuracy."""
     from .evaluate import evaluate, load_predictor
 
     run_dir = Path(cfg.run_dir)
-    test_path = run_dir / "test.json"
+    test_path = run_dir / 'test.json'
     if test_path.is_file():  # tested before an interruption
-        return read_json(test_path, "test_accuracy")
+        return read_json(test_path, 'test_accuracy')
     _, _, test = fold_parts(cfg)
-    report = evaluate(load_predictor(str(run_dir / "best.keras")), test)
+    report = evaluate(load_predictor(str(run_dir / 'best.keras')), test)
     result = {
-        "fold": cfg.fold,
-        "best_epoch": state["best_epoch"],
-        "validation_accuracy": state["best_val_accuracy"],
-        "test_accuracy": report["accuracy"],
-        "test_faces": report["n"],
+        'fold': cfg.fold,
+        'best_epoch': state['best_epoch'],
+        'validation_accuracy': state['best_val_accuracy'],
+        'test_accuracy': report['accuracy'],
+        'test_faces': report['n'],
     }
     save_json(test_path, result)
     return result
 
 
 def _kfold_summary(cfg: TrainConfig, folds: list) -> Dict[str, Any]:
-    tests = [f["test_accuracy"] for f in folds]
+    tests = [f['test_accuracy'] for f in folds]
     return {
-        "kfold": cfg.kfold,
-        "kfold_scope": cfg.kfold_scope,
-        "protocol": "stratified; per fold: k-2 parts trained, the next part picks the epoch, "
+        'kfold': cfg.kfold,
+        'kfold_scope': cfg.kfold_scope,
+        'protocol': 'stratified; per fold: k-2 parts trained, the next part picks the epoch, '
         "the fold's own part tested once",
-        "folds": folds,
-        "mean_test_accuracy": float(np.mean(tests)),
-        "std_test_accuracy": float(np.std(tests)),
+        'folds': folds,
+        'mean_test_accuracy': float(np.mean(tests)),
+        'std_test_accuracy': float(np.std(tests)),
     }

@@ -1,5 +1,22 @@
-"""Huo et al. 2022 (Table 2; see docs/models.md): Xception-style residual modules and
-MobileNetV2 inverted residuals on the [Canny, grey, grey] input.
+# Copyright 2026 fer_ros developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Huo et al. 2022 (Table 2; see docs/models.md).
+
+Xception-style residual modules and MobileNetV2 inverted residuals on the [Canny, grey, grey]
+input.
 
 ``huo2022`` follows the paper: its separable convolution is pointwise then depthwise
 (section 3, Fig. 6), every convolution but the inverted residuals' linear projection is
@@ -69,7 +86,7 @@ def _build(
 ) -> keras.Model:
     """Table 2's layers; ``paper`` selects the paper's convolution order and activations."""
     if alpha <= 0 or t < 1:
-        raise ValueError(f"need alpha > 0 and t >= 1, got alpha={alpha}, t={t}")
+        raise ValueError(f'need alpha > 0 and t >= 1, got alpha={alpha}, t={t}')
     divisor = PAPER_DIVISOR if paper else 8
 
     def c(n: int) -> int:
@@ -81,23 +98,23 @@ def _build(
         second_activation=paper,
     )
     inputs = model_input(input_size, channels)
-    x = conv_bn(inputs, c(32), name="conv1")
-    x = conv_bn(x, c(64), name="conv2")
-    x = module(x, c(128), downsample=True, name="res1")
+    x = conv_bn(inputs, c(32), name='conv1')
+    x = conv_bn(x, c(64), name='conv2')
+    x = module(x, c(128), downsample=True, name='res1')
     for i in range(4):
-        x = inverted_residual(x, c(256), t, name=f"ir1_{i + 1}")
-    x = module(x, c(256), downsample=True, name="res2")
-    x = module(x, c(364), downsample=False, name="res3")
-    x = module(x, c(364), downsample=True, name="res4")
+        x = inverted_residual(x, c(256), t, name=f'ir1_{i + 1}')
+    x = module(x, c(256), downsample=True, name='res2')
+    x = module(x, c(364), downsample=False, name='res3')
+    x = module(x, c(364), downsample=True, name='res4')
     for i in range(2):
-        x = inverted_residual(x, c(512), t, name=f"ir2_{i + 1}")
+        x = inverted_residual(x, c(512), t, name=f'ir2_{i + 1}')
     final = pointwise_depthwise_bn if paper else sepconv_bn
-    x = final(x, c(728), name="sep_final")
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = final(x, c(728), name='sep_final')
+    x = layers.GlobalAveragePooling2D(name='gap')(x)
     if dropout > 0:
-        x = layers.Dropout(dropout, name="dropout")(x)
+        x = layers.Dropout(dropout, name='dropout')(x)
     # The paper's "1x1 conv to 7" on the pooled 1x1 map is a dense layer.
     outputs = layers.Dense(
-        num_classes, activation="softmax", dtype="float32", name="probabilities"
+        num_classes, activation='softmax', dtype='float32', name='probabilities'
     )(x)
-    return keras.Model(inputs, outputs, name="huo2022" if paper else "huo2022_xception")
+    return keras.Model(inputs, outputs, name='huo2022' if paper else 'huo2022_xception')
