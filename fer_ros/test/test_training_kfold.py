@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""``fer-ros train --kfold``: Huo's protocol end to end on a few FER2013 rows of every split."""
+"""``fer-ros train --kfold`` (Huo's protocol) and ``--train-on``, end to end on a few rows."""
 
 from __future__ import annotations
 
@@ -46,3 +46,16 @@ def test_kfold_over_all_splits_tests_every_face_once_and_resumes(fer2013_csv, tm
     capsys.readouterr()
     assert cli.main([*words, '--resume']) == 0  # every fold done: nothing retrained or retested
     assert json.loads(capsys.readouterr().out)['folds'] == summary['folds']
+
+
+def test_training_on_training_and_publictest_keeps_the_last_epoch(fer2013_csv, tmp_path):
+    run = tmp_path / 'final'
+    words = ['train', '--data', str(fer2013_csv), '--run-dir', str(run), '--limit', str(ROWS)]
+    words += ['--arch', 'mini_xception', '--arch-arg', 'width=0.25', '--batch-size', '16']
+    assert cli.main([*words, '--epochs', '2', '--train-on', 'Training+PublicTest']) == 0
+    state = json.loads((run / 'state.json').read_text())
+    assert state['epochs_done'] == 2 and state['best_epoch'] == 2  # no selection: the last one
+    assert all('val_accuracy' not in epoch for epoch in state['history'])
+    assert (run / 'best.keras').read_bytes() == (run / 'last.keras').read_bytes()
+    settings = json.loads((run / 'run.json').read_text())
+    assert settings['train_on'] == 'Training+PublicTest'

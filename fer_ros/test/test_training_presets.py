@@ -68,6 +68,7 @@ def test_the_reproducing_command_gives_back_the_same_settings():
         ('--recipe', 'huo2022', '--arch-arg', 'alpha=0.5', '--kfold-scope', 'training'),
         ('--recipe', 'yengikand2023', '--no-augment', '--seed', '3'),
         ('--lr', '0.004', '--precision', 'float32'),
+        ('--train-on', 'Training+PublicTest', '--epochs', '12'),
     ):
         cfg = _settings(*words)
         command = shlex.split(training_command(cfg.__dict__))
@@ -80,6 +81,7 @@ def test_the_reproducing_command_gives_back_the_same_settings():
     ('words', 'message'),
     [
         (('--kfold', '2'), 'kfold must be 0 .off. or >= 3'),
+        (('--train-on', 'Training+PublicTest', '--kfold', '5'), 'no validation split: no --kfold'),
         (('--recipe', 'huo2022', '--arch-arg', 'width=2'), 'KEY=VALUE with KEY in: alpha'),
     ],
 )

@@ -44,6 +44,7 @@ RECIPE_ARGUMENTS = {
     'seed': 'seed',
     'kfold': 'kfold',
     'kfold_scope': 'kfold_scope',
+    'train_on': 'train_on',
 }
 
 HELP = 'train an expression network on FER2013 or an image-folder dataset (needs fer_ros[train])'
@@ -190,11 +191,19 @@ def _add_regularisation_arguments(parser: argparse.ArgumentParser, d: Any) -> No
 
 def _add_run_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
     """Which data and how the run is driven: seed, quick limits, k-fold, resume."""
-    from ..training.config import KFOLD_SCOPES
+    from ..training.config import KFOLD_SCOPES, TRAIN_SPLITS
 
     parser.add_argument('--seed', type=int, default=FROM_RECIPE, help=f'default {d.seed}')
     parser.add_argument(
         '--limit', type=int, default=None, help='use at most N rows per split (quick runs)'
+    )
+    parser.add_argument(
+        '--train-on',
+        choices=TRAIN_SPLITS,
+        default=FROM_RECIPE,
+        help='Training (PublicTest picks the best epoch; default) or Training+PublicTest (a '
+        'recipe already chosen on PublicTest, retrained on 12%% more faces; the last epoch is '
+        'kept)',
     )
     parser.add_argument(
         '--kfold',

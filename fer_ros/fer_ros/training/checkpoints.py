@@ -147,12 +147,14 @@ def commit_epoch(
     pending = {'last': _pending_path(run_dir, 'last', done)}
     model.save(pending['last'])
     atomic.fsync_file(pending['last'])
-    if val_acc > state['best_val_accuracy']:
+    validated = 'val_accuracy' in logs  # without a validation split the last epoch is kept
+    if not validated or val_acc > state['best_val_accuracy']:
         pending['best'] = _pending_path(run_dir, 'best', done)
         shutil.copyfile(pending['last'], pending['best'])
         atomic.fsync_file(pending['best'])
-        state['best_val_accuracy'] = val_acc
         state['best_epoch'] = done
+        if validated:
+            state['best_val_accuracy'] = val_acc
     state['epochs_done'] = done
     state['history'].append(
         {

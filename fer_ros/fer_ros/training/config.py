@@ -32,6 +32,10 @@ PRECISIONS = ('auto', 'float32', 'mixed_bfloat16')
 # k-fold cross-validation over the Training split, or over all of the dataset's faces (Huo's
 # protocol: 35,887 FER2013 faces in 10 stratified folds).
 KFOLD_SCOPES = ('training', 'all')
+# What a run trains on. Training: PublicTest picks the best epoch. Training+PublicTest: the final
+# recipe retrained on both (12% more faces), no selection, the last epoch is kept; only for a
+# recipe whose length was chosen on PublicTest before.
+TRAIN_SPLITS = ('Training', 'Training+PublicTest')
 
 
 @dataclass
@@ -62,6 +66,7 @@ class TrainConfig:
     limit: Optional[int] = None  # rows per split, for quick runs
     kfold: int = 0  # >1: stratified k-fold cross-validation (see training/folds.py)
     kfold_scope: str = 'training'  # which faces are folded: KFOLD_SCOPES
+    train_on: str = 'Training'  # TRAIN_SPLITS
     fold: Optional[int] = None  # which fold this run is (set internally)
     recipe: str = 'default'  # the --recipe preset the settings started from (recipes.py)
 
@@ -92,6 +97,12 @@ class TrainConfig:
             raise SettingsError(
                 f'kfold must be 0 (off) or >= 3 (one fold tests, the next selects the epoch), '
                 f'got {self.kfold}'
+            )
+        if self.train_on not in TRAIN_SPLITS:
+            raise SettingsError(f'train on {self.train_on!r}; allowed: {", ".join(TRAIN_SPLITS)}')
+        if self.train_on != 'Training' and self.kfold:
+            raise SettingsError(
+                '--train-on Training+PublicTest has no validation split: no --kfold'
             )
         if self.kfold_scope not in KFOLD_SCOPES:
             raise SettingsError(
@@ -142,6 +153,8 @@ def training_command(cfg: Dict[str, Any]) -> str:
         parts.append('--no-augment')
     if cfg.get('limit') is not None:
         parts.append(f'--limit {cfg["limit"]}')
+    if cfg.get('train_on', 'Training') != 'Training':
+        parts.append(f'--train-on {cfg["train_on"]}')
     if cfg.get('kfold'):
         parts.append(f'--kfold {cfg["kfold"]} --kfold-scope {cfg.get("kfold_scope", "training")}')
     return ' '.join(parts)

@@ -148,10 +148,16 @@ def _build_and_compile(cfg: TrainConfig, labels: Tuple[str, ...], steps_per_epoc
     return model
 
 
-def split_for_run(cfg: TrainConfig) -> Tuple[FaceDataset, FaceDataset]:
-    """(train, validation) for this run: Training/PublicTest, or a fold's parts (see folds.py)."""
+def split_for_run(cfg: TrainConfig) -> Tuple[FaceDataset, Optional[FaceDataset]]:
+    """
+    Return (train, validation) for this run.
+
+    Training and PublicTest; Training+PublicTest and no validation; or a fold's parts.
+    """
     if cfg.fold is None:
         splits = load_dataset(cfg.data, ['Training', 'PublicTest'], limit=cfg.limit)
+        if cfg.train_on == 'Training+PublicTest':
+            return concatenate([splits['Training'], splits['PublicTest']], cfg.train_on), None
         return splits['Training'], splits['PublicTest']
     train, val, _ = fold_parts(cfg)
     return train, val
@@ -207,12 +213,12 @@ def train_one(
     save_json(run_dir / 'labels.json', {'labels': list(train.labels)})
     weights = class_weights(train.class_counts(), cfg.class_weighting)
     log.info(
-        'training %s %s (%s) on %d faces, validating on %d; class weights %s',
+        'training %s %s (%s) on %d faces, validating on %s; class weights %s',
         cfg.architecture,
         cfg.arch_args,
         cfg.preprocessing,
         len(train),
-        len(val),
+        'none (the last epoch is kept)' if val is None else len(val),
         None if weights is None else np.round(weights, 2).tolist(),
     )
     batches = _batches(train, cfg, weights)
@@ -222,7 +228,7 @@ def train_one(
         model = _build_and_compile(cfg, train.labels, len(batches))
     model.fit(
         batches,
-        validation_data=_batches(val, cfg, None, training=False),
+        validation_data=None if val is None else _batches(val, cfg, None, training=False),
         epochs=cfg.epochs,
         initial_epoch=state['epochs_done'],
         callbacks=_callbacks(cfg, run_dir, state, batches),
