@@ -81,7 +81,7 @@ def render(document: str) -> str:
 
 
 def main(argv: List[str] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument(
         'documents', nargs='+', type=Path, help='Markdown files with settings-table markers'
     )

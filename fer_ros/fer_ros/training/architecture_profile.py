@@ -67,7 +67,7 @@ def profile(name: str, arch_args: Dict[str, Any], threads: int = 1) -> Dict[str,
 def main(argv: Sequence[str] = None) -> int:
     from .models import get_architecture, parse_arch_args
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('arch')
     parser.add_argument('args', nargs='*', metavar='KEY=VALUE')
     parser.add_argument('--threads', type=int, default=1)
