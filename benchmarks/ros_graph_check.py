@@ -1,9 +1,9 @@
 """
 Check the running node in a real ROS 2 graph: enable switch, model switch, ROS4HRI output.
 
-Starts ``fer_node`` as its own process (namespace ``/fer``), publishes a photograph with a face
-on ``/camera/image_raw`` at ``--rate`` Hz, and measures what a robot integrator would check with
-``ros2 param set`` and ``ros2 topic echo``:
+Starts ``fer_node`` as its own process (namespace ``/fer``) and a camera process that publishes
+a photograph with a face on ``/camera/image_raw`` at ``--rate`` Hz, and measures what a robot
+integrator would check with ``ros2 param set`` and ``ros2 topic echo``:
 
 1. steady state: expression messages per second and the node's CPU use;
 2. ``enable: false``: how many expression messages still arrive after the parameter call
@@ -19,7 +19,8 @@ ROS 2 workspace, or the PyPI wheels of docs/development.md), and a photograph wi
 astronaut that ships with scikit-image by default, or ``--image``. Prints one JSON object and
 exits 1 when a check fails::
 
-    python benchmarks/ros_graph_check.py --switch-model fer_vgg075.onnx
+    python benchmarks/ros_graph_check.py
+
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ import argparse
 import json
 import os
 from pathlib import Path
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from typing import Any, Dict, List, Optional
@@ -66,30 +69,21 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Graph:
-    """The checker's own node: camera publisher, expression and HRI subscribers, parameters."""
+    """The checker's own node: expression and HRI subscribers, parameter calls."""
 
-    def __init__(self, frame: np.ndarray, rate_hz: float):
+    def __init__(self):
         from fer_ros_msgs.msg import FaceExpressionArray
         from rcl_interfaces.srv import SetParameters
         import rclpy
         from rclpy.executors import MultiThreadedExecutor
-        from sensor_msgs.msg import Image
 
         rclpy.init()
         self.node = rclpy.create_node('fer_graph_check')
         self.times: List[float] = []
         self.faces: List[int] = []
+        self.probabilities: List[Optional[tuple]] = []  # of each message's first face
         self.hri: Dict[str, List[float]] = {}
         self._lock = threading.Lock()
-        self._image = Image(
-            height=frame.shape[0],
-            width=frame.shape[1],
-            encoding='bgr8',
-            step=frame.shape[1] * 3,
-            data=frame.tobytes(),
-        )
-        self._camera = self.node.create_publisher(Image, IMAGE_TOPIC, 10)
-        self.node.create_timer(1.0 / rate_hz, self._publish)
         self.node.create_subscription(
             FaceExpressionArray, f'{NAMESPACE}/expressions', self._on_expressions, 10
         )
@@ -98,16 +92,14 @@ class Graph:
         )
         self._executor = MultiThreadedExecutor()
         self._executor.add_node(self.node)
-        threading.Thread(target=self._executor.spin, daemon=True).start()
-
-    def _publish(self) -> None:
-        self._image.header.stamp = self.node.get_clock().now().to_msg()
-        self._camera.publish(self._image)
+        self._spinner = threading.Thread(target=self._executor.spin, daemon=True)
+        self._spinner.start()
 
     def _on_expressions(self, msg: Any) -> None:
         with self._lock:
             self.times.append(time.monotonic())
             self.faces.append(len(msg.faces))
+            self.probabilities.append(tuple(msg.faces[0].probabilities) if msg.faces else None)
 
     def messages_between(self, start: float, end: float) -> List[float]:
         """Return the arrival times of expression messages within [start, end)."""
@@ -161,9 +153,58 @@ class Graph:
     def close(self) -> None:
         import rclpy
 
+        rclpy.shutdown()  # ends the executor's spin
+        self._spinner.join(timeout=5)
         self._executor.shutdown()
         self.node.destroy_node()
-        rclpy.shutdown()
+
+
+CAMERA = """
+import sys
+import numpy as np
+import rclpy
+from sensor_msgs.msg import Image
+
+frame = np.load(sys.argv[1])
+rclpy.init()
+node = rclpy.create_node('fer_graph_check_camera')
+publisher = node.create_publisher(Image, sys.argv[3], 10)
+image = Image(height=frame.shape[0], width=frame.shape[1], encoding='bgr8',
+              step=frame.shape[1] * 3, data=frame.tobytes())
+image.header.frame_id = 'camera_optical_frame'
+
+
+def publish():
+    image.header.stamp = node.get_clock().now().to_msg()
+    publisher.publish(image)
+
+
+node.create_timer(1.0 / float(sys.argv[2]), publish)
+try:
+    rclpy.spin(node)
+except KeyboardInterrupt:
+    pass
+"""
+# A timer on a spinning node, as rclpy camera drivers publish: a plain sleep loop between
+# publish() calls delivered only ~1 of 30 frames of 640x480 to a best-effort subscriber on
+# Fast DDS here.
+
+
+def start_camera(frame: np.ndarray, rate_hz: float, folder: str) -> subprocess.Popen:
+    """Start a camera process publishing ``frame`` on the image topic at ``rate_hz``."""
+    path = Path(folder) / 'frame.npy'
+    np.save(path, frame)
+    command = [sys.executable, '-c', CAMERA, str(path), str(rate_hz), IMAGE_TOPIC]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a child process as Ctrl-C would, killing it if it does not end in 10 s."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def start_node(extra_parameters: List[str]) -> subprocess.Popen:
@@ -220,15 +261,25 @@ def check_enable(graph: Graph, pid: int, seconds: float) -> Dict[str, Any]:
 
 
 def check_model_switch(graph: Graph, model: str, seconds: float) -> Dict[str, Any]:
-    """Switch the model and report the longest gap between expression messages around it."""
+    """
+    Switch the model and report the longest gap between expression messages around it.
+
+    The same frame is sent all along, so the first face's probabilities change exactly when
+    the new model takes over: that time is reported too.
+    """
+    with graph._lock:
+        old = graph.probabilities[-1]
     before = time.monotonic()
     returned = graph.set_parameter('model', model)
     time.sleep(seconds)
     times = graph.messages_between(before - 1.0, time.monotonic())
     gaps = np.diff(times) if len(times) > 1 else np.array([seconds])
+    with graph._lock:
+        changed = [t for t, p in zip(graph.times, graph.probabilities) if t >= before and p != old]
     return {
         'model': model,
         'parameter_call_s': round(returned - before, 3),
+        'new_model_answers_after_s': round(changed[0] - before, 3) if changed else None,
         'max_gap_s': round(float(gaps.max()), 3),
         'messages': len(times),
     }
@@ -252,6 +303,7 @@ def verdicts(report: Dict[str, Any]) -> Dict[str, bool]:
         'disabled_cpu_idle': enable['disabled']['cpu_share_of_one_core'] <= MAX_DISABLED_CPU,
         'enable_resumes': enable['first_message_after_enable_s'] is not None,
         'model_switch_gap_under_0.5_s': report['model_switch']['max_gap_s'] <= MAX_SWITCH_GAP_S,
+        'model_switched': report['model_switch']['new_model_answers_after_s'] is not None,
     }
     if 'hri' in report:
         hri = report['hri']
@@ -265,6 +317,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--image', help='photograph with a face (default: skimage astronaut)')
     parser.add_argument('--rate', type=float, default=30.0, help='camera rate, Hz (default 30)')
+    parser.add_argument(
+        '--size', default='640x480', help='frame size WIDTHxHEIGHT (default %(default)s)'
+    )
     parser.add_argument('--seconds', type=float, default=5.0, help='length of each phase')
     parser.add_argument(
         '--switch-model',
@@ -274,8 +329,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--no-hri', action='store_true', help='skip the ROS4HRI check')
     parser.add_argument('-p', '--parameter', action='append', default=[], help='NAME:=VALUE')
     args = parser.parse_args(argv)
-    graph = Graph(photograph(args.image), args.rate)
+    size = tuple(int(v) for v in args.size.lower().split('x'))
+    graph = Graph()
     node = start_node(args.parameter)
+    folder = tempfile.TemporaryDirectory()
+    camera = start_camera(photograph(args.image, size), args.rate, folder.name)
     try:
         wait_for_expressions(graph, timeout_s=60)
         time.sleep(1.0)  # past the first frames' warm-up
@@ -287,11 +345,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             report['hri'] = check_hri(graph, args.seconds)
         report['checks'] = verdicts(report)
     finally:
-        node.terminate()
-        try:
-            node.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            node.kill()
+        stop(camera)
+        stop(node)
+        folder.cleanup()
         graph.close()
     print(json.dumps(report, indent=2))
     return 0 if all(report['checks'].values()) else 1
