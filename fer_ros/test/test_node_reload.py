@@ -157,10 +157,26 @@ def test_library_warnings_reach_the_ros_logger_and_are_not_printed(capsys):
 
 @pytest.mark.parametrize('level, method', [(logging.ERROR, 'error'), (logging.CRITICAL, 'fatal')])
 def test_severities_map_to_ros_levels(level, method):
+    library_module_logger = logging.getLogger('fer_ros.x')  # made at import, as in fer_ros
     ros = FakeRosLogger()
     undo = forward_to(ros)
     try:
-        logging.getLogger('fer_ros.x').log(level, 'm')
+        library_module_logger.log(level, 'm')
     finally:
         undo()
     assert ros.lines == [(method, 'm')]
+
+
+def test_records_of_non_propagating_library_loggers_are_forwarded_too():
+    """ROS 2 launch, once imported, makes every new logger non-propagating (LaunchLogger)."""
+    isolated = logging.getLogger('fer_ros.isolated_for_test')
+    isolated.propagate = False
+    ros = FakeRosLogger()
+    undo = forward_to(ros)
+    try:
+        isolated.warning('provider fallback')
+    finally:
+        undo()
+        isolated.propagate = True
+    assert ros.lines == [('warning', 'provider fallback')]
+    assert isolated.handlers == []  # undo removes it again

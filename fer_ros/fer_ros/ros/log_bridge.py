@@ -27,7 +27,7 @@ No ROS imports: the target is anything with ``debug``/``info``/``warning``/``err
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import Any, Callable, List
 
 LIBRARY_LOGGER = 'fer_ros'
 
@@ -60,20 +60,35 @@ def forward_to(ros_logger: Any) -> Callable[[], None]:
     """
     Send the ``fer_ros`` loggers' records to ``ros_logger``.
 
-    Returns the function that undoes it.
+    Returns the function that undoes it. The handler also goes on every existing
+    ``fer_ros.*`` logger that does not propagate: importing ROS 2's ``launch`` in the same
+    process makes every logger created afterwards non-propagating (its ``LaunchLogger``).
     """
     library = logging.getLogger(LIBRARY_LOGGER)
     handler = RosLogHandler(ros_logger)
     handler.setFormatter(logging.Formatter('%(message)s'))
     old_level, old_propagate = library.level, library.propagate
-    library.addHandler(handler)
+    isolated = _isolated_library_loggers()
+    for logger in [library, *isolated]:
+        logger.addHandler(handler)
     if library.level == logging.NOTSET or library.level > logging.INFO:
         library.setLevel(logging.INFO)
     library.propagate = False
 
     def undo() -> None:
-        library.removeHandler(handler)
+        for logger in [library, *isolated]:
+            logger.removeHandler(handler)
         library.setLevel(old_level)
         library.propagate = old_propagate
 
     return undo
+
+
+def _isolated_library_loggers() -> List[logging.Logger]:
+    """Return the existing ``fer_ros.*`` loggers whose records would not reach ``fer_ros``."""
+    prefix = LIBRARY_LOGGER + '.'
+    return [
+        logger
+        for name, logger in list(logging.Logger.manager.loggerDict.items())
+        if name.startswith(prefix) and isinstance(logger, logging.Logger) and not logger.propagate
+    ]
