@@ -63,7 +63,7 @@ def yengikand2023(
     sequence = _to_sequence(x)
     additive = AdditiveSelfAttention(attention_units, name='additive_attention')(sequence)
     dot = layers.Attention(name='dot_attention')([sequence, sequence])
-    return _mlp_head(inputs, additive, dot, num_classes, mlp, dropout, 'yengikand2023')
+    return _mlp_head(inputs, additive, dot, num_classes, mlp, dropout, dropout, 'yengikand2023')
 
 
 def yengikand2023_xception(
@@ -86,14 +86,8 @@ def yengikand2023_xception(
     sequence = _to_sequence(x)
     additive = layers.AdditiveAttention(name='additive_attention')([sequence, sequence])
     dot = layers.Attention(name='dot_attention')([sequence, sequence])
-    x = _pooled(additive, dot)
-    x = layers.Dropout(dropout * 0.5, name='mlp_dropout1')(x)
-    x = layers.Dense(mlp, activation='relu', name='mlp')(x)
-    x = layers.Dropout(dropout, name='mlp_dropout2')(x)
-    outputs = layers.Dense(
-        num_classes, activation='softmax', dtype='float32', name='probabilities'
-    )(x)
-    return keras.Model(inputs, outputs, name='yengikand2023_xception')
+    head = (num_classes, mlp, dropout * 0.5, dropout)
+    return _mlp_head(inputs, additive, dot, *head, 'yengikand2023_xception')
 
 
 def _to_sequence(x):
@@ -108,10 +102,19 @@ def _pooled(additive, dot):
     return layers.Concatenate(name='attention_concat')([pooled_add, pooled_dot])
 
 
-def _mlp_head(inputs, additive, dot, num_classes: int, mlp: int, dropout: float, name: str):
-    """Pooled contexts -> dropout -> Dense(mlp, ReLU) -> dropout -> softmax."""
+def _mlp_head(
+    inputs,
+    additive,
+    dot,
+    num_classes: int,
+    mlp: int,
+    first_dropout: float,
+    dropout: float,
+    name: str,
+):
+    """Pool both contexts, then dropout -> Dense(mlp, ReLU) -> dropout -> softmax."""
     x = _pooled(additive, dot)
-    x = layers.Dropout(dropout, name='mlp_dropout1')(x)
+    x = layers.Dropout(first_dropout, name='mlp_dropout1')(x)
     x = layers.Dense(mlp, activation='relu', name='mlp')(x)
     x = layers.Dropout(dropout, name='mlp_dropout2')(x)
     outputs = layers.Dense(
