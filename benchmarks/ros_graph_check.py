@@ -26,6 +26,7 @@ exits 1 when a check fails::
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -35,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, NamedTuple, Optional
 
 import numpy as np
 
@@ -68,6 +69,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
+class Message(NamedTuple):
+    """One expression message as the checker saw it."""
+
+    time: float  # monotonic arrival time
+    faces: int
+    probabilities: Optional[tuple]  # of its first face (None without faces)
+
+
 class Graph:
     """The checker's own node: expression and HRI subscribers, parameter calls."""
 
@@ -79,10 +88,8 @@ class Graph:
 
         rclpy.init()
         self.node = rclpy.create_node('fer_graph_check')
-        self.times: List[float] = []
-        self.faces: List[int] = []
-        self.probabilities: List[Optional[tuple]] = []  # of each message's first face
-        self.hri: Dict[str, List[float]] = {}
+        self._messages: List[Message] = []
+        self._hri: Dict[str, List[float]] = {}  # face id -> arrival times of its expressions
         self._lock = threading.Lock()
         self.node.create_subscription(
             FaceExpressionArray, f'{NAMESPACE}/expressions', self._on_expressions, 10
@@ -96,15 +103,19 @@ class Graph:
         self._spinner.start()
 
     def _on_expressions(self, msg: Any) -> None:
+        first = tuple(msg.faces[0].probabilities) if msg.faces else None
         with self._lock:
-            self.times.append(time.monotonic())
-            self.faces.append(len(msg.faces))
-            self.probabilities.append(tuple(msg.faces[0].probabilities) if msg.faces else None)
+            self._messages.append(Message(time.monotonic(), len(msg.faces), first))
 
-    def messages_between(self, start: float, end: float) -> List[float]:
-        """Return the arrival times of expression messages within [start, end)."""
+    def messages_between(self, start: float, end: float) -> List[Message]:
+        """Return the expression messages that arrived within [start, end)."""
         with self._lock:
-            return [t for t in self.times if start <= t < end]
+            return [m for m in self._messages if start <= m.time < end]
+
+    def hri_counts(self) -> Dict[str, int]:
+        """Return the expression messages received so far per ROS4HRI face id."""
+        with self._lock:
+            return {face_id: len(times) for face_id, times in self._hri.items()}
 
     def set_parameter(self, name: str, value: Any, timeout_s: float = 10.0) -> float:
         """Set one node parameter like ``ros2 param set``; return when the call returned."""
@@ -134,9 +145,9 @@ class Graph:
         def on_tracked(msg: Any) -> None:
             for face_id in msg.ids:
                 with self._lock:
-                    if face_id in self.hri:
+                    if face_id in self._hri:
                         continue
-                    self.hri[face_id] = []
+                    self._hri[face_id] = []
                 self.node.create_subscription(
                     Expression,
                     f'/humans/faces/{face_id}/expression',
@@ -148,7 +159,7 @@ class Graph:
 
     def _on_hri_expression(self, face_id: str) -> None:
         with self._lock:
-            self.hri[face_id].append(time.monotonic())
+            self._hri[face_id].append(time.monotonic())
 
     def close(self) -> None:
         import rclpy
@@ -220,8 +231,9 @@ def wait_for_expressions(graph: Graph, timeout_s: float) -> float:
     """Return the time the first expression message arrived (after start-up and warm-up)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if graph.times:
-            return graph.times[0]
+        arrived = graph.messages_between(0.0, time.monotonic())
+        if arrived:
+            return arrived[0].time
         time.sleep(0.05)
     raise SystemExit(f'no expression message within {timeout_s} s')
 
@@ -232,8 +244,7 @@ def steady_state(graph: Graph, pid: int, seconds: float) -> Dict[str, float]:
     time.sleep(seconds)
     end, cpu1 = time.monotonic(), cpu_seconds(pid)
     arrived = graph.messages_between(start, end)
-    with graph._lock:
-        faces = graph.faces[-len(arrived) :] if arrived else []
+    faces = [m.faces for m in arrived]
     return {
         'expressions_per_s': round(len(arrived) / (end - start), 1),
         'mean_faces': round(float(np.mean(faces)), 2) if faces else 0.0,
@@ -254,9 +265,11 @@ def check_enable(graph: Graph, pid: int, seconds: float) -> Dict[str, Any]:
     resumed = graph.messages_between(enabled_at, deadline)
     return {
         'messages_after_disable_returned': len(after),
-        'last_message_after_disable_s': round(after[-1] - returned, 3) if after else 0.0,
+        'last_message_after_disable_s': round(after[-1].time - returned, 3) if after else 0.0,
         'disabled': disabled,
-        'first_message_after_enable_s': round(resumed[0] - enabled_at, 3) if resumed else None,
+        'first_message_after_enable_s': (
+            round(resumed[0].time - enabled_at, 3) if resumed else None
+        ),
     }
 
 
@@ -267,15 +280,14 @@ def check_model_switch(graph: Graph, model: str, seconds: float) -> Dict[str, An
     The same frame is sent all along, so the first face's probabilities change exactly when
     the new model takes over: that time is reported too.
     """
-    with graph._lock:
-        old = graph.probabilities[-1]
     before = time.monotonic()
+    old = graph.messages_between(0.0, before)[-1].probabilities
     returned = graph.set_parameter('model', model)
     time.sleep(seconds)
-    times = graph.messages_between(before - 1.0, time.monotonic())
+    around = graph.messages_between(before - 1.0, time.monotonic())
+    times = [m.time for m in around]
     gaps = np.diff(times) if len(times) > 1 else np.array([seconds])
-    with graph._lock:
-        changed = [t for t, p in zip(graph.times, graph.probabilities) if t >= before and p != old]
+    changed = [m.time for m in around if m.time >= before and m.probabilities != old]
     return {
         'model': model,
         'parameter_call_s': round(returned - before, 3),
@@ -290,8 +302,7 @@ def check_hri(graph: Graph, seconds: float) -> Dict[str, Any]:
     graph.watch_hri()
     graph.set_parameter('hri_output', True)
     time.sleep(seconds)
-    with graph._lock:
-        counts = {face_id: len(times) for face_id, times in graph.hri.items()}
+    counts = graph.hri_counts()
     return {'tracked_ids': sorted(counts), 'expression_messages': counts}
 
 
@@ -340,7 +351,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         report: Dict[str, Any] = {'steady': steady_state(graph, node.pid, args.seconds)}
         report['enable'] = check_enable(graph, node.pid, args.seconds)
         report['model_switch'] = check_model_switch(graph, args.switch_model, args.seconds)
-        hri_available = not args.no_hri and _importable('hri_msgs.msg')
+        hri_available = not args.no_hri and importlib.util.find_spec('hri_msgs') is not None
         if hri_available:
             report['hri'] = check_hri(graph, args.seconds)
         report['checks'] = verdicts(report)
@@ -351,14 +362,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         graph.close()
     print(json.dumps(report, indent=2))
     return 0 if all(report['checks'].values()) else 1
-
-
-def _importable(module: str) -> bool:
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
 
 
 if __name__ == '__main__':

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -26,26 +27,6 @@ from typing import Any, Dict
 # --recipe preset (or TrainConfig's default) fills it in; help texts name the default recipe's.
 FROM_RECIPE = argparse.SUPPRESS
 
-# Parsed argument -> TrainConfig field, for the options a --recipe preset can set.
-RECIPE_ARGUMENTS = {
-    'arch': 'architecture',
-    'preprocessing': 'preprocessing',
-    'epochs': 'epochs',
-    'batch_size': 'batch_size',
-    'lr': 'learning_rate',
-    'lr_schedule': 'lr_schedule',
-    'warmup_epochs': 'warmup_epochs',
-    'weight_decay': 'weight_decay',
-    'class_weighting': 'class_weighting',
-    'label_smoothing': 'label_smoothing',
-    'augment': 'augment',
-    'random_erasing': 'random_erasing',
-    'precision': 'precision',
-    'seed': 'seed',
-    'kfold': 'kfold',
-    'kfold_scope': 'kfold_scope',
-    'train_on': 'train_on',
-}
 
 HELP = 'train an expression network on FER2013 or an image-folder dataset (needs fer_ros[train])'
 
@@ -83,6 +64,7 @@ def _add_model_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
 
     parser.add_argument(
         '--arch',
+        dest='architecture',
         default=FROM_RECIPE,
         help=f"{' | '.join(ARCHITECTURE_NAMES)} (default: the recipe's; {d.architecture})",
     )
@@ -121,6 +103,7 @@ def _add_recipe_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
     )
     parser.add_argument(
         '--lr',
+        dest='learning_rate',
         type=float,
         default=FROM_RECIPE,
         help=f"peak learning rate (default: the recipe's, {d.learning_rate})",
@@ -236,15 +219,15 @@ def run_settings(args: argparse.Namespace) -> Any:
     from ..training.models import get_architecture, parse_arch_args
     from ..training.recipes import recipe_config, RECIPES
 
+    # Every option's dest is its TrainConfig field; the recipe's are absent unless given.
     given: Dict[str, Any] = {
-        field: getattr(args, name)
-        for name, field in RECIPE_ARGUMENTS.items()
-        if hasattr(args, name)
+        field.name: getattr(args, field.name)
+        for field in dataclasses.fields(TrainConfig)
+        if hasattr(args, field.name)
     }
     recipe = RECIPES[args.recipe].settings
     architecture = given.get('architecture', recipe.get('architecture', TrainConfig.architecture))
     given['arch_args'] = parse_arch_args(get_architecture(architecture), args.arch_arg)
-    given['limit'] = args.limit
     cfg = recipe_config(args.recipe, args.data, args.run_dir, given)
     cfg.validate()
     return cfg
