@@ -312,3 +312,25 @@ def test_damaged_checkpoint_fails_export_and_eval_in_one_line(
     assert cli.main(['eval', str(damaged), '--data', str(fer2013_csv), '--limit', '8']) == 2
     err = capsys.readouterr().err
     assert err.startswith('fer-ros eval: error: ') and err.count('\n') == 1 and 'best.keras' in err
+
+
+def test_a_student_distils_from_an_exported_teacher(exported, fer2013_csv, tmp_path):
+    """
+    Train one epoch from the exported model's soft targets; the run records the teacher.
+
+    Its reproducing command names the teacher again.
+    """
+    from fer_ros.training.checkpoints import read_json
+    from fer_ros.training.config import training_command
+    from fer_ros.training.distill import file_sha256
+
+    teacher = exported[1] / 'm.onnx'
+    student = tmp_path / 'student'
+    args = ['train', '--data', str(fer2013_csv), '--run-dir', str(student), '--limit', str(ROWS)]
+    args += ['--arch', 'mini_xception', '--arch-arg', 'width=0.5', '--epochs', '1']
+    assert cli.main([*args, '--teacher', str(teacher), '--distill-weight', '0.6']) == 0
+    assert read_json(student / 'state.json', 'epochs_done')['epochs_done'] == 1
+    recorded = read_json(student / 'teachers.json', 'teachers')['teachers']
+    assert recorded == {str(teacher): file_sha256(teacher)}
+    config = read_json(student / 'run.json', 'teachers')
+    assert f'--teacher {teacher} --distill-weight 0.6' in training_command(config)

@@ -41,6 +41,12 @@ def test_the_default_recipe_is_trainconfigs_defaults():
     assert _settings() == TrainConfig(data='d.csv', run_dir='r')
 
 
+def test_teachers_repeat_in_the_order_given():
+    cfg = _settings('--teacher', 'a.onnx', '--teacher', 'b.onnx', '--distill-weight', '0.7')
+    assert cfg.teachers == ['a.onnx', 'b.onnx'] and cfg.distill_weight == 0.7
+    assert _settings().teachers == []  # no distillation unless asked
+
+
 def test_yengikand_recipe_is_the_papers_training():
     cfg = _settings('--recipe', 'yengikand2023')
     assert (cfg.architecture, cfg.epochs, cfg.batch_size) == ('yengikand2023', 20, 32)
@@ -69,6 +75,7 @@ def test_the_reproducing_command_gives_back_the_same_settings():
         ('--recipe', 'yengikand2023', '--no-augment', '--seed', '3'),
         ('--lr', '0.004', '--precision', 'float32'),
         ('--train-on', 'Training+PublicTest', '--epochs', '12'),
+        ('--teacher', 't1.onnx', '--teacher', 'runs/t2', '--distill-temperature', '2'),
     ):
         cfg = _settings(*words)
         command = shlex.split(training_command(cfg.__dict__))
@@ -83,6 +90,9 @@ def test_the_reproducing_command_gives_back_the_same_settings():
         (('--kfold', '2'), 'kfold must be 0 .off. or >= 3'),
         (('--train-on', 'Training+PublicTest', '--kfold', '5'), 'no validation split: no --kfold'),
         (('--recipe', 'huo2022', '--arch-arg', 'width=2'), 'KEY=VALUE with KEY in: alpha'),
+        (('--teacher', 't.onnx', '--kfold', '5'), 'has seen the test folds'),
+        (('--teacher', 't.onnx', '--distill-weight', '0'), r'distill weight must be in \(0, 1\]'),
+        (('--distill-temperature', '-1'), 'distill temperature must be > 0'),
     ],
 )
 def test_bad_settings_are_refused_with_what_is_allowed(words, message):

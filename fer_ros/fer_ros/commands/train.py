@@ -55,7 +55,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     _add_model_arguments(parser, defaults)
     _add_recipe_arguments(parser, defaults)
+    _add_distill_arguments(parser, defaults)
     _add_run_arguments(parser, defaults)
+
+
+def _add_distill_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
+    """Knowledge distillation: the teachers and how much their soft targets count."""
+    parser.add_argument(
+        '--teacher',
+        dest='teachers',
+        action='append',
+        default=FROM_RECIPE,
+        metavar='MODEL',
+        help='distil from this trained model (.onnx, .keras or a run directory); repeat for an '
+        'ensemble, whose probabilities are averaged (default: none)',
+    )
+    parser.add_argument(
+        '--distill-weight',
+        type=float,
+        default=FROM_RECIPE,
+        metavar='W',
+        help="each training target is (1 - W) * one-hot + W * the teachers' probabilities "
+        f'(default {d.distill_weight})',
+    )
+    parser.add_argument(
+        '--distill-temperature',
+        type=float,
+        default=FROM_RECIPE,
+        metavar='T',
+        help="soften the teachers' probabilities: softmax(log(p) / T) (default "
+        f'{d.distill_temperature}: as they are)',
+    )
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser, d: Any) -> None:

@@ -22,7 +22,7 @@ write settings without importing TensorFlow.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from ..errors import SettingsError
 
@@ -69,6 +69,11 @@ class TrainConfig:
     train_on: str = 'Training'  # TRAIN_SPLITS
     fold: Optional[int] = None  # which fold this run is (set internally)
     recipe: str = 'default'  # the --recipe preset the settings started from (recipes.py)
+    # Knowledge distillation (training/distill.py): teacher models, the share of their soft
+    # targets in each training target, and the temperature that softens them.
+    teachers: List[str] = field(default_factory=list)
+    distill_weight: float = 0.5
+    distill_temperature: float = 1.0
 
     def validate(self) -> None:
         if self.epochs < 1:
@@ -107,6 +112,18 @@ class TrainConfig:
         if self.kfold_scope not in KFOLD_SCOPES:
             raise SettingsError(
                 f'kfold scope {self.kfold_scope!r}; allowed: {", ".join(KFOLD_SCOPES)}'
+            )
+        self._validate_distillation()
+
+    def _validate_distillation(self) -> None:
+        if not 0 < self.distill_weight <= 1:
+            raise SettingsError(f'distill weight must be in (0, 1], got {self.distill_weight}')
+        if not self.distill_temperature > 0:
+            raise SettingsError(f'distill temperature must be > 0, got {self.distill_temperature}')
+        if self.teachers and self.kfold:
+            raise SettingsError(
+                '--teacher with --kfold: a teacher trained on FER2013 has seen the test folds; '
+                'distil in single runs only'
             )
 
 
@@ -157,4 +174,8 @@ def training_command(cfg: Dict[str, Any]) -> str:
         parts.append(f'--train-on {cfg["train_on"]}')
     if cfg.get('kfold'):
         parts.append(f'--kfold {cfg["kfold"]} --kfold-scope {cfg.get("kfold_scope", "training")}')
+    if cfg.get('teachers'):
+        parts += [f'--teacher {teacher}' for teacher in cfg['teachers']]
+        parts.append(f'--distill-weight {cfg.get("distill_weight", 0.5)}')
+        parts.append(f'--distill-temperature {cfg.get("distill_temperature", 1.0)}')
     return ' '.join(parts)

@@ -34,7 +34,10 @@ from ..preprocess import faces_to_input
 
 class FaceBatches(keras.utils.PyDataset):
     """
-    A :class:`keras.utils.PyDataset` of ``(inputs, one_hot_targets)`` batches.
+    A :class:`keras.utils.PyDataset` of ``(inputs, targets)`` batches.
+
+    Targets are one-hot, or with ``soft_targets`` (distillation) mixed with
+    them: ``(1 - soft_weight) * one_hot + soft_weight * soft_targets``.
 
     The order of epoch ``e`` depends only on ``seed`` and ``e``, so a resumed run
     sees the same sequence as an uninterrupted one.
@@ -49,8 +52,15 @@ class FaceBatches(keras.utils.PyDataset):
         shuffle: bool = False,
         seed: int = 0,
         sample_weights: Optional[np.ndarray] = None,
+        soft_targets: Optional[np.ndarray] = None,
+        soft_weight: float = 0.0,
     ):
         super().__init__()
+        if soft_targets is not None and soft_targets.shape != (len(data), len(data.labels)):
+            raise ValueError(
+                f'soft targets of shape {soft_targets.shape} for {len(data)} faces of '
+                f'{len(data.labels)} classes'
+            )
         self.data = data
         self.mode = mode
         self.batch_size = batch_size
@@ -58,6 +68,8 @@ class FaceBatches(keras.utils.PyDataset):
         self.shuffle = shuffle
         self.seed = seed
         self.sample_weights = sample_weights
+        self.soft_targets = soft_targets
+        self.soft_weight = soft_weight
         self.epoch = 0
         self._eye = np.eye(len(data.labels), dtype=np.float32)
         self._set_order()
@@ -89,6 +101,8 @@ class FaceBatches(keras.utils.PyDataset):
             faces = augment_faces(faces, rng, self.augment)
         x = faces_to_input(faces, self.mode)
         y = self._eye[self.data.targets[idx]]
+        if self.soft_targets is not None:  # distillation: a share of the teachers' view
+            y = (1.0 - self.soft_weight) * y + self.soft_weight * self.soft_targets[idx]
         if self.sample_weights is not None:
             return x, y, self.sample_weights[self.data.targets[idx]].astype(np.float32)
         return x, y

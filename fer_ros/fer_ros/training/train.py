@@ -221,7 +221,7 @@ def train_one(
         'none (the last epoch is kept)' if val is None else len(val),
         None if weights is None else np.round(weights, 2).tolist(),
     )
-    batches = _batches(train, cfg, weights)
+    batches = _batches(train, cfg, weights, soft_targets=_soft_targets(cfg, run_dir, train))
     if resume:
         model = _resumed_model(run_dir, cfg, state, rescheduled, len(batches))
     else:
@@ -340,8 +340,28 @@ def _callbacks(cfg: TrainConfig, run_dir: Path, state: Dict[str, Any], batches: 
     return callbacks
 
 
+def _soft_targets(cfg: TrainConfig, run_dir: Path, train: FaceDataset) -> Optional[np.ndarray]:
+    """Return the teachers' soft targets for the training faces, or None without teachers."""
+    if not cfg.teachers:
+        return None
+    from .distill import record_teachers, teacher_targets
+
+    record_teachers(run_dir, cfg.teachers)
+    log.info(
+        'distilling from %s (weight %g, temperature %g)',
+        ', '.join(cfg.teachers),
+        cfg.distill_weight,
+        cfg.distill_temperature,
+    )
+    return teacher_targets(cfg.teachers, train, cfg.distill_temperature)
+
+
 def _batches(
-    data: FaceDataset, cfg: TrainConfig, weights: Optional[np.ndarray], training: bool = True
+    data: FaceDataset,
+    cfg: TrainConfig,
+    weights: Optional[np.ndarray],
+    training: bool = True,
+    soft_targets: Optional[np.ndarray] = None,
 ) -> Any:
     from .sequence import FaceBatches
 
@@ -355,6 +375,8 @@ def _batches(
         shuffle=training,
         seed=cfg.seed,
         sample_weights=weights,
+        soft_targets=soft_targets,
+        soft_weight=cfg.distill_weight,
     )
 
 
