@@ -212,6 +212,23 @@ def test_eval_onnx_matches_export_accuracy(exported, fer2013_csv, capsys):
     assert f'accuracy {result["fp32"]["accuracy"]:.4f} (n={ROWS})' in capsys.readouterr().out
 
 
+def test_eval_of_several_models_scores_their_averaged_probabilities(
+    exported, tiny, fer2013_csv, tmp_path, capsys
+):
+    from fer_ros.classifier import Classifier
+
+    _, out = exported
+    models = [str(out / 'm.onnx'), str(out / 'm_int8.onnx')]
+    args = ['eval', *models, '--data', str(fer2013_csv), '--limit', str(ROWS)]
+    assert cli.main([*args, '--out-dir', str(tmp_path)]) == 0
+    x = faces_to_input(tiny['PrivateTest'].images, 'grey')
+    mean = sum(Classifier(m, intra_op_threads=0).predict(x) for m in models) / 2
+    accuracy = float(np.mean(mean.argmax(axis=1) == tiny['PrivateTest'].targets))
+    assert f'accuracy {accuracy:.4f} (n={ROWS})' in capsys.readouterr().out
+    report = json.loads((tmp_path / 'ensemble2_PrivateTest.json').read_text())
+    assert report['models'] == models and report['model'] == 'm.onnx + m_int8.onnx'
+
+
 def test_export_refuses_when_parity_fails(run_dir, tiny, tmp_path):
     from fer_ros.training.export import export
 

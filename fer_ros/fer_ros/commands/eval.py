@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any, Dict, Tuple
 
 HELP = (
     'evaluate an ONNX model or Keras checkpoint on a labelled split (JSON report + confusion PNG)'
@@ -27,7 +28,10 @@ HELP = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        'model', help='model.onnx, a .keras checkpoint, or a training run dir (uses best.keras)'
+        'model',
+        nargs='+',
+        help='model.onnx, a .keras checkpoint, or a training run dir (uses best.keras); several: '
+        'the ensemble that averages their probabilities',
     )
     parser.add_argument(
         '--data', required=True, help='FER2013 CSV(.gz) or <root>/<split>/<class>/ image folder'
@@ -51,11 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from ..training.data import load_dataset
-    from ..training.evaluate import evaluate, load_predictor, summary_line, write_report
+    from ..training.evaluate import summary_line, write_report
 
-    predictor = load_predictor(args.model, threads=args.threads)
     data = load_dataset(args.data, [args.split], limit=args.limit)[args.split]
-    report = evaluate(predictor, data, flip_tta=args.flip_tta)
+    report, name = _report(args, data)
     print(summary_line(report, '(flip TTA)' if args.flip_tta else None))
     per_class = {
         k: {m: round(v[m], 4) for m in ('precision', 'recall', 'f1')}
@@ -72,7 +75,33 @@ def main(args: argparse.Namespace) -> int:
         )
     )
     if args.out_dir:
-        stem = f'{Path(predictor.source).stem}_{args.split}' + ('_tta' if args.flip_tta else '')
+        stem = f'{name}_{args.split}' + ('_tta' if args.flip_tta else '')
         for kind, path in write_report(report, Path(args.out_dir), stem).items():
             print(f'wrote {kind}: {path}')
     return 0
+
+
+def _report(args: argparse.Namespace, data: Any) -> Tuple[Dict[str, Any], str]:
+    """Return the report of one model or of the ensemble of several, and a name for its files."""
+    from ..training.evaluate import (
+        average_probabilities,
+        classification_report,
+        evaluate,
+        load_predictor,
+    )
+
+    if len(args.model) == 1:
+        predictor = load_predictor(args.model[0], threads=args.threads)
+        return evaluate(predictor, data, flip_tta=args.flip_tta), Path(predictor.source).stem
+    probs = average_probabilities(args.model, data, flip_tta=args.flip_tta, threads=args.threads)
+    report = classification_report(data.targets, probs.argmax(axis=1), data.labels)
+    name = ' + '.join(Path(model).name for model in args.model)
+    report.update(
+        {
+            'model': name,
+            'models': list(args.model),
+            'dataset': data.name,
+            'flip_tta': args.flip_tta,
+        }
+    )
+    return report, f'ensemble{len(args.model)}'

@@ -35,7 +35,7 @@ import hashlib
 import logging
 from pathlib import Path
 import time
-from typing import Dict, List, Sequence
+from typing import Dict, Sequence
 
 import numpy as np
 
@@ -93,35 +93,26 @@ def teacher_targets(
     are re-ordered to ``data.labels`` by name, averaged, then softened. A
     teacher whose labels are not the dataset's is rejected naming its file.
     """
-    from .evaluate import load_predictor, predict_dataset
+    from .evaluate import average_probabilities
 
     if not teachers:
         raise ValueError('no teachers given')
-    total = np.zeros((len(data), len(data.labels)), dtype=np.float64)
-    for source in teachers:
-        start = time.perf_counter()
-        predictor = load_predictor(str(teacher_file(source)))
-        order = _label_order(predictor.info.labels, data.labels, predictor.source)
-        probs = predict_dataset(predictor, data, flip_tta=True)
-        total += probs[:, order]
+    start = time.perf_counter()
+
+    def report(source: str, probs: np.ndarray) -> None:
+        agreement = 100.0 * float(np.mean(probs.argmax(axis=1) == data.targets))
         log.info(
-            'teacher %s: %d faces (and mirrors) in %.1f s, agrees with the labels on %.1f%%',
-            predictor.source,
+            'teacher %s: %d faces and their mirrors after %.1f s; agrees with the labels on '
+            '%.1f%%',
+            source,
             len(data),
             time.perf_counter() - start,
-            100.0 * float(np.mean(probs[:, order].argmax(axis=1) == data.targets)),
+            agreement,
         )
-    return soften(total / len(teachers), temperature)
 
-
-def _label_order(teacher_labels: Sequence[str], labels: Sequence[str], source: str) -> List[int]:
-    """Return the teacher's column of each of ``labels``; the two label sets must be equal."""
-    if sorted(teacher_labels) != sorted(labels):
-        raise ModelError(
-            f'teacher {source} has labels {list(teacher_labels)}; the training data has '
-            f'{list(labels)}: a teacher must know exactly the classes it teaches'
-        )
-    return [list(teacher_labels).index(name) for name in labels]
+    files = [str(teacher_file(source)) for source in teachers]
+    probs = average_probabilities(files, data, flip_tta=True, on_model=report)
+    return soften(probs, temperature)
 
 
 def record_teachers(run_dir: Path, teachers: Sequence[str]) -> None:

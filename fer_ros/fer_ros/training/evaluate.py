@@ -28,7 +28,7 @@ import json
 import logging
 from pathlib import Path
 import time
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -139,6 +139,40 @@ def predict_dataset(
             )
         chunks.append(probs)
     return np.concatenate(chunks)
+
+
+def label_columns(model_labels: Sequence[str], labels: Sequence[str], source: str) -> List[int]:
+    """Return the model's output column of each of ``labels``; the two label sets must be equal."""
+    if sorted(model_labels) != sorted(labels):
+        raise ModelError(
+            f'{source} has labels {list(model_labels)}; the data has {list(labels)}: a model '
+            'must know exactly the classes it is used for'
+        )
+    return [list(model_labels).index(name) for name in labels]
+
+
+def average_probabilities(
+    sources: Sequence[str],
+    data: FaceDataset,
+    flip_tta: bool = False,
+    threads: int = 0,
+    on_model: Optional[Callable[[str, np.ndarray], None]] = None,
+) -> np.ndarray:
+    """
+    Return the mean class probabilities of several models (an ensemble), in ``data.labels`` order.
+
+    Each model uses its own preprocessing; columns are matched by label name. ``on_model(source,
+    probabilities)`` is called after each model (for progress and per-model figures).
+    """
+    total = np.zeros((len(data), len(data.labels)), dtype=np.float64)
+    for source in sources:
+        predictor = load_predictor(source, threads=threads)
+        columns = label_columns(predictor.info.labels, data.labels, predictor.source)
+        probs = predict_dataset(predictor, data, flip_tta=flip_tta)[:, columns]
+        total += probs
+        if on_model is not None:
+            on_model(predictor.source, probs)
+    return (total / len(sources)).astype(np.float32)
 
 
 def classification_report(
