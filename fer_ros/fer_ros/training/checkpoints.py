@@ -37,7 +37,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from .. import atomic
-from ..errors import SettingsError
+from ..errors import ModelError, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -201,3 +201,17 @@ def epoch_checkpoint(run_dir: Path, state: Dict[str, Any], batches: Any) -> Any:
             commit_epoch(run_dir, self.model, state, logs or {}, seconds, len(batches.data))
 
     return EpochCheckpoint()
+
+
+def model_file(source: str, what: str = 'model') -> Path:
+    """
+    Return the file a model lives in: ``source`` itself, or a run directory's ``best.keras``.
+
+    :class:`ModelError` names the missing file (``what`` says which role it had).
+    """
+    path = Path(source)
+    if path.is_dir():
+        path = path / 'best.keras'
+    if not path.is_file():
+        raise ModelError(f'{what} not found: {path}')
+    return path

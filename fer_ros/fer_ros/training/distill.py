@@ -39,9 +39,9 @@ from typing import Dict, Sequence
 
 import numpy as np
 
-from .checkpoints import read_json, save_json
+from .checkpoints import model_file, read_json, save_json
 from .data import FaceDataset
-from ..errors import ModelError, SettingsError
+from ..errors import SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -60,18 +60,6 @@ def soften(probabilities: np.ndarray, temperature: float) -> np.ndarray:
     logits -= logits.max(axis=1, keepdims=True)
     expd = np.exp(logits)
     return (expd / expd.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
-def teacher_file(source: str) -> Path:
-    """Return the file a teacher's weights live in: the ``.onnx``/``.keras`` file or a run's
-    ``best.keras``.
-    """
-    path = Path(source)
-    if path.is_dir():
-        path = path / 'best.keras'
-    if not path.is_file():
-        raise ModelError(f'teacher model not found: {path}')
-    return path
 
 
 def file_sha256(path: Path) -> str:
@@ -110,7 +98,7 @@ def teacher_targets(
             agreement,
         )
 
-    files = [str(teacher_file(source)) for source in teachers]
+    files = [str(model_file(source, 'teacher model')) for source in teachers]
     probs = average_probabilities(files, data, flip_tta=True, on_model=report)
     return soften(probs, temperature)
 
@@ -122,9 +110,8 @@ def record_teachers(run_dir: Path, teachers: Sequence[str]) -> None:
     A teacher whose file changed since the run started would silently change the targets
     mid-run, so it is refused naming the file.
     """
-    hashes: Dict[str, str] = {
-        str(teacher_file(source)): file_sha256(teacher_file(source)) for source in teachers
-    }
+    files = [model_file(source, 'teacher model') for source in teachers]
+    hashes: Dict[str, str] = {str(file): file_sha256(file) for file in files}
     path = run_dir / TEACHERS_FILE
     if not path.is_file():
         save_json(path, {'teachers': hashes})

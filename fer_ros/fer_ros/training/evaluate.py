@@ -32,6 +32,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .checkpoints import model_file
 from .data import FaceDataset
 from ..classifier import Classifier
 from ..errors import ModelError
@@ -58,11 +59,7 @@ def onnx_classifier(path: Path, threads: int = 0) -> Classifier:
 
 def load_predictor(path: str, threads: int = 0) -> Predictor:
     """Load ``model.onnx`` (metadata in the file) or ``model.keras`` (from its run dir)."""
-    p = Path(path)
-    if p.is_dir():
-        p = p / 'best.keras'
-    if not p.is_file():
-        raise ModelError(f'model file not found: {p}')
+    p = model_file(path, 'model file')
     if p.suffix == '.onnx':
         classifier = onnx_classifier(p, threads)
         return Predictor(classifier.predict, classifier.info, str(p), 'onnx')

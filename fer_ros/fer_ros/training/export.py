@@ -39,6 +39,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
+from .checkpoints import model_file
 from .data import FaceDataset
 from .evaluate import evaluate, keras_run_info, load_checkpoint, load_predictor, measure_latency_ms
 from .. import atomic
@@ -229,7 +230,7 @@ def export(
     and moved into place with the models. Returns a report: parity, fp32 (and
     int8) PrivateTest accuracy and ms per face, and the card paths.
     """
-    ckpt = _checkpoint_file(checkpoint)
+    ckpt = model_file(checkpoint, 'checkpoint')
     out = Path(out_path)
     q_out = Path(int8_path) if int8_path else None
     if q_out is not None and train is None:
@@ -265,16 +266,6 @@ def export(
             _publish(source, target)
         result['cards'] = [str(p) for p in staged_cards.values()]
     return result
-
-
-def _checkpoint_file(checkpoint: str) -> Path:
-    """Return the .keras file to export: the path itself, or a run directory's ``best.keras``."""
-    ckpt = Path(checkpoint)
-    if ckpt.is_dir():
-        ckpt = ckpt / 'best.keras'
-    if not ckpt.is_file():
-        raise ModelError(f'checkpoint not found: {ckpt}')
-    return ckpt
 
 
 def _checked_onnx(
