@@ -334,7 +334,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--seconds', type=float, default=5.0, help='length of each phase')
     parser.add_argument(
         '--switch-model',
-        default='fer_vgg075.onnx',
+        default='fer_small.onnx',
         help='model to switch to (default %(default)s)',
     )
     parser.add_argument('--no-hri', action='store_true', help='skip the ROS4HRI check')
