@@ -136,3 +136,21 @@ def test_yengikand2023_survives_save_load_and_onnx_conversion(tmp_path):
     np.testing.assert_allclose(loaded.predict(faces, verbose=0), model.predict(faces, verbose=0))
     proto = convert_to_onnx(loaded, ModelInfo(FER2013_LABELS, 'grey', 48))
     assert parity(loaded, proto, faces) < 1e-5
+
+
+def test_a_fresh_process_loads_a_yengikand2023_checkpoint(tmp_path):
+    """Export, eval and --resume run in a new process that has never built the network."""
+    import subprocess
+    import sys
+
+    build_model('yengikand2023', 48, 1, 7, {'width': 0.25}).save(tmp_path / 'm.keras')
+    script = (
+        'import sys; from fer_ros.training.evaluate import load_checkpoint; '
+        'print(load_checkpoint(sys.argv[1]).get_layer("additive_attention").units)'
+    )
+    done = subprocess.run(
+        [sys.executable, '-c', script, str(tmp_path / 'm.keras')],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == '64'

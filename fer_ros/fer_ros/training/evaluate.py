@@ -91,7 +91,10 @@ def load_checkpoint(path: Path) -> Any:
     """``keras.models.load_model`` with a one-line :class:`ModelError` naming a damaged file."""
     import keras
 
-    from . import optimizers  # noqa: F401  registers DecoupledAdamW for deserialisation
+    # Custom classes register themselves with Keras when their module is imported; a fresh
+    # process (export, eval, --resume) has imported neither, so import them all here.
+    from . import optimizers  # noqa: F401  DecoupledAdamW
+    from .models import attention  # noqa: F401  AdditiveSelfAttention (yengikand2023)
 
     try:
         return keras.models.load_model(path)
