@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -48,11 +49,16 @@ def test_kfold_over_all_splits_tests_every_face_once_and_resumes(fer2013_csv, tm
     assert json.loads(capsys.readouterr().out)['folds'] == summary['folds']
 
 
-def test_training_on_training_and_publictest_keeps_the_last_epoch(fer2013_csv, tmp_path):
+def test_training_on_training_and_publictest_keeps_the_last_epoch(fer2013_csv, tmp_path, caplog):
     run = tmp_path / 'final'
     words = ['train', '--data', str(fer2013_csv), '--run-dir', str(run), '--limit', str(ROWS)]
     words += ['--arch', 'mini_xception', '--arch-arg', 'width=0.25', '--batch-size', '16']
-    assert cli.main([*words, '--epochs', '2', '--train-on', 'Training+PublicTest']) == 0
+    with caplog.at_level(logging.INFO, logger='fer_ros.training.checkpoints'):
+        assert cli.main([*words, '--epochs', '2', '--train-on', 'Training+PublicTest']) == 0
+    epoch_lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith('epoch ')]
+    assert len(epoch_lines) == 2, epoch_lines
+    for line in epoch_lines:  # no NaN accuracy or "best" claim where nothing was validated
+        assert 'no validation split, the last epoch is kept' in line and 'nan' not in line, line
     state = json.loads((run / 'state.json').read_text())
     assert state['epochs_done'] == 2 and state['best_epoch'] == 2  # no selection: the last one
     assert all('val_accuracy' not in epoch for epoch in state['history'])

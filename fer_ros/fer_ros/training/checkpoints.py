@@ -171,18 +171,23 @@ def commit_epoch(
     _write_log_csv(run_dir, state['history'])
     step, fingerprint = checkpoint_fingerprint(model)
     log.info(
-        'epoch %d: val_accuracy %.4f (best %.4f at epoch %d); %.0f s, %.0f img/s (with '
-        'validation); '
-        'checkpoint: optimizer step %d, state %s',
+        'epoch %d: %s; %.0f s, %.0f img/s%s; checkpoint: optimizer step %d, state %s',
         done,
-        val_acc,
-        state['best_val_accuracy'],
-        state['best_epoch'],
+        _selection_summary(state, val_acc, validated),
         seconds,
         images / seconds,
+        ' (with validation)' if validated else '',
         step,
         fingerprint,
     )
+
+
+def _selection_summary(state: Dict[str, Any], val_acc: float, validated: bool) -> str:
+    """Say how the epoch scored and which is best, or that the run keeps its last epoch."""
+    if not validated:
+        return 'no validation split, the last epoch is kept'
+    best, best_epoch = state['best_val_accuracy'], state['best_epoch']
+    return f'val_accuracy {val_acc:.4f} (best {best:.4f} at epoch {best_epoch})'
 
 
 def epoch_checkpoint(run_dir: Path, state: Dict[str, Any], batches: Any) -> Any:
