@@ -59,3 +59,17 @@ def test_card_markdown_table_rows_are_whole_lines():
     rows = [line for line in lines if line.startswith('|')]
     assert len(rows) >= 10 and all(line.endswith('|') for line in rows)
     assert not any(line.startswith('{') or line.endswith('of') for line in lines)
+
+
+def test_shipped_cards_are_their_json_rendered():
+    """Each shipped ``.md`` is ``card_markdown`` of its ``.json``: one source of figures."""
+    import json
+
+    from fer_ros.resources import MODELS_DIR
+    from fer_ros.training.card import card_markdown
+
+    jsons = sorted(MODELS_DIR.glob('fer_*.json'))
+    assert jsons
+    for path in jsons:
+        card = json.loads(path.read_text())
+        assert card_markdown(card) == path.with_suffix('.md').read_text(), path.name

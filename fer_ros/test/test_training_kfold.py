@@ -50,6 +50,7 @@ def test_kfold_over_all_splits_tests_every_face_once_and_resumes(fer2013_csv, tm
 
 
 def test_training_on_training_and_publictest_keeps_the_last_epoch(fer2013_csv, tmp_path, caplog):
+    """No epoch is chosen on PublicTest: the log, state and the exported card all say so."""
     run = tmp_path / 'final'
     words = ['train', '--data', str(fer2013_csv), '--run-dir', str(run), '--limit', str(ROWS)]
     words += ['--arch', 'mini_xception', '--arch-arg', 'width=0.25', '--batch-size', '16']
@@ -65,3 +66,21 @@ def test_training_on_training_and_publictest_keeps_the_last_epoch(fer2013_csv, t
     assert (run / 'best.keras').read_bytes() == (run / 'last.keras').read_bytes()
     settings = json.loads((run / 'run.json').read_text())
     assert settings['train_on'] == 'Training+PublicTest'
+    _check_cards_of_a_run_trained_on_publictest(run, fer2013_csv, tmp_path / 'export')
+
+
+def _check_cards_of_a_run_trained_on_publictest(run, fer2013_csv, out):
+    """Its card states what it trained on and claims no PublicTest selection (was -100.00%)."""
+    from fer_ros.training.data import read_fer2013
+    from fer_ros.training.export import export
+
+    faces = read_fer2013(fer2013_csv, splits=['PrivateTest'], limit=ROWS)['PrivateTest']
+    export(str(run), str(out / 'm.onnx'), faces, cards=True)
+    card = json.loads((out / 'm.json').read_text())
+    assert card['trained_on'] == 'Training+PublicTest'
+    assert card['public_test_accuracy_best_epoch'] is None
+    assert '--train-on Training+PublicTest' in card['training_command']
+    text = (out / 'm.md').read_text()
+    assert '| PublicTest accuracy | - (trained on it; the last of 2 epochs is kept) |' in text
+    assert 'protocol: train on Training+PublicTest' in text
+    assert 'epoch selection' not in text and 'incl. validation' not in text

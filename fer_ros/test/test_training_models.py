@@ -150,7 +150,9 @@ def test_a_fresh_process_loads_a_yengikand2023_checkpoint(tmp_path):
     )
     done = subprocess.run(
         [sys.executable, '-c', script, str(tmp_path / 'm.keras')],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == '64'
