@@ -102,6 +102,7 @@ def test_random_erasing_covers_one_rectangle_of_a_chosen_share_of_faces():
     [
         ({'precision': 'float16'}, 'allowed: auto, float32, mixed_bfloat16'),
         ({'random_erasing': 1.5}, 'erasing'),
+        ({'train_on': 'Training+PublicTest', 'lr_schedule': 'plateau'}, 'cosine or constant'),
     ],
 )
 def test_bad_recipe_settings_are_refused(change, message):

@@ -98,6 +98,11 @@ class TrainConfig:
             raise SettingsError(
                 f'random erasing probability must be in [0, 1], got {self.random_erasing}'
             )
+        self._validate_splits()
+        self._validate_distillation()
+
+    def _validate_splits(self) -> None:
+        """Check the k-fold and --train-on settings, which decide what validates each epoch."""
         if self.kfold == 1 or self.kfold < 0 or self.kfold == 2:
             raise SettingsError(
                 f'kfold must be 0 (off) or >= 3 (one fold tests, the next selects the epoch), '
@@ -109,11 +114,15 @@ class TrainConfig:
             raise SettingsError(
                 '--train-on Training+PublicTest has no validation split: no --kfold'
             )
+        if self.train_on != 'Training' and self.lr_schedule == 'plateau':
+            raise SettingsError(
+                '--train-on Training+PublicTest has no validation split for the plateau schedule '
+                'to watch; use --lr-schedule cosine or constant'
+            )
         if self.kfold_scope not in KFOLD_SCOPES:
             raise SettingsError(
                 f'kfold scope {self.kfold_scope!r}; allowed: {", ".join(KFOLD_SCOPES)}'
             )
-        self._validate_distillation()
 
     def _validate_distillation(self) -> None:
         if not 0 < self.distill_weight <= 1:
