@@ -23,7 +23,7 @@ description and allowed values as help, so the CLI can never drift from the tabl
 from __future__ import annotations
 
 import argparse
-from typing import Any, Dict
+from typing import Any, Collection, Dict
 
 from .settings import PIPELINE_SETTINGS, PipelineSettings, SettingSpec
 
@@ -36,10 +36,21 @@ def _list_of_str(text: str) -> list:
     return [item.strip() for item in text.split(',') if item.strip()]
 
 
-def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one flag per pipeline setting (default None = keep the setting's default)."""
-    group = parser.add_argument_group('pipeline settings')
+def add_setting_arguments(
+    parser: argparse.ArgumentParser,
+    exclude: Collection[str] = (),
+    title: str = 'pipeline settings',
+) -> None:
+    """
+    Add one flag per pipeline setting (default None = keep the setting's default).
+
+    ``exclude`` names settings a command sets in its own way (``fer-ros eval`` takes the model as
+    its positional argument).
+    """
+    group = parser.add_argument_group(title)
     for spec in PIPELINE_SETTINGS:
+        if spec.name in exclude:
+            continue
         default = ','.join(spec.default) if spec.type is list else spec.default
         help_text = f'{spec.description} Allowed: {spec.allowed()}. Default: {default}.'
         help_text = help_text.replace('%', '%%')
@@ -68,11 +79,13 @@ def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(
-    args: argparse.Namespace, base: PipelineSettings = None
+    args: argparse.Namespace, base: PipelineSettings = None, exclude: Collection[str] = ()
 ) -> PipelineSettings:
     """Return the settings given on the command line applied over ``base`` (validated)."""
     changes: Dict[str, Any] = {}
     for spec in PIPELINE_SETTINGS:
+        if spec.name in exclude:
+            continue
         value = getattr(args, spec.name, None)
         if value is not None:
             changes[spec.name] = value

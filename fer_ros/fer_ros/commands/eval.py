@@ -26,7 +26,13 @@ HELP = (
 )
 
 
+# Settings eval sets itself: the model argument, --flip-tta and --threads.
+PIPELINE_OWN = ('model', 'tta', 'intra_op_threads')
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..settings_cli import add_setting_arguments
+
     parser.add_argument(
         'model',
         nargs='+',
@@ -51,15 +57,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--threads', type=int, default=0, help='ONNX Runtime intra-op threads (0 = default)'
     )
+    parser.add_argument(
+        '--detect',
+        action='store_true',
+        help='give each whole image to the run-time pipeline (detector, aligned crop, one ONNX '
+        'model) and score the largest face found, as the node would see it: for photographs '
+        'rather than face crops (an image folder; a root of class folders is one split). Images '
+        'without a face are counted and, in accuracy_all_images, wrong',
+    )
+    add_setting_arguments(parser, exclude=PIPELINE_OWN, title='pipeline settings (with --detect)')
 
 
 def main(args: argparse.Namespace) -> int:
     from ..training.data import load_dataset
     from ..training.evaluate import summary_line, write_report
 
-    data = load_dataset(args.data, [args.split], limit=args.limit)[args.split]
-    report, name = _report(args, data)
-    print(summary_line(report, '(flip TTA)' if args.flip_tta else None))
+    if args.detect:
+        report, name = _pipeline_report(args)
+    else:
+        data = load_dataset(args.data, [args.split], limit=args.limit)[args.split]
+        report, name = _report(args, data)
+        print(summary_line(report, '(flip TTA)' if args.flip_tta else None))
     per_class = {
         k: {m: round(v[m], 4) for m in ('precision', 'recall', 'f1')}
         for k, v in report['per_class'].items()
@@ -105,3 +123,32 @@ def _report(args: argparse.Namespace, data: Any) -> Tuple[Dict[str, Any], str]:
         }
     )
     return report, f'ensemble{len(args.model)}'
+
+
+def _pipeline_report(args: argparse.Namespace) -> Tuple[Dict[str, Any], str]:
+    """Return the report of one ONNX model run through the pipeline on an image folder."""
+    from ..errors import DatasetError, ModelError
+    from ..pipeline import Pipeline
+    from ..settings_cli import settings_from_args
+    from ..training.checkpoints import model_file
+    from ..training.data import FER2013_LABELS, image_folder_files
+    from ..training.pipeline_eval import evaluate_through_pipeline, pipeline_summary_line
+
+    model = model_file(args.model[0], 'model file') if len(args.model) == 1 else None
+    if model is None or model.suffix != '.onnx':
+        raise ModelError(
+            '--detect runs one .onnx model as the node does; export a run first (fer-ros export)'
+        )
+    if not Path(args.data).is_dir():
+        raise DatasetError(
+            f'{args.data}: --detect needs an image folder of photographs, not face crops in a CSV'
+        )
+    files, _, dataset = image_folder_files(args.data, [args.split], args.limit)[args.split]
+    settings = settings_from_args(args, exclude=PIPELINE_OWN).replace(
+        model=str(model),
+        intra_op_threads=args.threads,
+        tta='flip' if args.flip_tta else 'none',
+    )
+    report = evaluate_through_pipeline(Pipeline(settings), files, FER2013_LABELS, dataset)
+    print(pipeline_summary_line(report))
+    return report, f'{Path(args.model[0]).stem}_pipeline'

@@ -259,8 +259,10 @@ def read_image_folder(
     Read ``<root>/<split>/<class>/*.png|jpg`` into ``{split: FaceDataset}``.
 
     Split folders may be named like FER2013's (``Training``/``PublicTest``/
-    ``PrivateTest``) or ``train``/``val``/``test``. Class folders are mapped to
-    our seven labels through :data:`CLASS_ALIASES`; other classes (``contempt``
+    ``PrivateTest``) or ``train``/``val``/``test``. A root whose sub-folders are
+    class folders (CK+, JAFFE and most held-out sets) is one split, and serves when
+    exactly one split is asked for (``fer-ros eval``), never for training. Class folders are
+    mapped to our seven labels through :data:`CLASS_ALIASES`; other classes (``contempt``
     ...) are skipped and counted in the dataset's ``skipped`` dict. Images are
     read as grey and resized to ``size`` x ``size``. Files with other suffixes
     and hidden files (``.DS_Store``, macOS ``._name.png`` resource forks) are
@@ -270,35 +272,66 @@ def read_image_folder(
     ``limit`` keeps at most that many images per split, taken from the classes in turn
     so that a quick run still sees every class.
     """
+    result = {}
+    for split, (files, skipped, name) in image_folder_files(root, splits, limit).items():
+        result[split] = FaceDataset(
+            images=np.stack([_read_grey(path, size) for path, _ in files]),
+            targets=np.asarray(
+                [FER2013_LABELS.index(label) for _, label in files], dtype=np.int64
+            ),
+            labels=FER2013_LABELS,
+            name=name,
+            skipped=skipped,
+        )
+    return result
+
+
+def image_folder_files(
+    root: Union[str, Path], splits: Optional[Iterable[str]] = None, limit: Optional[int] = None
+) -> Dict[str, Tuple[list, Dict[str, int], str]]:
+    """
+    Return ``{split: ([(path, label), ...], skipped class counts, dataset name)}``.
+
+    The files of :func:`read_image_folder` without reading them: ``fer-ros eval --detect``
+    gives each whole photograph to the run-time pipeline instead.
+    """
     root = Path(root)
+    folders = _split_dirs(root, splits)
+    result = {}
+    for split, folder in folders.items():
+        by_label, skipped = _class_files(folder)
+        chosen = _interleave(by_label, limit)
+        if not chosen:
+            raise DatasetError(
+                f'{folder}: no images of known classes (skipped: {skipped or "none"})'
+            )
+        name = f'{root.name}/{split}' if folder != root else root.name
+        result[split] = (chosen, skipped, name)
+    return result
+
+
+def _split_dirs(root: Path, splits: Optional[Iterable[str]]) -> Dict[str, Path]:
+    """Return ``{split: folder}`` for the wanted splits, a flat class-folder root serving one."""
     found = _split_folders(root)
     wanted = (
         tuple(splits) if splits is not None else tuple(s for s in FER2013_SPLITS if s in found)
     )
+    if not found and len(wanted) == 1 and _has_class_folders(root):
+        return {wanted[0]: root}
     missing = [s for s in wanted if s not in found]
     if missing:
+        flat = ' (its class folders are one split: enough for `fer-ros eval`, not for training)'
         raise DatasetError(
             f'{root}: no folder for split(s) {missing}; expected sub-folders such as '
             'Training|train, PublicTest|val, PrivateTest|test'
+            + (flat if not found and _has_class_folders(root) else '')
         )
-    result = {}
-    for split in wanted:
-        by_label, skipped = _class_files(found[split])
-        chosen = _interleave(by_label, limit)
-        if not chosen:
-            raise DatasetError(
-                f'{found[split]}: no images of known classes (skipped: {skipped or "none"})'
-            )
-        result[split] = FaceDataset(
-            images=np.stack([_read_grey(path, size) for path, _ in chosen]),
-            targets=np.asarray(
-                [FER2013_LABELS.index(label) for _, label in chosen], dtype=np.int64
-            ),
-            labels=FER2013_LABELS,
-            name=f'{root.name}/{split}',
-            skipped=skipped,
-        )
-    return result
+    return {split: found[split] for split in wanted}
+
+
+def _has_class_folders(root: Path) -> bool:
+    """Return True when some sub-folder of ``root`` is named like one of our classes."""
+    return any(p.is_dir() and canonical_class(p.name) for p in root.iterdir())
 
 
 def _split_folders(root: Path) -> Dict[str, Path]:
