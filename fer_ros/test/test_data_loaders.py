@@ -147,12 +147,14 @@ def test_image_folder_missing_split(tmp_path):
         read_image_folder(_image_tree(tmp_path), ['PublicTest'])
 
 
-def test_a_root_of_class_folders_serves_one_split_never_training(tmp_path):
-    """CK+/JAFFE-style roots have no split folders: one split for eval, refused for training."""
+def test_a_root_of_class_folders_is_one_split_never_training_and_publictest(tmp_path):
+    """CK+/JAFFE-style roots have no split folders: one split for eval or k-fold, no more."""
     flat = _image_tree(tmp_path) / 'train'
     data = read_image_folder(flat, ['PrivateTest'])['PrivateTest']
     assert data.name == 'train' and len(data) == 4 and data.skipped == {'contempt': 3}
-    with pytest.raises(DatasetError, match='enough for `fer-ros eval`, not for training'):
+    everything = read_image_folder(flat)  # --kfold-scope all asks for every split
+    assert list(everything) == ['Training'] and len(everything['Training']) == 4
+    with pytest.raises(DatasetError, match='not for a Training/PublicTest run'):
         read_image_folder(flat, ['Training', 'PublicTest'])
 
 

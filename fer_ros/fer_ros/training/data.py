@@ -260,8 +260,9 @@ def read_image_folder(
 
     Split folders may be named like FER2013's (``Training``/``PublicTest``/
     ``PrivateTest``) or ``train``/``val``/``test``. A root whose sub-folders are
-    class folders (CK+, JAFFE and most held-out sets) is one split, and serves when
-    exactly one split is asked for (``fer-ros eval``), never for training. Class folders are
+    class folders (CK+, JAFFE and most held-out sets) is one split: it serves when one split
+    is asked for (``fer-ros eval``; ``--kfold``, which folds it; ``Training`` when ``splits``
+    is None), never as both Training and PublicTest. Class folders are
     mapped to our seven labels through :data:`CLASS_ALIASES`; other classes (``contempt``
     ...) are skipped and counted in the dataset's ``skipped`` dict. Images are
     read as grey and resized to ``size`` x ``size``. Files with other suffixes
@@ -316,11 +317,14 @@ def _split_dirs(root: Path, splits: Optional[Iterable[str]]) -> Dict[str, Path]:
     wanted = (
         tuple(splits) if splits is not None else tuple(s for s in FER2013_SPLITS if s in found)
     )
-    if not found and len(wanted) == 1 and _has_class_folders(root):
-        return {wanted[0]: root}
+    if not found and len(wanted) <= 1 and _has_class_folders(root):
+        return {wanted[0] if wanted else 'Training': root}
     missing = [s for s in wanted if s not in found]
     if missing:
-        flat = ' (its class folders are one split: enough for `fer-ros eval`, not for training)'
+        flat = (
+            ' (its class folders are one split: enough for `fer-ros eval` or `--kfold`, not for '
+            'a Training/PublicTest run)'
+        )
         raise DatasetError(
             f'{root}: no folder for split(s) {missing}; expected sub-folders such as '
             'Training|train, PublicTest|val, PrivateTest|test'
