@@ -33,7 +33,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 import numpy as np
 
 from .evaluate import classification_report, label_columns
-from ..errors import DatasetError
+from ..errors import DatasetError, SourceError
 
 
 def evaluate_through_pipeline(
@@ -86,13 +86,13 @@ def pipeline_summary_line(report: Dict[str, Any]) -> str:
 
 
 def _read_colour(path: Path) -> np.ndarray:
-    """Return the image as BGR, or a :class:`DatasetError` naming the file."""
-    import cv2
+    """Return the image as BGR (``fer-ros run``'s reader), or a :class:`DatasetError` naming it."""
+    from ..sources import read_image
 
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise DatasetError(f'{path}: cannot read image (corrupt or not an image)')
-    return image
+    try:
+        return read_image(path)
+    except SourceError as exc:
+        raise DatasetError(str(exc)) from exc
 
 
 def _settings_summary(pipeline: Any) -> Dict[str, Any]:
