@@ -156,3 +156,38 @@ def test_a_fresh_process_loads_a_yengikand2023_checkpoint(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == '64'
+
+
+@pytest.mark.parametrize(
+    'name, args, preprocessing',
+    [
+        ('huo2022', {'alpha': 0.25, 't': 2.0}, 'canny_grey_grey'),
+        ('yengikand2023', {'width': 0.25}, 'grey'),
+    ],
+)
+def test_a_bfloat16_trained_checkpoint_exports_as_float32(tmp_path, name, args, preprocessing):
+    """``--precision mixed_bfloat16`` runs export to a float32 ONNX graph that matches Keras."""
+    from fer_ros.model_metadata import FER2013_LABELS, ModelInfo
+    from fer_ros.training.evaluate import load_checkpoint
+    from fer_ros.training.export import convert_to_onnx, float32_model, parity
+    import keras
+    import onnx
+
+    info = ModelInfo(FER2013_LABELS, preprocessing, 48)
+    keras.mixed_precision.set_global_policy('mixed_bfloat16')
+    try:
+        build_model(name, 48, info.channels, 7, args).save(tmp_path / 'm.keras')
+    finally:
+        keras.mixed_precision.set_global_policy('float32')
+    mixed = load_checkpoint(tmp_path / 'm.keras')
+    assert 'bfloat16' in {layer.compute_dtype for layer in mixed.layers}
+    model = float32_model(mixed)
+    assert {layer.compute_dtype for layer in model.layers} == {'float32'}
+    proto = convert_to_onnx(model, info)
+    bf16 = onnx.TensorProto.BFLOAT16
+    assert all(t.type.tensor_type.elem_type != bf16 for t in proto.graph.value_info)
+    assert all(t.data_type != bf16 for t in proto.graph.initializer)
+    x = np.random.default_rng(0).random((16, 48, 48, info.channels), dtype=np.float32)
+    assert parity(model, proto, x) <= 1e-4
+    # Same weights: the float32 copy differs from the bfloat16 model by rounding only.
+    assert np.abs(model.predict(x, verbose=0) - mixed.predict(x, verbose=0)).max() < 0.05

@@ -98,6 +98,29 @@ def _publish(staged: Path, target: Path) -> None:
         atomic.write_bytes(target, staged.read_bytes())
 
 
+def float32_model(model: Any) -> Any:
+    """
+    Return ``model`` computing in float32, with the same weights.
+
+    A checkpoint trained with ``--precision mixed_bfloat16`` keeps float32 weights
+    but each layer casts its inputs to bfloat16; converted as it is, the ONNX graph
+    would carry bfloat16 convolutions, which ONNX Runtime's CPU provider refuses
+    and which the run-time models must not have. Such a model is cloned with the
+    float32 policy and given its weights; a float32 model is returned unchanged.
+    """
+    import keras
+
+    if all(layer.compute_dtype == 'float32' for layer in model.layers):
+        return model
+
+    def as_float32(layer: Any) -> Any:
+        return layer.__class__.from_config({**layer.get_config(), 'dtype': 'float32'})
+
+    clone = keras.models.clone_model(model, clone_function=as_float32)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
 def convert_to_onnx(model: Any, info: ModelInfo) -> Any:
     """tf2onnx conversion with a dynamic batch axis; input ``input``, output ``probabilities``."""
     import tensorflow as tf
@@ -276,7 +299,7 @@ def _checked_onnx(
 
     Refuses beyond ``tolerance``.
     """
-    model = load_checkpoint(ckpt)
+    model = float32_model(load_checkpoint(ckpt))
     proto = convert_to_onnx(model, info)
     inputs = faces_to_input(private_test.images, info.preprocessing)
     diff = parity(model, proto, inputs)
