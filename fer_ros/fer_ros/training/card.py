@@ -136,7 +136,7 @@ def card_markdown(card: Dict[str, Any]) -> str:
     )
     hours = card['training_seconds'] / 3600.0
     acc, ms = card['private_test_accuracy'], card['ms_per_face_1thread']
-    validated = PUBLIC_TEST not in card.get('trained_on', 'Training')
+    validated = not _trained_on_public_test(card)
     eval_cmd = (
         f'fer-ros eval fer_ros/fer_ros/models/{card["model"]} --data <fer2013.csv.gz> '
         f'--split PrivateTest'
@@ -178,10 +178,15 @@ The same figures are in `{Path(card['model']).stem}.json` (read by the tests).
 """
 
 
+def _trained_on_public_test(card: Dict[str, Any]) -> bool:
+    """True when the run trained on PublicTest (so no epoch was selected on it)."""
+    return PUBLIC_TEST in card.get('trained_on', 'Training')
+
+
 def _selection_row(card: Dict[str, Any]) -> str:
     """Return the card's PublicTest row: the epoch it chose, or that the run trained on it."""
     epochs = card['epochs_trained']
-    if PUBLIC_TEST in card.get('trained_on', 'Training'):
+    if _trained_on_public_test(card):
         return f'| PublicTest accuracy | - (trained on it; the last of {epochs} epochs is kept) |'
     public = card['public_test_accuracy_best_epoch'] * 100
     best = card['best_epoch']
@@ -190,7 +195,7 @@ def _selection_row(card: Dict[str, Any]) -> str:
 
 def _protocol(card: Dict[str, Any]) -> str:
     """Return how the run chose its model and kept PrivateTest unseen, for the card's prose."""
-    if PUBLIC_TEST in card.get('trained_on', 'Training'):
+    if _trained_on_public_test(card):
         return (
             f'train on {card["trained_on"]} for a length chosen on PublicTest by an earlier run, '
             'keep the last epoch, PrivateTest reported once'

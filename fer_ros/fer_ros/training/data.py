@@ -317,7 +317,8 @@ def _split_dirs(root: Path, splits: Optional[Iterable[str]]) -> Dict[str, Path]:
     wanted = (
         tuple(splits) if splits is not None else tuple(s for s in FER2013_SPLITS if s in found)
     )
-    if not found and len(wanted) <= 1 and _has_class_folders(root):
+    flat_root = not found and _has_class_folders(root)
+    if flat_root and len(wanted) <= 1:
         return {wanted[0] if wanted else 'Training': root}
     missing = [s for s in wanted if s not in found]
     if missing:
@@ -327,8 +328,7 @@ def _split_dirs(root: Path, splits: Optional[Iterable[str]]) -> Dict[str, Path]:
         )
         raise DatasetError(
             f'{root}: no folder for split(s) {missing}; expected sub-folders such as '
-            'Training|train, PublicTest|val, PrivateTest|test'
-            + (flat if not found and _has_class_folders(root) else '')
+            'Training|train, PublicTest|val, PrivateTest|test' + (flat if flat_root else '')
         )
     return {split: found[split] for split in wanted}
 
