@@ -179,7 +179,7 @@ The same figures are in `{Path(card['model']).stem}.json` (read by the tests).
 
 
 def _trained_on_public_test(card: Dict[str, Any]) -> bool:
-    """True when the run trained on PublicTest (so no epoch was selected on it)."""
+    """Return True when the run trained on PublicTest (so no epoch was selected on it)."""
     return PUBLIC_TEST in card.get('trained_on', 'Training')
 
 
