@@ -68,6 +68,8 @@ def run_dir(fer2013_csv, tmp_path_factory):
         '--limit',
         str(ROWS),
     ]
+    # float32 on every CPU (auto would pick bf16 where it is fast): parity is then exact.
+    args += ['--precision', 'float32']
     assert cli.main([*args, '--epochs', '1', '--batch-size', '32', '--seed', '1']) == 0
     assert json.loads((run / 'state.json').read_text())['epochs_done'] == 1
     assert cli.main(['train', *common, '--resume', '--epochs', '2']) == 0
@@ -88,6 +90,21 @@ def test_training_writes_checkpoints_logs_and_resumes(run_dir):
     # Resuming continued the optimizer: 2 epochs x ceil(256 / 32) steps.
     last = keras.models.load_model(run_dir / 'last.keras')
     assert int(last.optimizer.iterations.numpy()) == 2 * 8
+
+
+def test_a_bf16_run_leaves_the_process_in_float32(fer2013_csv, tmp_path):
+    """Keras' dtype policy is process-wide; models built after a bf16 run must be float32."""
+    import keras
+
+    args = ['train', '--data', str(fer2013_csv), '--run-dir', str(tmp_path / 'bf16')]
+    args += ['--arch', 'mini_xception', '--arch-arg', 'width=0.25', '--limit', '64']
+    assert (
+        cli.main([*args, '--epochs', '1', '--batch-size', '32', '--precision', 'mixed_bfloat16'])
+        == 0
+    )
+    run = json.loads((tmp_path / 'bf16' / 'run.json').read_text())
+    assert run['precision'] == 'mixed_bfloat16'
+    assert keras.mixed_precision.global_policy().name == 'float32'
 
 
 def test_resume_refuses_missing_run_and_restart_refuses_existing(

@@ -35,10 +35,11 @@ is in :mod:`fer_ros.training.checkpoints`; the settings in
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict
 import logging
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 import numpy as np
 
@@ -177,6 +178,25 @@ def fold_parts(cfg: TrainConfig) -> Tuple[FaceDataset, FaceDataset, FaceDataset]
     return train, val, test
 
 
+@contextlib.contextmanager
+def dtype_policy(name: str) -> Iterator[None]:
+    """
+    Set Keras' global dtype policy (``float32`` or ``mixed_bfloat16``) inside the block.
+
+    The policy is process-wide: without restoring it, every model built after a
+    bf16 run in the same process (an export, a test, the next fold) would be
+    built in bf16 too.
+    """
+    import keras
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
 def train_one(
     cfg: TrainConfig, resume: bool = False, verbose: int = 1, resume_epochs: Optional[int] = None
 ) -> Dict[str, Any]:
@@ -207,33 +227,33 @@ def train_one(
 
     keras.utils.set_random_seed(cfg.seed)
     cfg.precision = resolve_precision(cfg.precision)  # run.json records what was used
-    keras.mixed_precision.set_global_policy(cfg.precision)
-    train, val = split_for_run(cfg)
-    save_json(run_dir / 'run.json', asdict(cfg))
-    save_json(run_dir / 'labels.json', {'labels': list(train.labels)})
-    weights = class_weights(train.class_counts(), cfg.class_weighting)
-    log.info(
-        'training %s %s (%s) on %d faces, validating on %s; class weights %s',
-        cfg.architecture,
-        cfg.arch_args,
-        cfg.preprocessing,
-        len(train),
-        'none (the last epoch is kept)' if val is None else len(val),
-        None if weights is None else np.round(weights, 2).tolist(),
-    )
-    batches = _batches(train, cfg, weights, soft_targets=_soft_targets(cfg, run_dir, train))
-    if resume:
-        model = _resumed_model(run_dir, cfg, state, rescheduled, len(batches))
-    else:
-        model = _build_and_compile(cfg, train.labels, len(batches))
-    model.fit(
-        batches,
-        validation_data=None if val is None else _batches(val, cfg, None, training=False),
-        epochs=cfg.epochs,
-        initial_epoch=state['epochs_done'],
-        callbacks=_callbacks(cfg, run_dir, state, batches),
-        verbose=verbose,
-    )
+    with dtype_policy(cfg.precision):  # the process's policy is restored afterwards
+        train, val = split_for_run(cfg)
+        save_json(run_dir / 'run.json', asdict(cfg))
+        save_json(run_dir / 'labels.json', {'labels': list(train.labels)})
+        weights = class_weights(train.class_counts(), cfg.class_weighting)
+        log.info(
+            'training %s %s (%s) on %d faces, validating on %s; class weights %s',
+            cfg.architecture,
+            cfg.arch_args,
+            cfg.preprocessing,
+            len(train),
+            'none (the last epoch is kept)' if val is None else len(val),
+            None if weights is None else np.round(weights, 2).tolist(),
+        )
+        batches = _batches(train, cfg, weights, soft_targets=_soft_targets(cfg, run_dir, train))
+        if resume:
+            model = _resumed_model(run_dir, cfg, state, rescheduled, len(batches))
+        else:
+            model = _build_and_compile(cfg, train.labels, len(batches))
+        model.fit(
+            batches,
+            validation_data=None if val is None else _batches(val, cfg, None, training=False),
+            epochs=cfg.epochs,
+            initial_epoch=state['epochs_done'],
+            callbacks=_callbacks(cfg, run_dir, state, batches),
+            verbose=verbose,
+        )
     return state
 
 
