@@ -191,3 +191,27 @@ def test_a_bfloat16_trained_checkpoint_exports_as_float32(tmp_path, name, args, 
     assert parity(model, proto, x) <= 1e-4
     # Same weights: the float32 copy differs from the bfloat16 model by rounding only.
     assert np.abs(model.predict(x, verbose=0) - mixed.predict(x, verbose=0)).max() < 0.05
+
+
+def test_a_bfloat16_trained_checkpoint_is_evaluated_in_float32(tmp_path):
+    """``fer-ros eval runs/X`` and ``--teacher runs/X`` score the float32 model that ships."""
+    import json
+
+    from fer_ros.model_metadata import FER2013_LABELS
+    from fer_ros.training.evaluate import float32_model, load_checkpoint, load_predictor
+    import keras
+
+    keras.mixed_precision.set_global_policy('mixed_bfloat16')
+    try:
+        build_model('vgg_small', 48, 1, 7, {'width': 0.25}).save(tmp_path / 'm.keras')
+    finally:
+        keras.mixed_precision.set_global_policy('float32')
+    (tmp_path / 'run.json').write_text(json.dumps({'preprocessing': 'grey'}))
+    (tmp_path / 'labels.json').write_text(json.dumps({'labels': list(FER2013_LABELS)}))
+    x = np.random.default_rng(0).random((8, 48, 48, 1), dtype=np.float32)
+    mixed = load_checkpoint(tmp_path / 'm.keras')
+    expected = float32_model(mixed).predict(x, verbose=0)
+    got = load_predictor(str(tmp_path / 'm.keras')).predict(x)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    assert np.abs(got - mixed.predict(x, verbose=0)).max() > 1e-6, 'bf16 rounding not seen'

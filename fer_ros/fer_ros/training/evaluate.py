@@ -104,9 +104,34 @@ def load_checkpoint(path: Path) -> Any:
         raise ModelError(message) from None
 
 
+def float32_model(model: Any) -> Any:
+    """
+    Return ``model`` computing in float32, with the same weights.
+
+    A checkpoint trained with ``--precision mixed_bfloat16`` keeps float32 weights
+    but each layer casts its inputs to bfloat16; converted as it is, the ONNX graph
+    would carry bfloat16 convolutions, which ONNX Runtime's CPU provider refuses
+    and which the run-time models must not have; evaluated as it is, it would
+    score the bf16 rounding instead of the float32 model that ships. Such a model
+    is cloned with the float32 policy and given its weights; a float32 model is
+    returned unchanged.
+    """
+    import keras
+
+    if all(layer.compute_dtype == 'float32' for layer in model.layers):
+        return model
+
+    def as_float32(layer: Any) -> Any:
+        return layer.__class__.from_config({**layer.get_config(), 'dtype': 'float32'})
+
+    clone = keras.models.clone_model(model, clone_function=as_float32)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
 def _keras_predictor(path: Path) -> Tuple[Callable[[np.ndarray], np.ndarray], ModelInfo]:
     info, _ = keras_run_info(path)
-    model = load_checkpoint(path)
+    model = float32_model(load_checkpoint(path))
 
     def predict(x: np.ndarray) -> np.ndarray:
         return np.asarray(model.predict(x, batch_size=256, verbose=0))

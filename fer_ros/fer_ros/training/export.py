@@ -41,7 +41,14 @@ import numpy as np
 
 from .checkpoints import model_file
 from .data import FaceDataset
-from .evaluate import evaluate, keras_run_info, load_checkpoint, load_predictor, measure_latency_ms
+from .evaluate import (
+    evaluate,
+    float32_model,
+    keras_run_info,
+    load_checkpoint,
+    load_predictor,
+    measure_latency_ms,
+)
 from .. import atomic
 from ..errors import ModelError
 from ..model_metadata import (
@@ -96,29 +103,6 @@ def _publish(staged: Path, target: Path) -> None:
         atomic.commit(staged, target)  # scratch folder beside the target: a plain rename
     else:  # e.g. the int8 model goes to another folder (maybe another file system)
         atomic.write_bytes(target, staged.read_bytes())
-
-
-def float32_model(model: Any) -> Any:
-    """
-    Return ``model`` computing in float32, with the same weights.
-
-    A checkpoint trained with ``--precision mixed_bfloat16`` keeps float32 weights
-    but each layer casts its inputs to bfloat16; converted as it is, the ONNX graph
-    would carry bfloat16 convolutions, which ONNX Runtime's CPU provider refuses
-    and which the run-time models must not have. Such a model is cloned with the
-    float32 policy and given its weights; a float32 model is returned unchanged.
-    """
-    import keras
-
-    if all(layer.compute_dtype == 'float32' for layer in model.layers):
-        return model
-
-    def as_float32(layer: Any) -> Any:
-        return layer.__class__.from_config({**layer.get_config(), 'dtype': 'float32'})
-
-    clone = keras.models.clone_model(model, clone_function=as_float32)
-    clone.set_weights(model.get_weights())
-    return clone
 
 
 def convert_to_onnx(model: Any, info: ModelInfo) -> Any:
