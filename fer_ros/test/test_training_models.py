@@ -168,17 +168,14 @@ def test_a_fresh_process_loads_a_yengikand2023_checkpoint(tmp_path):
 def test_a_bfloat16_trained_checkpoint_exports_as_float32(tmp_path, name, args, preprocessing):
     """``--precision mixed_bfloat16`` runs export to a float32 ONNX graph that matches Keras."""
     from fer_ros.model_metadata import FER2013_LABELS, ModelInfo
-    from fer_ros.training.evaluate import load_checkpoint
-    from fer_ros.training.export import convert_to_onnx, float32_model, parity
-    import keras
+    from fer_ros.training.evaluate import float32_model, load_checkpoint
+    from fer_ros.training.export import convert_to_onnx, parity
+    from fer_ros.training.train import dtype_policy
     import onnx
 
     info = ModelInfo(FER2013_LABELS, preprocessing, 48)
-    keras.mixed_precision.set_global_policy('mixed_bfloat16')
-    try:
+    with dtype_policy('mixed_bfloat16'):
         build_model(name, 48, info.channels, 7, args).save(tmp_path / 'm.keras')
-    finally:
-        keras.mixed_precision.set_global_policy('float32')
     mixed = load_checkpoint(tmp_path / 'm.keras')
     assert 'bfloat16' in {layer.compute_dtype for layer in mixed.layers}
     model = float32_model(mixed)
@@ -199,13 +196,10 @@ def test_a_bfloat16_trained_checkpoint_is_evaluated_in_float32(tmp_path):
 
     from fer_ros.model_metadata import FER2013_LABELS
     from fer_ros.training.evaluate import float32_model, load_checkpoint, load_predictor
-    import keras
+    from fer_ros.training.train import dtype_policy
 
-    keras.mixed_precision.set_global_policy('mixed_bfloat16')
-    try:
+    with dtype_policy('mixed_bfloat16'):
         build_model('vgg_small', 48, 1, 7, {'width': 0.25}).save(tmp_path / 'm.keras')
-    finally:
-        keras.mixed_precision.set_global_policy('float32')
     (tmp_path / 'run.json').write_text(json.dumps({'preprocessing': 'grey'}))
     (tmp_path / 'labels.json').write_text(json.dumps({'labels': list(FER2013_LABELS)}))
     x = np.random.default_rng(0).random((8, 48, 48, 1), dtype=np.float32)
