@@ -193,6 +193,15 @@ def _add_regularisation_arguments(parser: argparse.ArgumentParser, d: Any) -> No
         f"(default: the recipe's, {d.random_erasing})",
     )
     parser.add_argument(
+        '--ema',
+        type=float,
+        default=FROM_RECIPE,
+        metavar='DECAY',
+        help='validate and export an exponential moving average of the weights with this decay '
+        'per step (e.g. 0.999: about the last 1,000 steps); the raw weights are scored too '
+        f'(default {d.ema}: off)',
+    )
+    parser.add_argument(
         '--precision',
         choices=PRECISIONS,
         default=FROM_RECIPE,

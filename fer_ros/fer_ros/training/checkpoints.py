@@ -150,8 +150,7 @@ def commit_epoch(
     validated = 'val_accuracy' in logs  # without a validation split the last epoch is kept
     if not validated or val_acc > state['best_val_accuracy']:
         pending['best'] = _pending_path(run_dir, 'best', done)
-        shutil.copyfile(pending['last'], pending['best'])
-        atomic.fsync_file(pending['best'])
+        _save_best(model, pending['last'], pending['best'])
         state['best_epoch'] = done
         if validated:
             state['best_val_accuracy'] = val_acc
@@ -180,6 +179,24 @@ def commit_epoch(
         step,
         fingerprint,
     )
+
+
+def _save_best(model: Any, last: Path, best: Path) -> None:
+    """
+    Write the best epoch's checkpoint: a copy of ``last``, or the averaged weights with ``--ema``.
+
+    ``best.keras`` is what evaluation, export and distillation read, so with a weight average
+    it holds the average as the model's weights (the validated ones); ``last.keras`` keeps the
+    raw weights for resuming.
+    """
+    from .ema import averaged_weights, uses_ema
+
+    if uses_ema(model):
+        with averaged_weights(model):
+            model.save(best)
+    else:
+        shutil.copyfile(last, best)
+    atomic.fsync_file(best)
 
 
 def _selection_summary(state: Dict[str, Any], val_acc: float, validated: bool) -> str:

@@ -74,6 +74,9 @@ class TrainConfig:
     teachers: List[str] = field(default_factory=list)
     distill_weight: float = 0.5
     distill_temperature: float = 1.0
+    # Weight averaging (training/ema.py): the decay of the moving average of the weights that is
+    # validated and exported; 0 = off (the raw weights).
+    ema: float = 0.0
 
     def validate(self) -> None:
         if self.epochs < 1:
@@ -97,6 +100,10 @@ class TrainConfig:
         if not 0 <= self.random_erasing <= 1:
             raise SettingsError(
                 f'random erasing probability must be in [0, 1], got {self.random_erasing}'
+            )
+        if not 0 <= self.ema < 1:
+            raise SettingsError(
+                f'ema decay must be in [0, 1) (0: off; e.g. 0.999), got {self.ema}'
             )
         self._validate_splits()
         self._validate_distillation()
@@ -183,6 +190,8 @@ def training_command(cfg: Dict[str, Any]) -> str:
         parts.append(f'--train-on {cfg["train_on"]}')
     if cfg.get('kfold'):
         parts.append(f'--kfold {cfg["kfold"]} --kfold-scope {cfg.get("kfold_scope", "training")}')
+    if cfg.get('ema'):
+        parts.append(f'--ema {cfg["ema"]}')
     if cfg.get('teachers'):
         parts += [f'--teacher {teacher}' for teacher in cfg['teachers']]
         parts.append(f'--distill-weight {cfg.get("distill_weight", 0.5)}')

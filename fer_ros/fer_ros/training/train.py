@@ -139,7 +139,10 @@ def _build_and_compile(cfg: TrainConfig, labels: Tuple[str, ...], steps_per_epoc
     from .optimizers import DecoupledAdamW
 
     optimizer = DecoupledAdamW(
-        learning_rate=_learning_rate(cfg, steps_per_epoch), weight_decay=cfg.weight_decay
+        learning_rate=_learning_rate(cfg, steps_per_epoch),
+        weight_decay=cfg.weight_decay,
+        use_ema=cfg.ema > 0,  # an average of the weights is validated and exported (ema.py)
+        ema_momentum=cfg.ema if cfg.ema > 0 else 0.99,
     )
     model.compile(
         optimizer=optimizer,
@@ -246,12 +249,13 @@ def train_one(
             model = _resumed_model(run_dir, cfg, state, rescheduled, len(batches))
         else:
             model = _build_and_compile(cfg, train.labels, len(batches))
+        val_batches = None if val is None else _batches(val, cfg, None, training=False)
         model.fit(
             batches,
-            validation_data=None if val is None else _batches(val, cfg, None, training=False),
+            validation_data=val_batches,
             epochs=cfg.epochs,
             initial_epoch=state['epochs_done'],
-            callbacks=_callbacks(cfg, run_dir, state, batches),
+            callbacks=_callbacks(cfg, run_dir, state, batches, val_batches),
             verbose=verbose,
         )
     return state
@@ -341,11 +345,27 @@ def _resumed_model(
     return model
 
 
-def _callbacks(cfg: TrainConfig, run_dir: Path, state: Dict[str, Any], batches: Any) -> list:
-    """Epoch commits, TensorBoard, and the plateau schedule when chosen."""
+def _callbacks(
+    cfg: TrainConfig,
+    run_dir: Path,
+    state: Dict[str, Any],
+    batches: Any,
+    val_batches: Optional[Any],
+) -> list:
+    """
+    Epoch commits, TensorBoard, and the plateau schedule when chosen.
+
+    With ``--ema`` the weight-averaging callbacks come first: the epoch's logs must hold both
+    accuracies when the checkpoint records them.
+    """
     import keras
 
-    callbacks = [
+    callbacks = []
+    if cfg.ema > 0:
+        from .ema import ema_callbacks
+
+        callbacks += ema_callbacks(val_batches)
+    callbacks += [
         epoch_checkpoint(run_dir, state, batches),
         keras.callbacks.TensorBoard(
             str(run_dir / 'tensorboard'), write_graph=False, profile_batch=0
