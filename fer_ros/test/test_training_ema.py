@@ -50,9 +50,8 @@ def _differ(a: list, b: list) -> bool:
 
 
 def _dense_model(ema: float):
-    import keras
-
     from fer_ros.training.optimizers import DecoupledAdamW
+    import keras
 
     keras.utils.set_random_seed(3)
     model = keras.Sequential(
@@ -73,10 +72,8 @@ def _dense_data():
 
 
 def test_validation_scores_the_average_and_training_goes_on_with_the_raw_weights():
-    import keras
-
     from fer_ros.training.ema import ema_callbacks, RAW_ACCURACY
-
+    import keras
     import tensorflow as tf
 
     model = _dense_model(ema=0.8)
@@ -97,7 +94,12 @@ def test_validation_scores_the_average_and_training_goes_on_with_the_raw_weights
             ]
 
     model.fit(
-        x, y, batch_size=16, epochs=2, validation_data=(x, y), verbose=0,
+        x,
+        y,
+        batch_size=16,
+        epochs=2,
+        validation_data=(x, y),
+        verbose=0,
         callbacks=[*ema_callbacks(validation), Recorder()],
     )
     # Validation saw the optimizer's average; after it, the raw weights are back in the model.
@@ -127,16 +129,36 @@ def test_ema_decay_is_checked_and_named_in_the_reproducing_command():
         TrainConfig(data='d', run_dir='r', ema=1.0).validate()
     with pytest.raises(SettingsError, match='ema decay'):
         TrainConfig(data='d', run_dir='r', ema=-0.1).validate()
-    assert '--ema 0.999' in training_command({'data': 'd', 'run_dir': 'r', 'architecture':
-                                               'vgg_small', 'ema': 0.999})
-    assert '--ema' not in training_command({'data': 'd', 'run_dir': 'r', 'architecture':
-                                             'vgg_small'})
+    assert '--ema 0.999' in training_command(
+        {'data': 'd', 'run_dir': 'r', 'architecture': 'vgg_small', 'ema': 0.999}
+    )
+    assert '--ema' not in training_command(
+        {'data': 'd', 'run_dir': 'r', 'architecture': 'vgg_small'}
+    )
 
 
 ROWS = 64
-TINY = ['--arch', 'mini_xception', '--arch-arg', 'width=0.25', '--arch-arg', 'blocks=1',
-        '--arch-arg', 'dropout=0', '--limit', str(ROWS), '--batch-size', '16', '--no-augment',
-        '--precision', 'float32', '--lr-schedule', 'constant', '--ema', '0.9']
+TINY = [
+    '--arch',
+    'mini_xception',
+    '--arch-arg',
+    'width=0.25',
+    '--arch-arg',
+    'blocks=1',
+    '--arch-arg',
+    'dropout=0',
+    '--limit',
+    str(ROWS),
+    '--batch-size',
+    '16',
+    '--no-augment',
+    '--precision',
+    'float32',
+    '--lr-schedule',
+    'constant',
+    '--ema',
+    '0.9',
+]
 
 
 def _load(path):

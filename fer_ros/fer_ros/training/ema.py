@@ -60,7 +60,8 @@ def swap_averaged_weights(model: Any) -> None:
     weights = model.trainable_weights
     if len(averages) != len(weights):
         raise ValueError(
-            f'{len(weights)} trainable weights but {len(averages)} moving averages in the optimizer'
+            f'{len(weights)} trainable weights but {len(averages)} moving averages in the '
+            'optimizer'
         )
     for weight, average in zip(weights, averages):
         if average is None:  # Keras keeps no average of such a variable
