@@ -23,7 +23,7 @@ with ``use_ema=True``; this module decides where the averaged weights are used:
 - validation (and so the choice of the best epoch) scores the averaged weights, through
   Keras' :class:`keras.callbacks.SwapEMAWeights`;
 - ``best.keras``, which evaluation, export and distillation read, holds them as the model's
-  weights (:func:`averaged_weights` around the save);
+  weights (:func:`averaged_weights` around the save, with the same swap);
 - ``last.keras`` keeps the raw weights as the model's and the average in the optimizer, as
   Keras has them during training, so ``--resume`` needs nothing special;
 - each epoch also scores the raw weights on the validation split
@@ -49,39 +49,24 @@ def uses_ema(model: Any) -> bool:
     return bool(getattr(optimizer, 'use_ema', False))
 
 
-def swap_averaged_weights(model: Any) -> None:
-    """
-    Exchange the model's trainable weights with the optimizer's averages of them.
-
-    Keras keeps the averages in the order of ``model.trainable_weights`` (its own
-    ``finalize_variable_values`` pairs them the same way); calling this twice restores both.
-    """
-    averages = model.optimizer._model_variables_moving_average
-    weights = model.trainable_weights
-    if len(averages) != len(weights):
-        raise ValueError(
-            f'{len(weights)} trainable weights but {len(averages)} moving averages in the '
-            'optimizer'
-        )
-    for weight, average in zip(weights, averages):
-        if average is None:  # Keras keeps no average of such a variable
-            continue
-        raw = keras.ops.convert_to_numpy(weight)
-        weight.assign(average)
-        average.assign(raw)
-
-
 @contextlib.contextmanager
 def averaged_weights(model: Any) -> Iterator[None]:
-    """Put the averaged weights in the model inside the block (no-op without EMA)."""
+    """
+    Put the averaged weights in the model inside the block (no-op without EMA).
+
+    The swap is Keras' own, the one :class:`keras.callbacks.SwapEMAWeights` does around
+    validation, so the saved and the validated weights are paired the same way.
+    """
     if not uses_ema(model):
         yield
         return
-    swap_averaged_weights(model)
+    swap = keras.callbacks.SwapEMAWeights()
+    swap.set_model(model)
+    swap.on_test_begin()
     try:
         yield
     finally:
-        swap_averaged_weights(model)
+        swap.on_test_end()
 
 
 class RawWeightsValidation(keras.callbacks.Callback):
