@@ -193,6 +193,30 @@ def _add_regularisation_arguments(parser: argparse.ArgumentParser, d: Any) -> No
         f"(default: the recipe's, {d.random_erasing})",
     )
     parser.add_argument(
+        '--mixup',
+        type=float,
+        default=FROM_RECIPE,
+        metavar='ALPHA',
+        help='mixup: train on weighted averages of two faces and of their targets, the weight '
+        f'drawn from Beta(ALPHA, ALPHA), e.g. 0.2 (default {d.mixup}: off)',
+    )
+    parser.add_argument(
+        '--cutmix',
+        type=float,
+        default=FROM_RECIPE,
+        metavar='ALPHA',
+        help='CutMix: paste a box of another face, targets mixed by area, the kept share drawn '
+        f'from Beta(ALPHA, ALPHA), e.g. 1.0; with --mixup each batch picks one (default '
+        f'{d.cutmix}: off)',
+    )
+    parser.add_argument(
+        '--mix-prob',
+        type=float,
+        default=FROM_RECIPE,
+        metavar='P',
+        help=f'share of training batches that --mixup/--cutmix mix (default {d.mix_prob})',
+    )
+    parser.add_argument(
         '--ema',
         type=float,
         default=FROM_RECIPE,

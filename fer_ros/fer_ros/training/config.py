@@ -77,6 +77,11 @@ class TrainConfig:
     # Weight averaging (training/ema.py): the decay of the moving average of the weights that is
     # validated and exported; 0 = off (the raw weights).
     ema: float = 0.0
+    # Mixup / CutMix (training/mixing.py): Beta(a, a) parameter of each (0: off) and the share of
+    # training batches that are mixed.
+    mixup: float = 0.0
+    cutmix: float = 0.0
+    mix_prob: float = 1.0
 
     def validate(self) -> None:
         if self.epochs < 1:
@@ -107,6 +112,7 @@ class TrainConfig:
             )
         self._validate_splits()
         self._validate_distillation()
+        self._validate_mixing()
 
     def _validate_splits(self) -> None:
         """Check the k-fold and --train-on settings, which decide what validates each epoch."""
@@ -141,6 +147,15 @@ class TrainConfig:
                 '--teacher with --kfold: a teacher trained on FER2013 has seen the test folds; '
                 'distil in single runs only'
             )
+
+    def _validate_mixing(self) -> None:
+        for name, alpha in (('mixup', self.mixup), ('cutmix', self.cutmix)):
+            if not 0 <= alpha <= 10:
+                raise SettingsError(
+                    f'{name} alpha must be in [0, 10] (0: off; e.g. 0.2 or 1.0), got {alpha}'
+                )
+        if not 0 <= self.mix_prob <= 1:
+            raise SettingsError(f'mix probability must be in [0, 1], got {self.mix_prob}')
 
 
 # Recipe options a reproducing command always names, so it keeps its meaning when defaults change.
@@ -192,6 +207,11 @@ def training_command(cfg: Dict[str, Any]) -> str:
         parts.append(f'--kfold {cfg["kfold"]} --kfold-scope {cfg.get("kfold_scope", "training")}')
     if cfg.get('ema'):
         parts.append(f'--ema {cfg["ema"]}')
+    if cfg.get('mixup') or cfg.get('cutmix'):
+        parts.append(
+            f'--mixup {cfg.get("mixup", 0.0)} --cutmix {cfg.get("cutmix", 0.0)} '
+            f'--mix-prob {cfg.get("mix_prob", 1.0)}'
+        )
     if cfg.get('teachers'):
         parts += [f'--teacher {teacher}' for teacher in cfg['teachers']]
         parts.append(f'--distill-weight {cfg.get("distill_weight", 0.5)}')

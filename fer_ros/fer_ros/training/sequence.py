@@ -29,6 +29,7 @@ import numpy as np
 from .augment import augment_faces, AugmentSettings
 from .data import FaceDataset
 from .malloc import keep_freed_memory
+from .mixing import mix_batch, MixSettings
 from ..preprocess import faces_to_input
 
 
@@ -37,7 +38,9 @@ class FaceBatches(keras.utils.PyDataset):
     A :class:`keras.utils.PyDataset` of ``(inputs, targets)`` batches.
 
     Targets are one-hot, or with ``soft_targets`` (distillation) mixed with
-    them: ``(1 - soft_weight) * one_hot + soft_weight * soft_targets``.
+    them: ``(1 - soft_weight) * one_hot + soft_weight * soft_targets``. With
+    ``mix`` (mixup/CutMix, training/mixing.py) faces, targets and sample weights
+    of a batch are then blended with a shuffled copy of the batch.
 
     The order of epoch ``e`` depends only on ``seed`` and ``e``, so a resumed run
     sees the same sequence as an uninterrupted one.
@@ -54,6 +57,7 @@ class FaceBatches(keras.utils.PyDataset):
         sample_weights: Optional[np.ndarray] = None,
         soft_targets: Optional[np.ndarray] = None,
         soft_weight: float = 0.0,
+        mix: Optional[MixSettings] = None,
     ):
         super().__init__()
         if soft_targets is not None and soft_targets.shape != (len(data), len(data.labels)):
@@ -70,6 +74,7 @@ class FaceBatches(keras.utils.PyDataset):
         self.sample_weights = sample_weights
         self.soft_targets = soft_targets
         self.soft_weight = soft_weight
+        self.mix = mix if mix is not None and mix.enabled else None
         self.epoch = 0
         self._eye = np.eye(len(data.labels), dtype=np.float32)
         self._set_order()
@@ -103,9 +108,13 @@ class FaceBatches(keras.utils.PyDataset):
         y = self._eye[self.data.targets[idx]]
         if self.soft_targets is not None:  # distillation: a share of the teachers' view
             y = (1.0 - self.soft_weight) * y + self.soft_weight * self.soft_targets[idx]
+        w = None
         if self.sample_weights is not None:
-            return x, y, self.sample_weights[self.data.targets[idx]].astype(np.float32)
-        return x, y
+            w = self.sample_weights[self.data.targets[idx]].astype(np.float32)
+        if self.mix is not None:  # its own stream: turning mixing on leaves augmentation as it was
+            rng = np.random.default_rng([self.seed, self.epoch, index, 1])
+            x, y, w = mix_batch(x, y, w, rng, self.mix)
+        return (x, y) if w is None else (x, y, w)
 
     def on_epoch_end(self) -> None:
         self.set_epoch(self.epoch + 1)

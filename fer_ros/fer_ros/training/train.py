@@ -403,6 +403,7 @@ def _batches(
     training: bool = True,
     soft_targets: Optional[np.ndarray] = None,
 ) -> Any:
+    from .mixing import MixSettings
     from .sequence import FaceBatches
 
     return FaceBatches(
@@ -417,6 +418,7 @@ def _batches(
         sample_weights=weights,
         soft_targets=soft_targets,
         soft_weight=cfg.distill_weight,
+        mix=MixSettings(cfg.mixup, cfg.cutmix, cfg.mix_prob) if training else None,
     )
 
 
