@@ -72,7 +72,8 @@ def test_cutmix_pastes_one_box_and_targets_follow_its_area():
     rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
     assert rows.size and cols.size
     box = np.zeros_like(changed)
-    box[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] = True
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    box[top:bottom, left:right] = True
     np.testing.assert_array_equal(changed, box)  # one rectangle, the same in every face
     np.testing.assert_array_equal(mx[:, ~box], x[:, ~box])  # outside it, nothing moved
     kept = 1.0 - box.sum() / box.size
