@@ -72,12 +72,10 @@ def mix_batch(
     if use_cutmix:
         x, lam = _paste_box(x, partner, lam, rng)
     else:
-        x = (lam * x + (1.0 - lam) * x[partner]).astype(x.dtype, copy=False)
-    y = (lam * y + (1.0 - lam) * y[partner]).astype(y.dtype, copy=False)
+        x = lam * x + (1.0 - lam) * x[partner]  # a Python float keeps float32 arrays float32
+    y = lam * y + (1.0 - lam) * y[partner]
     if weights is not None:
-        weights = (lam * weights + (1.0 - lam) * weights[partner]).astype(
-            weights.dtype, copy=False
-        )
+        weights = lam * weights + (1.0 - lam) * weights[partner]
     return x, y, weights
 
 
