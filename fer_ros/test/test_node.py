@@ -409,7 +409,8 @@ def test_enable_false_drops_the_subscription_and_true_brings_it_back(ros_context
 
 
 def test_a_model_change_returns_at_once_and_expressions_keep_flowing(ros_context, tmp_path, faces):
-    """The new model loads in the background; frames keep being published while it loads.
+    """
+    The new model loads in the background; frames keep being published while it loads.
 
     The load is held open (as a TensorRT engine build would hold it) until the test has seen
     ten expressions published after the parameter call, so the check does not depend on how
