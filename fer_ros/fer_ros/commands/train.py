@@ -116,7 +116,7 @@ def _add_model_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
 
 def _add_recipe_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
     """How it is trained: length, batch, optimizer and schedule (then regularisation)."""
-    from ..training.config import LR_SCHEDULES
+    from ..training.config import LR_SCHEDULES, OPTIMIZERS
 
     parser.add_argument(
         '--epochs',
@@ -130,6 +130,13 @@ def _add_recipe_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
         type=int,
         default=FROM_RECIPE,
         help=f"default: the recipe's ({d.batch_size})",
+    )
+    parser.add_argument(
+        '--optimizer',
+        choices=OPTIMIZERS,
+        default=FROM_RECIPE,
+        help='adamw, or sgd with Nesterov momentum 0.9 (which wants a higher peak rate, e.g. '
+        f"0.05); default: the recipe's ({d.optimizer})",
     )
     parser.add_argument(
         '--lr',
@@ -155,7 +162,8 @@ def _add_recipe_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
         '--weight-decay',
         type=float,
         default=FROM_RECIPE,
-        help='AdamW decoupled decay, multiplied by the learning rate each step; 0 is Adam '
+        help='decoupled decay, multiplied by the learning rate each step (with sgd, 5e-3 is '
+        'about the classic L2 5e-4); 0 with adamw is Adam '
         f"(default: the recipe's, {d.weight_decay})",
     )
     _add_regularisation_arguments(parser, d)

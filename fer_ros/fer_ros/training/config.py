@@ -28,6 +28,8 @@ from ..errors import SettingsError
 
 LR_SCHEDULES = ('cosine', 'constant', 'plateau')
 CLASS_WEIGHTINGS = ('none', 'balanced', 'sqrt')
+# AdamW, or SGD with Nesterov momentum 0.9; both decay decoupled, BN and biases excluded.
+OPTIMIZERS = ('adamw', 'sgd')
 PRECISIONS = ('auto', 'float32', 'mixed_bfloat16')
 # k-fold cross-validation over the Training split, or over all of the dataset's faces (Huo's
 # protocol: 35,887 FER2013 faces in 10 stratified folds).
@@ -52,6 +54,7 @@ class TrainConfig:
     # a decay that regularises (Keras multiplies it by the rate: 1e-4 per step at the peak).
     batch_size: int = 128
     learning_rate: float = 2e-3
+    optimizer: str = 'adamw'  # OPTIMIZERS
     lr_schedule: str = 'cosine'
     warmup_epochs: float = 1.0
     weight_decay: float = 0.05
@@ -90,6 +93,10 @@ class TrainConfig:
             raise SettingsError(f'batch size must be >= 1, got {self.batch_size}')
         if not 0 < self.learning_rate < 1:
             raise SettingsError(f'learning rate must be in (0, 1), got {self.learning_rate}')
+        if self.optimizer not in OPTIMIZERS:
+            raise SettingsError(f'optimizer {self.optimizer!r}; allowed: {", ".join(OPTIMIZERS)}')
+        if self.weight_decay < 0:
+            raise SettingsError(f'weight decay must be >= 0, got {self.weight_decay}')
         if self.lr_schedule not in LR_SCHEDULES:
             raise SettingsError(
                 f'lr schedule {self.lr_schedule!r}; allowed: {", ".join(LR_SCHEDULES)}'
@@ -163,6 +170,7 @@ class TrainConfig:
 RECIPE_FLAGS = (
     ('epochs', '--epochs', None),
     ('batch_size', '--batch-size', None),
+    ('optimizer', '--optimizer', 'adamw'),
     ('learning_rate', '--lr', None),
     ('lr_schedule', '--lr-schedule', None),
     ('warmup_epochs', '--warmup-epochs', None),

@@ -45,6 +45,7 @@ _PLAIN = {
     'class_weighting': 'none',
     'label_smoothing': 0.0,
     'random_erasing': 0.0,
+    'optimizer': 'adamw',
     'weight_decay': 0.0,  # Adam: the AdamW optimizer with no decay
     'warmup_epochs': 0.0,
 }

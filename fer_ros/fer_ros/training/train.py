@@ -136,13 +136,11 @@ def _build_and_compile(cfg: TrainConfig, labels: Tuple[str, ...], steps_per_epoc
 
     mode = cfg.preprocessing
     model = build_model(cfg.architecture, 48, channels_for(mode), len(labels), cfg.arch_args)
-    from .optimizers import DecoupledAdamW
+    from .optimizers import build_optimizer
 
-    optimizer = DecoupledAdamW(
-        learning_rate=_learning_rate(cfg, steps_per_epoch),
-        weight_decay=cfg.weight_decay,
-        use_ema=cfg.ema > 0,  # an average of the weights is validated and exported (ema.py)
-        ema_momentum=cfg.ema if cfg.ema > 0 else 0.99,
+    # With --ema an average of the weights is validated and exported (ema.py).
+    optimizer = build_optimizer(
+        cfg.optimizer, _learning_rate(cfg, steps_per_epoch), cfg.weight_decay, cfg.ema
     )
     model.compile(
         optimizer=optimizer,
