@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import asdict
+import importlib.util
 import logging
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Tuple
@@ -363,12 +364,15 @@ def _callbacks(
         from .ema import ema_callbacks
 
         callbacks += ema_callbacks(val_batches)
-    callbacks += [
-        epoch_checkpoint(run_dir, state, batches),
-        keras.callbacks.TensorBoard(
-            str(run_dir / 'tensorboard'), write_graph=False, profile_batch=0
-        ),
-    ]
+    callbacks.append(epoch_checkpoint(run_dir, state, batches))
+    if importlib.util.find_spec('tensorflow') is not None:  # Keras writes its logs with it
+        callbacks.append(
+            keras.callbacks.TensorBoard(
+                str(run_dir / 'tensorboard'), write_graph=False, profile_batch=0
+            )
+        )
+    else:
+        log.info('no TensorFlow (Keras backend %s): no TensorBoard logs', keras.backend.backend())
     if cfg.lr_schedule == 'plateau':
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
