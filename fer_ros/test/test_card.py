@@ -47,6 +47,35 @@ def test_card_commands_replay_length_changes_with_the_same_paths():
     ]
 
 
+def test_card_commands_name_teachers_by_their_run_or_file_name():
+    config = dict(CONFIG, teachers=['/tmp/gpujob/t2_s0', '/data/models/teacher.onnx'])
+    text = _commands(config, {'epoch_changes': []})
+    assert '--teacher runs/t2_s0 --teacher teacher.onnx' in text and '/tmp' not in text
+
+
+def test_the_card_says_what_the_run_trained_on():
+    """Recorded in state.json by the run; runs from before the record trained on 2 CPU cores."""
+    import json
+
+    from fer_ros.resources import MODELS_DIR
+    from fer_ros.training.card import card_markdown
+
+    card = json.loads((MODELS_DIR / 'fer_default.json').read_text())
+    card['training_hardware'] = '1 x NVIDIA H200, Keras on jax'
+    assert 'h on 1 x NVIDIA H200, Keras on jax (' in card_markdown(card)
+    del card['training_hardware']
+    assert 'h on 2 CPU cores (' in card_markdown(card)
+
+
+def test_training_hardware_names_the_cpu_cores_without_a_gpu():
+    from fer_ros.training.train import training_hardware
+    import keras
+
+    text = training_hardware()
+    assert text.endswith(f'Keras on {keras.backend.backend()}')
+    assert 'CPU cores' in text or ' x ' in text
+
+
 def test_card_markdown_table_rows_are_whole_lines():
     """Every table row of a rendered card starts and ends with a pipe (no row broken in two)."""
     import json

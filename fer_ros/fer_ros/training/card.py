@@ -35,6 +35,10 @@ from .. import atomic
 PUBLIC_TEST = 'PublicTest'
 
 
+# What every run trained on before runs recorded it (state.json 'hardware').
+TRAINED_ON_BEFORE = '2 CPU cores'
+
+
 def portable_config(config: Dict[str, Any]) -> Dict[str, Any]:
     """
     Return the run's configuration with machine paths replaced by the README's relative ones.
@@ -47,7 +51,14 @@ def portable_config(config: Dict[str, Any]) -> Dict[str, Any]:
         config,
         data=Path(config['data']).name,
         run_dir=f'runs/{Path(config["run_dir"]).name}',
+        teachers=[_portable_teacher(t) for t in config.get('teachers', [])],
     )
+
+
+def _portable_teacher(teacher: str) -> str:
+    """Name a teacher run directory as ``runs/<name>``, a model file by its file name."""
+    path = Path(teacher)
+    return path.name if path.suffix in ('.onnx', '.keras') else f'runs/{path.name}'
 
 
 def _commands(config: Dict[str, Any], state: Dict[str, Any]) -> str:
@@ -110,6 +121,7 @@ def card_data(result: Dict[str, Any], variant: str) -> Dict[str, Any]:
         'training_seconds': round(state.get('train_seconds', 0.0)),
         'training_precision': config.get('precision', 'float32'),
         'train_images_per_second': _median_throughput(state),
+        'training_hardware': state.get('hardware', TRAINED_ON_BEFORE),
         'measured_on': f'{platform.machine()}, {os.cpu_count()} shared CPUs, onnxruntime CPU '
         f'provider',
     }
@@ -158,7 +170,8 @@ Expression classifier for fer_ros ({card['variant']}), trained on FER2013.
 | with flip TTA (`tta: flip`) | {_percent(card.get('private_test_accuracy_flip_tta'))} |
 {_selection_row(card)}
 | ms per face (batch 1, 1 thread) | {ms:.3f} ms ({card['measured_on']}) |
-| training time | {hours:.2f} h on 2 CPU cores ({card.get('training_precision', 'float32')}, \
+| training time | {hours:.2f} h on {card.get('training_hardware', TRAINED_ON_BEFORE)} \
+({card.get('training_precision', 'float32')}, \
 {card.get('train_images_per_second') or '-'} img/s{' incl. validation' if validated else ''}) |
 
 Per-class PrivateTest figures:

@@ -39,8 +39,9 @@ import contextlib
 from dataclasses import asdict
 import importlib.util
 import logging
+import os
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -101,6 +102,39 @@ def resolve_precision(precision: str) -> str:
     if precision != 'auto':
         return precision
     return 'mixed_bfloat16' if cpu_has_fast_bf16() else 'float32'
+
+
+def training_hardware() -> str:
+    """
+    Say what a run trains on, for its model card: the GPUs Keras uses, or the CPU cores.
+
+    E.g. ``1 x NVIDIA H200, Keras on jax`` or ``2 CPU cores, Keras on tensorflow``.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    names: List[str] = []
+    try:
+        if backend == 'jax':
+            import jax
+
+            names = [d.device_kind for d in jax.devices() if d.platform == 'gpu']
+        elif backend == 'torch':
+            import torch
+
+            names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        elif backend == 'tensorflow':
+            import tensorflow as tf
+
+            names = [
+                tf.config.experimental.get_device_details(d).get('device_name', 'GPU')
+                for d in tf.config.list_physical_devices('GPU')
+            ]
+    except Exception as exc:  # noqa: BLE001  (a card figure, never a reason to stop a run)
+        log.debug('could not list GPUs: %s', exc)
+    if names:
+        return f'{len(names)} x {names[0]}, Keras on {backend}'
+    return f'{os.cpu_count()} CPU cores, Keras on {backend}'
 
 
 def class_weights(counts: np.ndarray, mode: str) -> Optional[np.ndarray]:
@@ -249,6 +283,7 @@ def train_one(
         else:
             model = _build_and_compile(cfg, train.labels, len(batches))
         val_batches = None if val is None else _batches(val, cfg, None, training=False)
+        state['hardware'] = training_hardware()  # for the model card (the last part's, if resumed)
         model.fit(
             batches,
             validation_data=val_batches,
