@@ -35,20 +35,13 @@ NO_DECAY = ('gamma', 'beta', 'bias')
 SGD_MOMENTUM = 0.9
 
 
-def _skip_decay(optimizer: keras.optimizers.Optimizer, no_decay: Sequence[str]) -> None:
-    """Leave variables whose names end with one of ``no_decay`` undecayed."""
-    optimizer.no_decay = tuple(no_decay)
-    if optimizer.no_decay:
-        optimizer.exclude_from_weight_decay(var_names=list(optimizer.no_decay))
+class _SkipsNormAndBias:
+    """Mixin for a Keras optimizer: leave ``no_decay`` variable names undecayed, and save them."""
 
-
-@keras.saving.register_keras_serializable(package='fer_ros')
-class DecoupledAdamW(keras.optimizers.AdamW):
-    """``keras.optimizers.AdamW`` with ``no_decay`` variable names left undecayed."""
-
-    def __init__(self, *args: Any, no_decay: Sequence[str] = NO_DECAY, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        _skip_decay(self, no_decay)
+    def _skip_decay(self, no_decay: Sequence[str]) -> None:
+        self.no_decay = tuple(no_decay)
+        if self.no_decay:
+            self.exclude_from_weight_decay(var_names=list(self.no_decay))
 
     def get_config(self) -> Dict[str, Any]:
         config = super().get_config()
@@ -57,7 +50,16 @@ class DecoupledAdamW(keras.optimizers.AdamW):
 
 
 @keras.saving.register_keras_serializable(package='fer_ros')
-class DecoupledSGD(keras.optimizers.SGD):
+class DecoupledAdamW(_SkipsNormAndBias, keras.optimizers.AdamW):
+    """``keras.optimizers.AdamW`` with ``no_decay`` variable names left undecayed."""
+
+    def __init__(self, *args: Any, no_decay: Sequence[str] = NO_DECAY, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._skip_decay(no_decay)
+
+
+@keras.saving.register_keras_serializable(package='fer_ros')
+class DecoupledSGD(_SkipsNormAndBias, keras.optimizers.SGD):
     """``keras.optimizers.SGD`` (Nesterov by default) with ``no_decay`` names left undecayed."""
 
     def __init__(
@@ -69,12 +71,10 @@ class DecoupledSGD(keras.optimizers.SGD):
         **kwargs: Any,
     ):
         super().__init__(*args, momentum=momentum, nesterov=nesterov, **kwargs)
-        _skip_decay(self, no_decay)
+        self._skip_decay(no_decay)
 
-    def get_config(self) -> Dict[str, Any]:
-        config = super().get_config()
-        config['no_decay'] = list(self.no_decay)
-        return config
+
+OPTIMIZER_CLASSES = {'adamw': DecoupledAdamW, 'sgd': DecoupledSGD}
 
 
 def build_optimizer(
@@ -91,8 +91,6 @@ def build_optimizer(
         'use_ema': ema > 0,
         'ema_momentum': ema if ema > 0 else 0.99,
     }
-    if name == 'adamw':
-        return DecoupledAdamW(**kwargs)
-    if name == 'sgd':
-        return DecoupledSGD(**kwargs)
-    raise ValueError(f'optimizer {name!r}; allowed: adamw, sgd')
+    if name not in OPTIMIZER_CLASSES:
+        raise ValueError(f'optimizer {name!r}; allowed: {", ".join(OPTIMIZER_CLASSES)}')
+    return OPTIMIZER_CLASSES[name](**kwargs)
