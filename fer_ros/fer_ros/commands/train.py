@@ -112,6 +112,14 @@ def _add_model_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
         default=FROM_RECIPE,
         help="input mode (default: the architecture's own; huo2022 uses canny_grey_grey)",
     )
+    parser.add_argument(
+        '--init-from',
+        default=FROM_RECIPE,
+        metavar='MODEL',
+        help='fine-tune: start from the weights of this trained network (a run directory or its '
+        '.keras checkpoint) of the same architecture, width, input and classes, instead of a '
+        'random initialisation; the recipe options set the new training (default: none)',
+    )
 
 
 def _add_recipe_arguments(parser: argparse.ArgumentParser, d: Any) -> None:

@@ -51,13 +51,14 @@ def portable_config(config: Dict[str, Any]) -> Dict[str, Any]:
         config,
         data=Path(config['data']).name,
         run_dir=f'runs/{Path(config["run_dir"]).name}',
-        teachers=[_portable_teacher(t) for t in config.get('teachers', [])],
+        teachers=[_portable_model(t) for t in config.get('teachers', [])],
+        init_from=_portable_model(config['init_from']) if config.get('init_from') else None,
     )
 
 
-def _portable_teacher(teacher: str) -> str:
-    """Name a teacher run directory as ``runs/<name>``, a model file by its file name."""
-    path = Path(teacher)
+def _portable_model(source: str) -> str:
+    """Name a run directory (teacher, initial weights) as ``runs/<name>``, a model file by name."""
+    path = Path(source)
     return path.name if path.suffix in ('.onnx', '.keras') else f'runs/{path.name}'
 
 

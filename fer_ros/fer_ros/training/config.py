@@ -85,6 +85,9 @@ class TrainConfig:
     mixup: float = 0.0
     cutmix: float = 0.0
     mix_prob: float = 1.0
+    # Fine-tuning (training/init_weights.py): a trained run or .keras file whose weights the new
+    # run starts from instead of a random initialisation; None: from scratch.
+    init_from: Optional[str] = None
 
     def validate(self) -> None:
         if self.epochs < 1:
@@ -154,6 +157,11 @@ class TrainConfig:
                 '--teacher with --kfold: a teacher trained on FER2013 has seen the test folds; '
                 'distil in single runs only'
             )
+        if self.init_from and self.kfold:
+            raise SettingsError(
+                '--init-from with --kfold: a network trained on FER2013 has seen the test folds; '
+                'fine-tune in single runs only'
+            )
 
     def _validate_mixing(self) -> None:
         for name, alpha in (('mixup', self.mixup), ('cutmix', self.cutmix)):
@@ -220,6 +228,8 @@ def training_command(cfg: Dict[str, Any]) -> str:
             f'--mixup {cfg.get("mixup", 0.0)} --cutmix {cfg.get("cutmix", 0.0)} '
             f'--mix-prob {cfg.get("mix_prob", 1.0)}'
         )
+    if cfg.get('init_from'):
+        parts.append(f'--init-from {cfg["init_from"]}')
     if cfg.get('teachers'):
         parts += [f'--teacher {teacher}' for teacher in cfg['teachers']]
         parts.append(f'--distill-weight {cfg.get("distill_weight", 0.5)}')

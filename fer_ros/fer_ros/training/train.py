@@ -282,6 +282,8 @@ def train_one(
             model = _resumed_model(run_dir, cfg, state, rescheduled, len(batches))
         else:
             model = _build_and_compile(cfg, train.labels, len(batches))
+            if cfg.init_from:
+                _start_from(model, cfg, train.labels, run_dir)
         val_batches = None if val is None else _batches(val, cfg, None, training=False)
         state['hardware'] = training_hardware()  # for the model card (the last part's, if resumed)
         model.fit(
@@ -415,6 +417,14 @@ def _callbacks(
             )
         )
     return callbacks
+
+
+def _start_from(model: Any, cfg: TrainConfig, labels: Tuple[str, ...], run_dir: Path) -> None:
+    """Fine-tune: give a new run's network the weights of ``cfg.init_from`` (init_weights.py)."""
+    from .init_weights import load_initial_weights
+
+    path = load_initial_weights(model, cfg.init_from, labels, run_dir)
+    log.info('starting from the weights of %s (fine-tuning)', path)
 
 
 def _soft_targets(cfg: TrainConfig, run_dir: Path, train: FaceDataset) -> Optional[np.ndarray]:
