@@ -102,3 +102,52 @@ def test_shipped_cards_are_their_json_rendered():
     for path in jsons:
         card = json.loads(path.read_text())
         assert card_markdown(card) == path.with_suffix('.md').read_text(), path.name
+
+
+def test_a_fine_tuned_card_gives_the_commands_of_the_run_it_started_from(tmp_path):
+    import json
+
+    from fer_ros.training.card import _fine_tuned_from, _lineage
+
+    start = tmp_path / 'kd_s1'
+    start.mkdir()
+    start_config = dict(CONFIG, run_dir='/tmp/gpujob/kd_s1', teachers=['/tmp/gpujob/t2_s0'])
+    (start / 'run.json').write_text(json.dumps(start_config))
+    start_state = {'epochs_done': 78, 'train_seconds': 360.0, 'hardware': '1 x NVIDIA H200'}
+    (start / 'state.json').write_text(json.dumps(start_state))
+    tuned = dict(CONFIG, run_dir='/work/runs/ft_b', init_from=str(start), epochs=12)
+    lines = _lineage(tuned, {}).splitlines()
+    assert lines[0].startswith('fer-ros train --data fer2013.csv.gz --run-dir runs/kd_s1 ')
+    assert '--teacher runs/t2_s0' in lines[0]
+    assert lines[1] == '# then, fine-tuned from its best epoch:'
+    assert lines[2].startswith('fer-ros train --data fer2013.csv.gz --run-dir runs/ft_b ')
+    assert lines[2].endswith('--init-from runs/kd_s1') and len(lines) == 3
+    assert _fine_tuned_from(tuned) == {
+        'run': 'runs/kd_s1',
+        'epochs_trained': 78,
+        'training_seconds': 360,
+        'training_hardware': '1 x NVIDIA H200',
+    }
+    elsewhere = dict(tuned, init_from='/elsewhere/kd_s1/best.keras')  # not on this machine
+    own = lines[2].replace('runs/kd_s1', 'runs/kd_s1/best.keras')
+    assert _lineage(elsewhere, {}).splitlines() == [own]
+    assert _fine_tuned_from(elsewhere) is None
+
+
+def test_the_card_names_the_run_a_fine_tuned_model_started_from():
+    import json
+
+    from fer_ros.resources import MODELS_DIR
+    from fer_ros.training.card import card_markdown
+
+    card = json.loads((MODELS_DIR / 'fer_default.json').read_text())
+    card['fine_tuned_from'] = {
+        'run': 'runs/kd_s1',
+        'epochs_trained': 78,
+        'training_seconds': 360,
+        'training_hardware': '1 x NVIDIA H200',
+    }
+    text = card_markdown(card)
+    assert '| fine-tuned from | `runs/kd_s1`: 78 epochs, 0.10 h on 1 x NVIDIA H200 (' in text
+    del card['fine_tuned_from']
+    assert 'fine-tuned from' not in card_markdown(card)

@@ -26,7 +26,7 @@ import json
 import os
 from pathlib import Path
 import platform
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from .config import training_command
 from .evaluate import keras_run_info, load_checkpoint
@@ -57,9 +57,61 @@ def portable_config(config: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _portable_model(source: str) -> str:
-    """Name a run directory (teacher, initial weights) as ``runs/<name>``, a model file by name."""
+    """
+    Name a run directory (teacher, initial weights) as ``runs/<name>``, an ONNX file by its name.
+
+    A ``.keras`` checkpoint lives in its run directory (its settings are beside it), so it
+    becomes ``runs/<run>/<file>``.
+    """
     path = Path(source)
-    return path.name if path.suffix in ('.onnx', '.keras') else f'runs/{path.name}'
+    if path.suffix == '.onnx':
+        return path.name
+    if path.suffix == '.keras':
+        return f'runs/{path.parent.name}/{path.name}'
+    return f'runs/{path.name}'
+
+
+def _start_run(config: Dict[str, Any]) -> Optional[Path]:
+    """Return the run directory a fine-tuned run started from (``--init-from``), if here."""
+    source = config.get('init_from')
+    if not source:
+        return None
+    path = Path(source)
+    run_dir = path if path.suffix != '.keras' else path.parent
+    if (run_dir / 'run.json').is_file() and (run_dir / 'state.json').is_file():
+        return run_dir
+    return None
+
+
+def _lineage(config: Dict[str, Any], state: Dict[str, Any]) -> str:
+    """
+    Return the commands of the run and, first, of the run it was fine-tuned from (recursively).
+
+    The earlier run is named by its directory here, as ``--init-from`` names it, so the
+    sequence runs as written; without that run on this machine only this run's commands remain.
+    """
+    own = _commands(config, state)
+    start = _start_run(config)
+    if start is None:
+        return own
+    start_config = dict(json.loads((start / 'run.json').read_text()), run_dir=str(start))
+    start_state = json.loads((start / 'state.json').read_text())
+    earlier = _lineage(start_config, start_state)
+    return f'{earlier}\n# then, fine-tuned from its best epoch:\n{own}'
+
+
+def _fine_tuned_from(config: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """Return what the card says of the run this one started from: name, epochs, time, machine."""
+    start = _start_run(config)
+    if start is None:
+        return None
+    state = json.loads((start / 'state.json').read_text())
+    return {
+        'run': _portable_model(str(start)),
+        'epochs_trained': state['epochs_done'],
+        'training_seconds': round(state.get('train_seconds', 0.0)),
+        'training_hardware': state.get('hardware', TRAINED_ON_BEFORE),
+    }
 
 
 def _commands(config: Dict[str, Any], state: Dict[str, Any]) -> str:
@@ -112,7 +164,8 @@ def card_data(result: Dict[str, Any], variant: str) -> Dict[str, Any]:
         'confusion': report['confusion'],
         'ms_per_face_1thread': round(r['ms_per_face_1thread'], 4),
         'parity_max_abs_diff': result['parity_max_abs_diff'],
-        'training_command': _commands(config, state),
+        'training_command': _lineage(config, state),
+        'fine_tuned_from': _fine_tuned_from(config),
         'trained_on': trained_on,
         'epochs_trained': state['epochs_done'],
         'best_epoch': state['best_epoch'],
@@ -174,7 +227,7 @@ Expression classifier for fer_ros ({card['variant']}), trained on FER2013.
 | training time | {hours:.2f} h on {card.get('training_hardware', TRAINED_ON_BEFORE)} \
 ({card.get('training_precision', 'float32')}, \
 {card.get('train_images_per_second') or '-'} img/s{' incl. validation' if validated else ''}) |
-
+{_start_row(card)}
 Per-class PrivateTest figures:
 
 | class | precision | recall |
@@ -190,6 +243,19 @@ Training command (protocol: {_protocol(card)}):
 Reproduce the accuracy figures: `{eval_cmd}`.
 The same figures are in `{Path(card['model']).stem}.json` (read by the tests).
 """
+
+
+def _start_row(card: Dict[str, Any]) -> str:
+    """Return the card's row for the run a fine-tuned model started from (empty if none)."""
+    start = card.get('fine_tuned_from')
+    if not start:
+        return ''
+    hours = start['training_seconds'] / 3600.0
+    epochs = start['epochs_trained']
+    return (
+        f"| fine-tuned from | `{start['run']}`: {epochs} epochs, {hours:.2f} h on "
+        f"{start['training_hardware']} (training command below) |\n"
+    )
 
 
 def _trained_on_public_test(card: Dict[str, Any]) -> bool:
