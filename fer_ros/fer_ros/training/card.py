@@ -253,8 +253,8 @@ def _start_row(card: Dict[str, Any]) -> str:
     hours = start['training_seconds'] / 3600.0
     epochs = start['epochs_trained']
     return (
-        f"| fine-tuned from | `{start['run']}`: {epochs} epochs, {hours:.2f} h on "
-        f"{start['training_hardware']} (training command below) |\n"
+        f'| fine-tuned from | `{start["run"]}`: {epochs} epochs, {hours:.2f} h on '
+        f'{start["training_hardware"]} (training command below) |\n'
     )
 
 

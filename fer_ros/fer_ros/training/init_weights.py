@@ -60,8 +60,7 @@ def load_initial_weights(model: Any, source: str, labels: Sequence[str], run_dir
         raise SettingsError(f'--init-from: {exc}') from None
     if tuple(info.labels) != tuple(labels):
         raise SettingsError(
-            f'--init-from {path} was trained for {list(info.labels)}; this run has '
-            f'{list(labels)}'
+            f'--init-from {path} was trained for {list(info.labels)}; this run has {list(labels)}'
         )
     _check_shapes(model, trained, path)
     model.set_weights(trained.get_weights())
