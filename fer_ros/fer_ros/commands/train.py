@@ -275,6 +275,15 @@ def _add_run_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
         'chosen on the next fold, never on its own test fold (default: off; huo2022 recipe: 10)',
     )
     parser.add_argument(
+        '--fold',
+        type=int,
+        default=FROM_RECIPE,
+        metavar='I',
+        help='with --kfold: train fold I only (0..K-1), e.g. one process or machine per fold; '
+        'they share --run-dir, and the one that finishes the last fold writes the summary '
+        '(default: every fold in turn)',
+    )
+    parser.add_argument(
         '--kfold-scope',
         choices=KFOLD_SCOPES,
         default=FROM_RECIPE,

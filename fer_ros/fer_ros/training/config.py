@@ -70,7 +70,7 @@ class TrainConfig:
     kfold: int = 0  # >1: stratified k-fold cross-validation (see training/folds.py)
     kfold_scope: str = 'training'  # which faces are folded: KFOLD_SCOPES
     train_on: str = 'Training'  # TRAIN_SPLITS
-    fold: Optional[int] = None  # which fold this run is (set internally)
+    fold: Optional[int] = None  # which fold this run is (--fold, or set by the k-fold loop)
     recipe: str = 'default'  # the --recipe preset the settings started from (recipes.py)
     # Knowledge distillation (training/distill.py): teacher models, the share of their soft
     # targets in each training target, and the temperature that softens them.
@@ -130,6 +130,11 @@ class TrainConfig:
             raise SettingsError(
                 f'kfold must be 0 (off) or >= 3 (one fold tests, the next selects the epoch), '
                 f'got {self.kfold}'
+            )
+        if self.fold is not None and not (self.kfold and 0 <= self.fold < self.kfold):
+            raise SettingsError(
+                f'fold {self.fold}: --fold picks one fold of a --kfold run, 0..K-1'
+                + (f' (here 0..{self.kfold - 1})' if self.kfold else '; no --kfold given')
             )
         if self.train_on not in TRAIN_SPLITS:
             raise SettingsError(f'train on {self.train_on!r}; allowed: {", ".join(TRAIN_SPLITS)}')

@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 import gzip
+import hashlib
 import io
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
@@ -59,6 +60,18 @@ class FaceDataset:
 
     def class_counts(self) -> np.ndarray:
         return np.bincount(self.targets, minlength=len(self.labels))
+
+    def fingerprint(self) -> str:
+        """
+        Return a sha256 of the faces, their labels and the class names, in order.
+
+        Two datasets with the same fingerprint hold the same faces in the same order, wherever
+        their files lie: out-of-fold teachers (oof.py) check it before they label a run's faces.
+        """
+        digest = hashlib.sha256('\n'.join(self.labels).encode())
+        digest.update(np.ascontiguousarray(self.targets, dtype=np.int64).tobytes())
+        digest.update(np.ascontiguousarray(self.images).tobytes())
+        return digest.hexdigest()
 
     def subset(self, index: Union[slice, np.ndarray, Sequence[int]]) -> FaceDataset:
         return FaceDataset(

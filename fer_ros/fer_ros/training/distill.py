@@ -16,7 +16,8 @@
 Knowledge distillation from trained teachers (Hinton et al. 2015), offline.
 
 Each teacher (a fer_ros ``.onnx`` model, a ``.keras`` checkpoint or a run
-directory) classifies every training face and its mirror image once, before
+directory; or a k-fold run directory, whose folds each label the faces they held
+out: oof.py) classifies every training face and its mirror image once, before
 the first epoch; the averaged probabilities of all teachers, optionally
 softened by a temperature, become each face's soft target. A training batch's
 target is then ``(1 - weight) * one_hot + weight * soft``. Computing the
@@ -35,7 +36,7 @@ import hashlib
 import logging
 from pathlib import Path
 import time
-from typing import Dict, Sequence
+from typing import Dict, List, Sequence
 
 import numpy as np
 
@@ -79,28 +80,46 @@ def teacher_targets(
 
     Every teacher sees each face and its mirror; the teachers' probabilities
     are re-ordered to ``data.labels`` by name, averaged, then softened. A
-    teacher whose labels are not the dataset's is rejected naming its file.
+    teacher whose labels are not the dataset's is rejected naming its file. A
+    k-fold run directory is an out-of-fold teacher (oof.py): each face is
+    labelled by the fold that held it out.
     """
-    from .evaluate import average_probabilities
+    from .evaluate import model_probabilities
+    from .oof import is_kfold_run, out_of_fold_probabilities
 
     if not teachers:
         raise ValueError('no teachers given')
     start = time.perf_counter()
 
-    def report(source: str, probs: np.ndarray) -> None:
-        agreement = 100.0 * float(np.mean(probs.argmax(axis=1) == data.targets))
+    def face_and_mirror(model: str, faces: FaceDataset) -> np.ndarray:
+        return model_probabilities(model, faces, flip_tta=True)
+
+    total = np.zeros((len(data), len(data.labels)), dtype=np.float64)
+    for source in teachers:
+        if is_kfold_run(source):
+            probs = out_of_fold_probabilities(Path(source), data, face_and_mirror)
+        else:
+            probs = face_and_mirror(str(model_file(source, 'teacher model')), data)
+        total += probs
         log.info(
-            'teacher %s: %d faces and their mirrors after %.1f s; agrees with the labels on '
+            'teacher %s%s: %d faces and their mirrors after %.1f s; agrees with the labels on '
             '%.1f%%',
             source,
+            ' (out of fold)' if is_kfold_run(source) else '',
             len(data),
             time.perf_counter() - start,
-            agreement,
+            100.0 * float(np.mean(probs.argmax(axis=1) == data.targets)),
         )
+    return soften((total / len(teachers)).astype(np.float32), temperature)
 
-    files = [str(model_file(source, 'teacher model')) for source in teachers]
-    probs = average_probabilities(files, data, flip_tta=True, on_model=report)
-    return soften(probs, temperature)
+
+def teacher_files(source: str) -> List[Path]:
+    """Return the model files a teacher reads: one, or each fold's of a k-fold run."""
+    from .oof import fold_models, is_kfold_run
+
+    if is_kfold_run(source):
+        return fold_models(Path(source))
+    return [model_file(source, 'teacher model')]
 
 
 def record_teachers(run_dir: Path, teachers: Sequence[str]) -> None:
@@ -110,7 +129,7 @@ def record_teachers(run_dir: Path, teachers: Sequence[str]) -> None:
     A teacher whose file changed since the run started would silently change the targets
     mid-run, so it is refused naming the file.
     """
-    files = [model_file(source, 'teacher model') for source in teachers]
+    files = [file for source in teachers for file in teacher_files(source)]
     hashes: Dict[str, str] = {str(file): file_sha256(file) for file in files}
     path = run_dir / TEACHERS_FILE
     if not path.is_file():

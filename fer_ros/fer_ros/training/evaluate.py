@@ -191,13 +191,20 @@ def average_probabilities(
     """
     total = np.zeros((len(data), len(data.labels)), dtype=np.float64)
     for source in sources:
-        predictor = load_predictor(source, threads=threads)
-        columns = label_columns(predictor.info.labels, data.labels, predictor.source)
-        probs = predict_dataset(predictor, data, flip_tta=flip_tta)[:, columns]
+        probs = model_probabilities(source, data, flip_tta=flip_tta, threads=threads)
         total += probs
         if on_model is not None:
-            on_model(predictor.source, probs)
+            on_model(source, probs)
     return (total / len(sources)).astype(np.float32)
+
+
+def model_probabilities(
+    source: str, data: FaceDataset, flip_tta: bool = False, threads: int = 0
+) -> np.ndarray:
+    """Return one model's class probabilities for ``data``, columns in ``data.labels`` order."""
+    predictor = load_predictor(source, threads=threads)
+    columns = label_columns(predictor.info.labels, data.labels, predictor.source)
+    return predict_dataset(predictor, data, flip_tta=flip_tta)[:, columns]
 
 
 def classification_report(

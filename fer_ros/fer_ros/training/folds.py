@@ -31,6 +31,11 @@ from typing import List, Tuple
 
 import numpy as np
 
+# A k-fold run directory: its settings (without ``fold``) and the faces it dealt into parts
+# (scope, count, fingerprint), beside ``fold_<i>/`` and the summary ``kfold.json``.
+KFOLD_RUN = 'kfold_run.json'
+KFOLD_FACES = 'kfold_faces.json'
+
 
 def stratified_parts(targets: np.ndarray, k: int, seed: int = 0) -> List[np.ndarray]:
     """``k`` disjoint, sorted index arrays covering ``range(len(targets))``, class mix kept."""

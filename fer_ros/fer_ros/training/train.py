@@ -56,7 +56,7 @@ from .checkpoints import (
 from .config import CLASS_WEIGHTINGS, LR_SCHEDULES, PRECISIONS, TrainConfig, training_command
 from .data import concatenate, FaceDataset, load_dataset
 from .evaluate import load_checkpoint
-from .folds import fold_indices
+from .folds import fold_indices, KFOLD_FACES, KFOLD_RUN
 from ..errors import ModelError, SettingsError
 from ..preprocess import channels_for
 
@@ -200,13 +200,17 @@ def split_for_run(cfg: TrainConfig) -> Tuple[FaceDataset, Optional[FaceDataset]]
     return train, val
 
 
-def fold_parts(cfg: TrainConfig) -> Tuple[FaceDataset, FaceDataset, FaceDataset]:
-    """(train, validation, test) of fold ``cfg.fold``, over Training or over every split."""
+def folded_faces(cfg: TrainConfig) -> FaceDataset:
+    """Return the faces a k-fold run deals into parts: Training, or every split in name order."""
     if cfg.kfold_scope == 'all':
         splits = load_dataset(cfg.data, None, limit=cfg.limit)
-        faces = concatenate([splits[name] for name in sorted(splits)], 'all splits')
-    else:
-        faces = load_dataset(cfg.data, ['Training'], limit=cfg.limit)['Training']
+        return concatenate([splits[name] for name in sorted(splits)], 'all splits')
+    return load_dataset(cfg.data, ['Training'], limit=cfg.limit)['Training']
+
+
+def fold_parts(cfg: TrainConfig) -> Tuple[FaceDataset, FaceDataset, FaceDataset]:
+    """(train, validation, test) of fold ``cfg.fold``, over Training or over every split."""
+    faces = folded_faces(cfg)
     parts = fold_indices(faces.targets, cfg.kfold, cfg.fold, seed=cfg.seed)
     train, val, test = (faces.subset(index) for index in parts)
     for data, role in zip((train, val, test), ('train', 'validation', 'test')):
@@ -481,26 +485,26 @@ def train(
     ``--resume`` on the run directory alone continues with the next unfinished fold.
     """
     root = Path(cfg.run_dir)
-    if resume and (root / 'kfold_run.json').is_file():  # the settings of a k-fold run rule
-        cfg = TrainConfig(**read_json(root / 'kfold_run.json', 'kfold', 'run_dir'))
+    only_fold = cfg.fold  # --fold: this process trains one fold of the k-fold run
+    if resume and (root / KFOLD_RUN).is_file():  # the settings of a k-fold run rule
+        cfg = TrainConfig(**read_json(root / KFOLD_RUN, 'kfold', 'run_dir'))
+        cfg.fold = only_fold
     if cfg.kfold < 2:
         return train_one(cfg, resume=resume, verbose=verbose, resume_epochs=resume_epochs)
     cfg.validate()
-    if not resume:
-        if (root / 'kfold_run.json').exists():
-            raise SettingsError(
-                f'{root} already holds a k-fold run; use --resume to continue it or pick a new '
-                '--run-dir'
-            )
-        root.mkdir(parents=True, exist_ok=True)
-        save_json(root / 'kfold_run.json', asdict(cfg))
-    folds = []
-    for fold in range(cfg.kfold):
+    cfg = _start_kfold(cfg, root, resume)
+    for fold in range(cfg.kfold) if only_fold is None else [only_fold]:
         fold_dir = root / f'fold_{fold}'
         fold_cfg = TrainConfig(**{**asdict(cfg), 'run_dir': str(fold_dir), 'fold': fold})
         fold_resume = resume and fold_dir.is_dir() and recover_checkpoints(fold_dir) is not None
         state = train_one(fold_cfg, resume=fold_resume, verbose=verbose)
-        folds.append(_tested_fold(fold_cfg, state))
+        _tested_fold(fold_cfg, state)
+    tested = [root / f'fold_{fold}' / 'test.json' for fold in range(cfg.kfold)]
+    if not all(path.is_file() for path in tested):
+        done = sum(path.is_file() for path in tested)
+        log.info('fold %s finished; %d of %d folds tested so far', only_fold, done, cfg.kfold)
+        return {'kfold': cfg.kfold, 'folds_tested': done}
+    folds = [read_json(path, 'test_accuracy') for path in tested]
     summary = _kfold_summary(cfg, folds)
     save_json(root / 'kfold.json', summary)
     log.info(
@@ -511,6 +515,35 @@ def train(
         summary['std_test_accuracy'],
     )
     return summary
+
+
+def _start_kfold(cfg: TrainConfig, root: Path, resume: bool) -> TrainConfig:
+    """
+    Write (or, for ``--fold``, check) the k-fold run's settings and faces; return its settings.
+
+    ``kfold_run.json`` holds the settings without ``fold``; ``kfold_faces.json`` the folded
+    faces' count and fingerprint, which out-of-fold teachers (oof.py) check. Processes that
+    each train one fold (``--fold``) of the same run share the directory: a second one finds
+    the settings written and goes on if they are its own.
+    """
+    whole = TrainConfig(**{**asdict(cfg), 'fold': None})
+    path = root / KFOLD_RUN
+    if path.exists() and not resume:
+        if cfg.fold is None or read_json(path, 'kfold') != asdict(whole):
+            raise SettingsError(
+                f'{root} already holds a k-fold run; use --resume to continue it or pick a new '
+                '--run-dir' + ('' if cfg.fold is None else ' (its settings differ from these)')
+            )
+    root.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        save_json(path, asdict(whole))
+    if not (root / KFOLD_FACES).is_file():
+        faces = folded_faces(whole)
+        save_json(
+            root / KFOLD_FACES,
+            {'scope': whole.kfold_scope, 'faces': len(faces), 'sha256': faces.fingerprint()},
+        )
+    return whole
 
 
 def _tested_fold(cfg: TrainConfig, state: Dict[str, Any]) -> Dict[str, Any]:
