@@ -482,7 +482,9 @@ def train(
     Each fold trains on ``k - 2`` parts, keeps the epoch that is best on the next part, and is
     then tested once on its own part (``fold_<i>/test.json``); ``kfold.json`` has the test
     accuracies, their mean and spread. ``kfold_run.json`` holds the k-fold settings, so
-    ``--resume`` on the run directory alone continues with the next unfinished fold.
+    ``--resume`` on the run directory alone continues with the next unfinished fold. With
+    ``cfg.fold`` set (``--fold``) only that fold trains, so several processes can share the
+    folds; the summary is written by whichever finds every fold tested.
     """
     root = Path(cfg.run_dir)
     only_fold = cfg.fold  # --fold: this process trains one fold of the k-fold run
