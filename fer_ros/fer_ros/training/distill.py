@@ -96,7 +96,8 @@ def teacher_targets(
 
     total = np.zeros((len(data), len(data.labels)), dtype=np.float64)
     for source in teachers:
-        if is_kfold_run(source):
+        out_of_fold = is_kfold_run(source)
+        if out_of_fold:
             probs = out_of_fold_probabilities(Path(source), data, face_and_mirror)
         else:
             probs = face_and_mirror(str(model_file(source, 'teacher model')), data)
@@ -105,7 +106,7 @@ def teacher_targets(
             'teacher %s%s: %d faces and their mirrors after %.1f s; agrees with the labels on '
             '%.1f%%',
             source,
-            ' (out of fold)' if is_kfold_run(source) else '',
+            ' (out of fold)' if out_of_fold else '',
             len(data),
             time.perf_counter() - start,
             100.0 * float(np.mean(probs.argmax(axis=1) == data.targets)),
