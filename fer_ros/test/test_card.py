@@ -107,7 +107,7 @@ def test_shipped_cards_are_their_json_rendered():
 def test_a_fine_tuned_card_gives_the_commands_of_the_run_it_started_from(tmp_path):
     import json
 
-    from fer_ros.training.card import _fine_tuned_from, _lineage
+    from fer_ros.training.card import _fine_tuned_from, _lineage, _start_run
 
     start = tmp_path / 'kd_s1'
     start.mkdir()
@@ -116,13 +116,13 @@ def test_a_fine_tuned_card_gives_the_commands_of_the_run_it_started_from(tmp_pat
     start_state = {'epochs_done': 78, 'train_seconds': 360.0, 'hardware': '1 x NVIDIA H200'}
     (start / 'state.json').write_text(json.dumps(start_state))
     tuned = dict(CONFIG, run_dir='/work/runs/ft_b', init_from=str(start), epochs=12)
-    lines = _lineage(tuned, {}).splitlines()
+    lines = _lineage(tuned, {}, _start_run(tuned)).splitlines()
     assert lines[0].startswith('fer-ros train --data fer2013.csv.gz --run-dir runs/kd_s1 ')
     assert '--teacher runs/t2_s0' in lines[0]
     assert lines[1] == '# then, fine-tuned from its best epoch:'
     assert lines[2].startswith('fer-ros train --data fer2013.csv.gz --run-dir runs/ft_b ')
     assert lines[2].endswith('--init-from runs/kd_s1') and len(lines) == 3
-    assert _fine_tuned_from(tuned) == {
+    assert _fine_tuned_from(_start_run(tuned)) == {
         'run': 'runs/kd_s1',
         'epochs_trained': 78,
         'training_seconds': 360,
@@ -130,8 +130,8 @@ def test_a_fine_tuned_card_gives_the_commands_of_the_run_it_started_from(tmp_pat
     }
     elsewhere = dict(tuned, init_from='/elsewhere/kd_s1/best.keras')  # not on this machine
     own = lines[2].replace('runs/kd_s1', 'runs/kd_s1/best.keras')
-    assert _lineage(elsewhere, {}).splitlines() == [own]
-    assert _fine_tuned_from(elsewhere) is None
+    assert _start_run(elsewhere) is None
+    assert _lineage(elsewhere, {}, None).splitlines() == [own]
 
 
 def test_the_card_names_the_run_a_fine_tuned_model_started_from():

@@ -26,7 +26,7 @@ import json
 import os
 from pathlib import Path
 import platform
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .config import training_command
 from .evaluate import keras_run_info, load_checkpoint
@@ -71,19 +71,24 @@ def _portable_model(source: str) -> str:
     return f'runs/{path.name}'
 
 
-def _start_run(config: Dict[str, Any]) -> Optional[Path]:
-    """Return the run directory a fine-tuned run started from (``--init-from``), if here."""
+# A fine-tuned run's start: its directory, run.json (with that directory) and state.json.
+StartRun = Tuple[Path, Dict[str, Any], Dict[str, Any]]
+
+
+def _start_run(config: Dict[str, Any]) -> Optional[StartRun]:
+    """Return the run a fine-tuned run started from (``--init-from``), read once, if here."""
     source = config.get('init_from')
     if not source:
         return None
     path = Path(source)
     run_dir = path if path.suffix != '.keras' else path.parent
-    if (run_dir / 'run.json').is_file() and (run_dir / 'state.json').is_file():
-        return run_dir
-    return None
+    if not ((run_dir / 'run.json').is_file() and (run_dir / 'state.json').is_file()):
+        return None
+    start_config = dict(json.loads((run_dir / 'run.json').read_text()), run_dir=str(run_dir))
+    return run_dir, start_config, json.loads((run_dir / 'state.json').read_text())
 
 
-def _lineage(config: Dict[str, Any], state: Dict[str, Any]) -> str:
+def _lineage(config: Dict[str, Any], state: Dict[str, Any], start: Optional[StartRun]) -> str:
     """
     Return the commands of the run and, first, of the run it was fine-tuned from (recursively).
 
@@ -91,23 +96,20 @@ def _lineage(config: Dict[str, Any], state: Dict[str, Any]) -> str:
     sequence runs as written; without that run on this machine only this run's commands remain.
     """
     own = _commands(config, state)
-    start = _start_run(config)
     if start is None:
         return own
-    start_config = dict(json.loads((start / 'run.json').read_text()), run_dir=str(start))
-    start_state = json.loads((start / 'state.json').read_text())
-    earlier = _lineage(start_config, start_state)
+    _, start_config, start_state = start
+    earlier = _lineage(start_config, start_state, _start_run(start_config))
     return f'{earlier}\n# then, fine-tuned from its best epoch:\n{own}'
 
 
-def _fine_tuned_from(config: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+def _fine_tuned_from(start: Optional[StartRun]) -> Optional[Dict[str, Any]]:
     """Return what the card says of the run this one started from: name, epochs, time, machine."""
-    start = _start_run(config)
     if start is None:
         return None
-    state = json.loads((start / 'state.json').read_text())
+    run_dir, _, state = start
     return {
-        'run': _portable_model(str(start)),
+        'run': _portable_model(str(run_dir)),
         'epochs_trained': state['epochs_done'],
         'training_seconds': round(state.get('train_seconds', 0.0)),
         'training_hardware': state.get('hardware', TRAINED_ON_BEFORE),
@@ -136,6 +138,7 @@ def card_data(result: Dict[str, Any], variant: str) -> Dict[str, Any]:
     ckpt = Path(result['checkpoint'])
     info, config = keras_run_info(ckpt)
     state = json.loads((ckpt.parent / 'state.json').read_text())
+    start = _start_run(config)
     model = load_checkpoint(ckpt)
     r = result[variant]
     report = r['report']
@@ -164,8 +167,8 @@ def card_data(result: Dict[str, Any], variant: str) -> Dict[str, Any]:
         'confusion': report['confusion'],
         'ms_per_face_1thread': round(r['ms_per_face_1thread'], 4),
         'parity_max_abs_diff': result['parity_max_abs_diff'],
-        'training_command': _lineage(config, state),
-        'fine_tuned_from': _fine_tuned_from(config),
+        'training_command': _lineage(config, state, start),
+        'fine_tuned_from': _fine_tuned_from(start),
         'trained_on': trained_on,
         'epochs_trained': state['epochs_done'],
         'best_epoch': state['best_epoch'],
