@@ -76,6 +76,7 @@ def test_the_reproducing_command_gives_back_the_same_settings():
         ('--lr', '0.004', '--precision', 'float32'),
         ('--train-on', 'Training+PublicTest', '--epochs', '12'),
         ('--teacher', 't1.onnx', '--teacher', 'runs/t2', '--distill-temperature', '2'),
+        ('--teacher', 't.onnx', '--distill-mode', 'online', '--mixup', '0.2'),
     ):
         cfg = _settings(*words)
         command = shlex.split(training_command(cfg.__dict__))
@@ -93,6 +94,7 @@ def test_the_reproducing_command_gives_back_the_same_settings():
         (('--teacher', 't.onnx', '--kfold', '5'), 'has seen the test folds'),
         (('--teacher', 't.onnx', '--distill-weight', '0'), r'distill weight must be in \(0, 1\]'),
         (('--distill-temperature', '-1'), 'distill temperature must be > 0'),
+        (('--distill-mode', 'online'), 'online without --teacher: nothing to distil'),
     ],
 )
 def test_bad_settings_are_refused_with_what_is_allowed(words, message):

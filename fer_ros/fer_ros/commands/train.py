@@ -61,6 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _add_distill_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
     """Knowledge distillation: the teachers and how much their soft targets count."""
+    from ..training.config import DISTILL_MODES
+
     parser.add_argument(
         '--teacher',
         dest='teachers',
@@ -85,6 +87,14 @@ def _add_distill_arguments(parser: argparse.ArgumentParser, d: Any) -> None:
         metavar='T',
         help="soften the teachers' probabilities: softmax(log(p) / T) (default "
         f'{d.distill_temperature}: as they are)',
+    )
+    parser.add_argument(
+        '--distill-mode',
+        choices=DISTILL_MODES,
+        default=FROM_RECIPE,
+        help='offline: the teachers label each training face and its mirror once, before the '
+        'first epoch; online: they label every augmented (and mixed) batch the student sees, '
+        f'at the cost of a teacher pass per step (default {d.distill_mode})',
     )
 
 

@@ -28,6 +28,8 @@ from ..errors import SettingsError
 
 LR_SCHEDULES = ('cosine', 'constant', 'plateau')
 CLASS_WEIGHTINGS = ('none', 'balanced', 'sqrt')
+# offline: teachers label each face once before training; online: every augmented batch.
+DISTILL_MODES = ('offline', 'online')
 # AdamW, or SGD with Nesterov momentum 0.9; both decay decoupled, BN and biases excluded.
 OPTIMIZERS = ('adamw', 'sgd')
 PRECISIONS = ('auto', 'float32', 'mixed_bfloat16')
@@ -73,10 +75,12 @@ class TrainConfig:
     fold: Optional[int] = None  # which fold this run is (--fold, or set by the k-fold loop)
     recipe: str = 'default'  # the --recipe preset the settings started from (recipes.py)
     # Knowledge distillation (training/distill.py): teacher models, the share of their soft
-    # targets in each training target, and the temperature that softens them.
+    # targets in each training target, the temperature that softens them, and whether they
+    # label each face once before training or every augmented batch (DISTILL_MODES).
     teachers: List[str] = field(default_factory=list)
     distill_weight: float = 0.5
     distill_temperature: float = 1.0
+    distill_mode: str = 'offline'
     # Weight averaging (training/ema.py): the decay of the moving average of the weights that is
     # validated and exported; 0 = off (the raw weights).
     ema: float = 0.0
@@ -157,6 +161,12 @@ class TrainConfig:
             raise SettingsError(f'distill weight must be in (0, 1], got {self.distill_weight}')
         if not self.distill_temperature > 0:
             raise SettingsError(f'distill temperature must be > 0, got {self.distill_temperature}')
+        if self.distill_mode not in DISTILL_MODES:
+            raise SettingsError(
+                f'distill mode {self.distill_mode!r}; allowed: {", ".join(DISTILL_MODES)}'
+            )
+        if self.distill_mode == 'online' and not self.teachers:
+            raise SettingsError('--distill-mode online without --teacher: nothing to distil')
         if self.teachers and self.kfold:
             raise SettingsError(
                 '--teacher with --kfold: a teacher trained on FER2013 has seen the test folds; '
@@ -239,4 +249,6 @@ def training_command(cfg: Dict[str, Any]) -> str:
         parts += [f'--teacher {teacher}' for teacher in cfg['teachers']]
         parts.append(f'--distill-weight {cfg.get("distill_weight", 0.5)}')
         parts.append(f'--distill-temperature {cfg.get("distill_temperature", 1.0)}')
+        if cfg.get('distill_mode', 'offline') != 'offline':
+            parts.append(f'--distill-mode {cfg["distill_mode"]}')
     return ' '.join(parts)

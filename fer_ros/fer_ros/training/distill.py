@@ -13,18 +13,21 @@
 # limitations under the License.
 
 """
-Knowledge distillation from trained teachers (Hinton et al. 2015), offline.
+Knowledge distillation from trained teachers (Hinton et al. 2015), offline or online.
 
-Each teacher (a fer_ros ``.onnx`` model, a ``.keras`` checkpoint or a run
-directory; or a k-fold run directory, whose folds each label the faces they held
-out: oof.py) classifies every training face and its mirror image once, before
-the first epoch; the averaged probabilities of all teachers, optionally
-softened by a temperature, become each face's soft target. A training batch's
-target is then ``(1 - weight) * one_hot + weight * soft``. Computing the
-targets once costs one inference pass per teacher (about a minute for FER2013
-on two cores) instead of a teacher forward pass in every training step; the
-light augmentation of the training faces leaves the teacher's view of a face
-valid.
+Each teacher is a fer_ros ``.onnx`` model, a ``.keras`` checkpoint or a run directory; or, offline
+only, a k-fold run directory, whose folds each label the faces they held out (oof.py). A training
+batch's target is ``(1 - weight) * one_hot + weight * soft``, where ``soft`` is the teachers'
+averaged probabilities, optionally softened by a temperature.
+
+- Offline (the default): every teacher classifies each training face and its mirror once, before
+  the first epoch. That costs one inference pass per teacher (about a minute for FER2013 on two
+  cores) instead of a teacher pass in every training step, but the student then sees augmented,
+  erased or mixed faces labelled by the teachers' view of the clean face.
+- Online (:class:`OnlineTeachers`): the teachers classify the very batch the student trains on,
+  after augmentation and mixing, so that the student matches the teachers' function on every
+  input it sees ("consistent teaching", Beyer et al. 2022, *Knowledge distillation: a good
+  teacher is patient and consistent*). It costs a teacher forward pass per step.
 
 ``teachers.json`` in the run directory records each teacher's sha256, so a
 resumed run refuses a teacher whose file changed since the run started.
@@ -36,12 +39,13 @@ import hashlib
 import logging
 from pathlib import Path
 import time
-from typing import Dict, List, Sequence
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
 from .checkpoints import model_file, read_json, save_json
 from .data import FaceDataset
+from .folds import is_kfold_run
 from ..errors import SettingsError
 
 log = logging.getLogger(__name__)
@@ -85,7 +89,7 @@ def teacher_targets(
     labelled by the fold that held it out.
     """
     from .evaluate import model_probabilities
-    from .oof import is_kfold_run, out_of_fold_probabilities
+    from .oof import out_of_fold_probabilities
 
     if not teachers:
         raise ValueError('no teachers given')
@@ -114,9 +118,56 @@ def teacher_targets(
     return soften((total / len(teachers)).astype(np.float32), temperature)
 
 
+class OnlineTeachers:
+    """
+    The teachers' averaged, softened probabilities for a batch of the student's network inputs.
+
+    Each teacher must take the student's input as it is (same preprocessing and face size):
+    it sees exactly what the student sees. Columns are matched to ``labels`` by name.
+    """
+
+    def __init__(
+        self,
+        teachers: Sequence[str],
+        labels: Sequence[str],
+        preprocessing: str,
+        input_size: int,
+        temperature: float = 1.0,
+    ):
+        from .evaluate import label_columns, load_predictor
+
+        if not teachers:
+            raise ValueError('no teachers given')
+        self.temperature = temperature
+        self.teachers: List[Tuple[Callable[[np.ndarray], np.ndarray], List[int]]] = []
+        for source in teachers:
+            if is_kfold_run(source):
+                raise SettingsError(
+                    f'{source} is a k-fold run: an out-of-fold teacher labels each face by the '
+                    'fold that held it out, which only --distill-mode offline knows'
+                )
+            predictor = load_predictor(str(model_file(source, 'teacher model')))
+            info = predictor.info
+            if (info.preprocessing, info.input_size) != (preprocessing, input_size):
+                raise SettingsError(
+                    f'{predictor.source} takes {info.input_size}px {info.preprocessing} input; '
+                    f"online distillation gives it the student's {input_size}px {preprocessing} "
+                    'batches: use --distill-mode offline, or a teacher with that input'
+                )
+            columns = label_columns(info.labels, labels, predictor.source)
+            self.teachers.append((predictor.predict, columns))
+
+    def __call__(self, inputs: np.ndarray) -> np.ndarray:
+        """Return the soft targets (batch x classes, float32) for a batch of network inputs."""
+        total = np.zeros((len(inputs), len(self.teachers[0][1])), dtype=np.float64)
+        for predict, columns in self.teachers:
+            total += predict(inputs)[:, columns]
+        return soften((total / len(self.teachers)).astype(np.float32), self.temperature)
+
+
 def teacher_files(source: str) -> List[Path]:
     """Return the model files a teacher reads: one, or each fold's of a k-fold run."""
-    from .oof import fold_models, is_kfold_run
+    from .oof import fold_models
 
     if is_kfold_run(source):
         return fold_models(Path(source))

@@ -27,7 +27,8 @@ Each class is dealt round the parts separately, so every part has the dataset's 
 
 from __future__ import annotations
 
-from typing import List, Tuple
+from pathlib import Path
+from typing import List, Tuple, Union
 
 import numpy as np
 
@@ -35,6 +36,11 @@ import numpy as np
 # (scope, count, fingerprint), beside ``fold_<i>/`` and the summary ``kfold.json``.
 KFOLD_RUN = 'kfold_run.json'
 KFOLD_FACES = 'kfold_faces.json'
+
+
+def is_kfold_run(run_dir: Union[str, Path]) -> bool:
+    """Tell whether ``run_dir`` is a k-fold run directory (it holds ``kfold_run.json``)."""
+    return (Path(run_dir) / KFOLD_RUN).is_file()
 
 
 def stratified_parts(targets: np.ndarray, k: int, seed: int = 0) -> List[np.ndarray]:

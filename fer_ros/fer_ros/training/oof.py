@@ -40,11 +40,6 @@ from .folds import fold_indices, KFOLD_FACES, KFOLD_RUN
 from ..errors import SettingsError
 
 
-def is_kfold_run(source: str) -> bool:
-    """Tell whether ``source`` is a k-fold run directory (it holds ``kfold_run.json``)."""
-    return (Path(source) / KFOLD_RUN).is_file()
-
-
 def fold_models(run_dir: Path) -> List[Path]:
     """Return each fold's ``best.keras``; :class:`SettingsError` names a fold not yet trained."""
     kfold = read_json(run_dir / KFOLD_RUN, 'kfold')['kfold']

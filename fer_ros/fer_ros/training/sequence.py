@@ -21,7 +21,7 @@ Preprocessing is the runtime's own :func:`fer_ros.preprocess.faces_to_input`.
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Callable, Optional
 
 import keras
 import numpy as np
@@ -37,10 +37,12 @@ class FaceBatches(keras.utils.PyDataset):
     """
     A :class:`keras.utils.PyDataset` of ``(inputs, targets)`` batches.
 
-    Targets are one-hot, or with ``soft_targets`` (distillation) mixed with
+    Targets are one-hot, or with ``soft_targets`` (offline distillation) mixed with
     them: ``(1 - soft_weight) * one_hot + soft_weight * soft_targets``. With
     ``mix`` (mixup/CutMix, training/mixing.py) faces, targets and sample weights
-    of a batch are then blended with a shuffled copy of the batch.
+    of a batch are then blended with a shuffled copy of the batch. With ``teacher``
+    (online distillation) the soft part comes last, from the teacher's view of the
+    very inputs of the batch: ``(1 - soft_weight) * targets + soft_weight * teacher(inputs)``.
 
     The order of epoch ``e`` depends only on ``seed`` and ``e``, so a resumed run
     sees the same sequence as an uninterrupted one.
@@ -58,8 +60,11 @@ class FaceBatches(keras.utils.PyDataset):
         soft_targets: Optional[np.ndarray] = None,
         soft_weight: float = 0.0,
         mix: Optional[MixSettings] = None,
+        teacher: Optional[Callable[[np.ndarray], np.ndarray]] = None,
     ):
         super().__init__()
+        if soft_targets is not None and teacher is not None:
+            raise ValueError('soft targets and an online teacher: distil one way')
         if soft_targets is not None and soft_targets.shape != (len(data), len(data.labels)):
             raise ValueError(
                 f'soft targets of shape {soft_targets.shape} for {len(data)} faces of '
@@ -75,6 +80,7 @@ class FaceBatches(keras.utils.PyDataset):
         self.soft_targets = soft_targets
         self.soft_weight = soft_weight
         self.mix = mix if mix is not None and mix.enabled else None
+        self.teacher = teacher
         self.epoch = 0
         self._eye = np.eye(len(data.labels), dtype=np.float32)
         self._set_order()
@@ -114,6 +120,8 @@ class FaceBatches(keras.utils.PyDataset):
         if self.mix is not None:  # its own stream: turning mixing on leaves augmentation as it was
             rng = np.random.default_rng([self.seed, self.epoch, index, 1])
             x, y, w = mix_batch(x, y, w, rng, self.mix)
+        if self.teacher is not None:  # online distillation: the teacher sees what the student sees
+            y = (1.0 - self.soft_weight) * y + self.soft_weight * self.teacher(x)
         return (x, y) if w is None else (x, y, w)
 
     def on_epoch_end(self) -> None:

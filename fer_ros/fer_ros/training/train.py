@@ -41,7 +41,7 @@ import importlib.util
 import logging
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -56,7 +56,7 @@ from .checkpoints import (
 from .config import CLASS_WEIGHTINGS, LR_SCHEDULES, PRECISIONS, TrainConfig, training_command
 from .data import concatenate, FaceDataset, load_dataset
 from .evaluate import load_checkpoint
-from .folds import fold_indices, KFOLD_FACES, KFOLD_RUN
+from .folds import fold_indices, is_kfold_run, KFOLD_FACES, KFOLD_RUN
 from ..errors import ModelError, SettingsError
 from ..preprocess import channels_for
 
@@ -281,7 +281,7 @@ def train_one(
             'none (the last epoch is kept)' if val is None else len(val),
             None if weights is None else np.round(weights, 2).tolist(),
         )
-        batches = _batches(train, cfg, weights, soft_targets=_soft_targets(cfg, run_dir, train))
+        batches = _batches(train, cfg, weights, **_teaching(cfg, run_dir, train))
         if resume:
             model = _resumed_model(run_dir, cfg, state, rescheduled, len(batches))
         else:
@@ -431,20 +431,31 @@ def _start_from(model: Any, cfg: TrainConfig, labels: Tuple[str, ...], run_dir: 
     log.info('starting from the weights of %s (fine-tuning)', path)
 
 
-def _soft_targets(cfg: TrainConfig, run_dir: Path, train: FaceDataset) -> Optional[np.ndarray]:
-    """Return the teachers' soft targets for the training faces, or None without teachers."""
+def _teaching(cfg: TrainConfig, run_dir: Path, train: FaceDataset) -> Dict[str, Any]:
+    """
+    Return the teachers' part of the training batches (``_batches`` keywords); none without.
+
+    Offline: ``soft_targets`` for every training face; online: a ``teacher`` for every batch.
+    """
     if not cfg.teachers:
-        return None
-    from .distill import record_teachers, teacher_targets
+        return {}
+    from .distill import OnlineTeachers, record_teachers, teacher_targets
 
     record_teachers(run_dir, cfg.teachers)
     log.info(
-        'distilling from %s (weight %g, temperature %g)',
+        'distilling %s from %s (weight %g, temperature %g)',
+        cfg.distill_mode,
         ', '.join(cfg.teachers),
         cfg.distill_weight,
         cfg.distill_temperature,
     )
-    return teacher_targets(cfg.teachers, train, cfg.distill_temperature)
+    if cfg.distill_mode == 'online':
+        size = train.images.shape[1]
+        teacher = OnlineTeachers(
+            cfg.teachers, train.labels, cfg.preprocessing, size, cfg.distill_temperature
+        )
+        return {'teacher': teacher}
+    return {'soft_targets': teacher_targets(cfg.teachers, train, cfg.distill_temperature)}
 
 
 def _batches(
@@ -453,6 +464,7 @@ def _batches(
     weights: Optional[np.ndarray],
     training: bool = True,
     soft_targets: Optional[np.ndarray] = None,
+    teacher: Optional[Callable[[np.ndarray], np.ndarray]] = None,
 ) -> Any:
     from .mixing import MixSettings
     from .sequence import FaceBatches
@@ -470,6 +482,7 @@ def _batches(
         soft_targets=soft_targets,
         soft_weight=cfg.distill_weight,
         mix=MixSettings(cfg.mixup, cfg.cutmix, cfg.mix_prob) if training else None,
+        teacher=teacher,
     )
 
 
@@ -488,7 +501,7 @@ def train(
     """
     root = Path(cfg.run_dir)
     only_fold = cfg.fold  # --fold: this process trains one fold of the k-fold run
-    if resume and (root / KFOLD_RUN).is_file():  # the settings of a k-fold run rule
+    if resume and is_kfold_run(root):  # the settings of a k-fold run rule
         cfg = TrainConfig(**read_json(root / KFOLD_RUN, 'kfold', 'run_dir'))
         cfg.fold = only_fold
     if cfg.kfold < 2:
