@@ -70,7 +70,12 @@ def test_online_teachers_average_reorder_and_soften_on_the_inputs_given(faces, t
 
 def test_the_teacher_labels_the_augmented_mixed_batch_the_student_sees(faces, tmp_path):
     teacher = OnlineTeachers([_teacher(tmp_path / 't.onnx')], FER2013_LABELS, 'grey', 48)
-    settings = dict(augment=AugmentSettings(erasing=0.5), shuffle=True, seed=4, soft_weight=0.3)
+    settings = {
+        'augment': AugmentSettings(erasing=0.5),
+        'shuffle': True,
+        'seed': 4,
+        'soft_weight': 0.3,
+    }
     mix = MixSettings(mixup=0.4, cutmix=0.0, prob=1.0)
     plain = FaceBatches(faces, 'grey', 8, mix=mix, **settings)
     taught = FaceBatches(faces, 'grey', 8, mix=mix, teacher=teacher, **settings)
