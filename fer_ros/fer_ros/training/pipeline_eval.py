@@ -47,7 +47,7 @@ def evaluate_through_pipeline(
     columns = label_columns(pipeline.labels, labels, pipeline.classifier.path.name)
     targets: List[int] = []
     predicted: List[int] = []
-    no_face = {label: 0 for label in labels}
+    no_face = dict.fromkeys(labels, 0)
     several = 0
     for path, label in files:
         faces = pipeline.process(_read_colour(path), still=True).faces
