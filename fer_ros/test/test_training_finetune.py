@@ -27,6 +27,7 @@ pytestmark = pytest.mark.training
 from fer_ros import cli  # noqa: E402, I100 (after the skip check)
 from fer_ros.errors import SettingsError  # noqa: E402
 from fer_ros.training.config import TrainConfig, training_command  # noqa: E402
+from tiny_data import write_random_fer2013  # noqa: E402
 
 SPLITS = {'Training': 48, 'PublicTest': 14}
 
@@ -34,15 +35,7 @@ SPLITS = {'Training': 48, 'PublicTest': 14}
 @pytest.fixture(scope='module')
 def csv_file(tmp_path_factory):
     """Write a small FER2013-format CSV of random faces (every class in every split)."""
-    rng = np.random.default_rng(0)
-    lines = ['emotion,pixels,Usage']
-    for split, count in SPLITS.items():
-        for row in range(count):
-            pixels = ' '.join(map(str, rng.integers(0, 256, 48 * 48)))
-            lines.append(f'{row % 7},{pixels},{split}')
-    path = tmp_path_factory.mktemp('data') / 'faces.csv'
-    path.write_text('\n'.join(lines) + '\n')
-    return path
+    return write_random_fer2013(tmp_path_factory.mktemp('data') / 'faces.csv', SPLITS)
 
 
 def _train(csv_file, run_dir, *extra: str) -> int:

@@ -34,6 +34,7 @@ from fer_ros.training.data import FaceDataset  # noqa: E402
 from fer_ros.training.distill import OnlineTeachers, soften  # noqa: E402
 from fer_ros.training.mixing import MixSettings  # noqa: E402
 from fer_ros.training.sequence import FaceBatches  # noqa: E402
+from tiny_data import write_random_fer2013  # noqa: E402
 from tiny_models import linear_softmax_model  # noqa: E402
 
 SPLITS = {'Training': 48, 'PublicTest': 14}
@@ -103,15 +104,7 @@ def test_a_teacher_with_another_input_or_a_kfold_run_is_refused_naming_why(tmp_p
 @pytest.fixture(scope='module')
 def csv_file(tmp_path_factory):
     """Write a small FER2013-format CSV of random faces (every class in every split)."""
-    rng = np.random.default_rng(0)
-    lines = ['emotion,pixels,Usage']
-    for split, count in SPLITS.items():
-        for row in range(count):
-            pixels = ' '.join(map(str, rng.integers(0, 256, 48 * 48)))
-            lines.append(f'{row % 7},{pixels},{split}')
-    path = tmp_path_factory.mktemp('data') / 'faces.csv'
-    path.write_text('\n'.join(lines) + '\n')
-    return path
+    return write_random_fer2013(tmp_path_factory.mktemp('data') / 'faces.csv', SPLITS)
 
 
 def _train(csv_file, run_dir, *extra: str) -> int:

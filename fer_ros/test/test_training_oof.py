@@ -25,6 +25,7 @@ from fer_ros.training.data import FaceDataset
 from fer_ros.training.folds import fold_indices
 import numpy as np
 import pytest
+from tiny_data import write_random_fer2013
 
 pytestmark = pytest.mark.training
 
@@ -109,24 +110,15 @@ def test_a_fold_outside_the_run_is_refused(kfold, fold, message):
         TrainConfig(data='d.csv', run_dir='r', kfold=kfold, fold=fold).validate()
 
 
-def _write_csv(path, rows_per_split) -> None:
-    """Write a FER2013-format CSV of random faces, every class in every split."""
-    rng = np.random.default_rng(0)
-    lines = ['emotion,pixels,Usage']
-    for split, count in rows_per_split.items():
-        for row in range(count):
-            lines.append(f'{row % 7},{" ".join(map(str, rng.integers(0, 256, 48 * 48)))},{split}')
-    path.write_text('\n'.join(lines) + '\n')
-
-
 def test_folds_trained_in_separate_processes_teach_a_student_out_of_fold(tmp_path, capsys):
     """Three ``--fold`` calls make one k-fold run; a student then distils from it."""
     pytest.importorskip('keras', reason='needs the `train` extra')
     from fer_ros import cli
     from fer_ros.training.data import read_fer2013
 
-    csv_file = tmp_path / 'faces.csv'
-    _write_csv(csv_file, {'Training': TRAINING_ROWS, 'PublicTest': 14})
+    csv_file = write_random_fer2013(
+        tmp_path / 'faces.csv', {'Training': TRAINING_ROWS, 'PublicTest': 14}
+    )
     run = tmp_path / 'oof'
     words = ['train', '--data', str(csv_file), '--run-dir', str(run), '--epochs', '1']
     words += ['--arch', 'vgg_small', '--arch-arg', 'width=0.25', '--batch-size', '16']
