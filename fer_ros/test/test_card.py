@@ -53,6 +53,16 @@ def test_card_commands_name_teachers_by_their_run_or_file_name():
     assert '--teacher runs/t2_s0 --teacher teacher.onnx' in text and '/tmp' not in text
 
 
+def test_a_fold_models_card_command_trains_that_fold_of_its_kfold_run():
+    config = dict(
+        CONFIG, run_dir='/scratch/someone/runs/huo10/fold_3', kfold=10, kfold_scope='all', fold=3
+    )
+    text = _commands(config, {'epoch_changes': []})
+    assert '--run-dir runs/huo10 ' in text and 'fold_3' not in text
+    assert text.endswith('--kfold 10 --kfold-scope all --fold 3')
+    assert '--fold' not in _commands(dict(config, fold=None), {'epoch_changes': []})
+
+
 def test_the_card_says_what_the_run_trained_on():
     """Recorded in state.json by the run; runs from before the record trained on 2 CPU cores."""
     import json

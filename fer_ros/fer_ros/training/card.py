@@ -45,12 +45,16 @@ def portable_config(config: Dict[str, Any]) -> Dict[str, Any]:
 
     A card is read on other machines: it names the dataset by its file name and
     the run directory as ``runs/<name>``, as the README's training commands do,
-    instead of the absolute paths of the machine that trained it.
+    instead of the absolute paths of the machine that trained it. One fold's model is named
+    by its k-fold run, whose ``--fold`` then trains that fold again.
     """
+    run_dir = Path(config['run_dir'])
+    if config.get('fold') is not None:  # fold_<i>/ of a k-fold run: --fold names the fold
+        run_dir = run_dir.parent
     return dict(
         config,
         data=Path(config['data']).name,
-        run_dir=f'runs/{Path(config["run_dir"]).name}',
+        run_dir=f'runs/{run_dir.name}',
         teachers=[_portable_model(t) for t in config.get('teachers', [])],
         init_from=_portable_model(config['init_from']) if config.get('init_from') else None,
     )

@@ -236,6 +236,8 @@ def training_command(cfg: Dict[str, Any]) -> str:
         parts.append(f'--train-on {cfg["train_on"]}')
     if cfg.get('kfold'):
         parts.append(f'--kfold {cfg["kfold"]} --kfold-scope {cfg.get("kfold_scope", "training")}')
+        if cfg.get('fold') is not None:  # one fold's model: its --run-dir is the k-fold run's
+            parts.append(f'--fold {cfg["fold"]}')
     if cfg.get('ema'):
         parts.append(f'--ema {cfg["ema"]}')
     if cfg.get('mixup') or cfg.get('cutmix'):
