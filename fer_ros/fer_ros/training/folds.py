@@ -43,6 +43,11 @@ def is_kfold_run(run_dir: Union[str, Path]) -> bool:
     return (Path(run_dir) / KFOLD_RUN).is_file()
 
 
+def fold_dir(run_dir: Union[str, Path], fold: int) -> Path:
+    """Return the directory in which fold ``fold`` of the k-fold run ``run_dir`` trains."""
+    return Path(run_dir) / f'fold_{fold}'
+
+
 def stratified_parts(targets: np.ndarray, k: int, seed: int = 0) -> List[np.ndarray]:
     """``k`` disjoint, sorted index arrays covering ``range(len(targets))``, class mix kept."""
     if not 2 <= k <= len(targets):

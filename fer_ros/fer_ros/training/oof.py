@@ -36,14 +36,14 @@ import numpy as np
 
 from .checkpoints import read_json
 from .data import FaceDataset
-from .folds import fold_indices, KFOLD_FACES, KFOLD_RUN
+from .folds import fold_dir, fold_indices, KFOLD_FACES, KFOLD_RUN
 from ..errors import SettingsError
 
 
 def fold_models(run_dir: Path) -> List[Path]:
     """Return each fold's ``best.keras``; :class:`SettingsError` names a fold not yet trained."""
     kfold = read_json(run_dir / KFOLD_RUN, 'kfold')['kfold']
-    models = [run_dir / f'fold_{fold}' / 'best.keras' for fold in range(kfold)]
+    models = [fold_dir(run_dir, fold) / 'best.keras' for fold in range(kfold)]
     missing = [str(path) for path in models if not path.is_file()]
     if missing:
         raise SettingsError(

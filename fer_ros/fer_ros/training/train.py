@@ -56,7 +56,7 @@ from .checkpoints import (
 from .config import CLASS_WEIGHTINGS, LR_SCHEDULES, PRECISIONS, TrainConfig, training_command
 from .data import concatenate, FaceDataset, load_dataset
 from .evaluate import load_checkpoint
-from .folds import fold_indices, is_kfold_run, KFOLD_FACES, KFOLD_RUN
+from .folds import fold_dir, fold_indices, is_kfold_run, KFOLD_FACES, KFOLD_RUN
 from ..errors import ModelError, SettingsError
 from ..preprocess import channels_for
 
@@ -509,12 +509,12 @@ def train(
     cfg.validate()
     cfg = _start_kfold(cfg, root, resume)
     for fold in range(cfg.kfold) if only_fold is None else [only_fold]:
-        fold_dir = root / f'fold_{fold}'
-        fold_cfg = TrainConfig(**{**asdict(cfg), 'run_dir': str(fold_dir), 'fold': fold})
-        fold_resume = resume and fold_dir.is_dir() and recover_checkpoints(fold_dir) is not None
+        fold_run = fold_dir(root, fold)
+        fold_cfg = TrainConfig(**{**asdict(cfg), 'run_dir': str(fold_run), 'fold': fold})
+        fold_resume = resume and fold_run.is_dir() and recover_checkpoints(fold_run) is not None
         state = train_one(fold_cfg, resume=fold_resume, verbose=verbose)
         _tested_fold(fold_cfg, state)
-    tested = [root / f'fold_{fold}' / 'test.json' for fold in range(cfg.kfold)]
+    tested = [fold_dir(root, fold) / 'test.json' for fold in range(cfg.kfold)]
     if not all(path.is_file() for path in tested):
         done = sum(path.is_file() for path in tested)
         log.info('fold %s finished; %d of %d folds tested so far', only_fold, done, cfg.kfold)
